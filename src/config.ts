@@ -1,0 +1,66 @@
+import path from 'node:path'
+import { z } from 'zod'
+
+/** Environment -> typed configuration, validated once; a bad value stops the process with a message naming it. */
+const schema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  HOST: z.string().default('0.0.0.0'),
+  DATABASE_URL: z
+    .string()
+    .refine((v) => /^(file:|postgres(ql)?:\/\/)/.test(v), 'must start with file: or postgres://')
+    .optional(),
+  REDIS_URL: z
+    .string()
+    .refine((v) => /^rediss?:\/\//.test(v), 'must start with redis:// or rediss://')
+    .optional(),
+  BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(64 * 1024),
+  MAX_QUERY_DEPTH: z.coerce.number().int().positive().default(10),
+  MAX_QUERY_COST: z.coerce.number().int().positive().default(5000),
+  DEMO_COMPANY: z.enum(['auto', 'off']).default('auto'),
+  LOG_LEVEL: z.enum(['silent', 'error', 'info', 'debug']).default('info'),
+})
+
+export type DatabaseProvider = 'sqlite' | 'postgresql'
+
+export interface Config {
+  port: number
+  host: string
+  databaseUrl: string
+  databaseProvider: DatabaseProvider
+  redisUrl: string | undefined
+  bodyLimitBytes: number
+  maxQueryDepth: number
+  maxQueryCost: number
+  demoCompany: boolean
+  logLevel: 'silent' | 'error' | 'info' | 'debug'
+}
+
+export const DEFAULT_DATABASE_URL = `file:${path.join('data', 'ringhook.db')}`
+
+export function providerOf(databaseUrl: string): DatabaseProvider {
+  return databaseUrl.startsWith('file:') ? 'sqlite' : 'postgresql'
+}
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(env)
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`)
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`)
+  }
+  const e = parsed.data
+  const databaseUrl = e.DATABASE_URL ?? DEFAULT_DATABASE_URL
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl,
+    databaseProvider: providerOf(databaseUrl),
+    redisUrl: e.REDIS_URL,
+    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    maxQueryDepth: e.MAX_QUERY_DEPTH,
+    maxQueryCost: e.MAX_QUERY_COST,
+    demoCompany: e.DEMO_COMPANY === 'auto',
+    logLevel: e.LOG_LEVEL,
+  }
+}

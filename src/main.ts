@@ -1,0 +1,30 @@
+// Entry: read config, open stores, start the HTTP server.
+import { ConfigError, loadConfig } from './config.js'
+import { startApp, StartupError } from './app.js'
+
+try {
+  const config = loadConfig()
+  const app = await startApp(config)
+  if (app.demo) {
+    // printed once: only the hashes are stored
+    console.log('Created the demo company on the empty embedded database. Keep these keys; they are not shown again:')
+    console.log(JSON.stringify(app.demo, null, 2))
+  }
+  console.log(`Ringhook listening on ${app.url}/graphql (GraphiQL in a browser) on ${config.databaseProvider}, events ${app.bus.kind}`)
+  let stopping = false
+  const stop = async (signal: string) => {
+    if (stopping) return
+    stopping = true
+    app.logger.info({ signal }, 'stopping')
+    await app.close()
+    process.exit(0)
+  }
+  process.on('SIGTERM', () => void stop('SIGTERM'))
+  process.on('SIGINT', () => void stop('SIGINT'))
+} catch (e) {
+  if (e instanceof ConfigError || e instanceof StartupError) {
+    console.error(e.message)
+    process.exit(1)
+  }
+  throw e
+}

@@ -1,0 +1,33 @@
+import type { Db } from '../db/client.js'
+import { badInput } from './errors.js'
+import type { TagInput, TagSource } from './interfaces.js'
+import { normaliseTagKey, TAG_KEY_PATTERN, TAG_VALUE_MAX } from './normalise.js'
+
+type TxClient = Parameters<Parameters<Db['$transaction']>[0]>[0]
+
+/** Normalises and checks tags given through the API; `field` names the input list in errors. */
+export function checkTagInputs(tags: readonly TagInput[], field = 'tags'): TagInput[] {
+  return tags.map((tag, i) => {
+    const key = normaliseTagKey(tag.key)
+    if (!TAG_KEY_PATTERN.test(key)) throw badInput(`${field}[${i}].key`, `"${tag.key}" is not a tag key (a-z, 0-9, _ and ., at most 100)`)
+    if (tag.value.length > TAG_VALUE_MAX) throw badInput(`${field}[${i}].value`, `must be at most ${TAG_VALUE_MAX} characters`)
+    return { key, value: tag.value }
+  })
+}
+
+/** Writes tags on a call: one value per key, a later write replaces value and source. */
+export async function applyTags(
+  db: Db | TxClient,
+  callId: string,
+  tags: readonly TagInput[],
+  source: TagSource,
+  sourceId: string | null = null,
+): Promise<void> {
+  for (const { key, value } of tags) {
+    await db.tag.upsert({
+      where: { callId_key: { callId, key } },
+      create: { callId, key, value, source, sourceId },
+      update: { value, source, sourceId },
+    })
+  }
+}

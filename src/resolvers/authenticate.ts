@@ -1,0 +1,20 @@
+import type { Db } from '../db/client.js'
+import type { ApiKey } from '../generated/prisma/client.js'
+import type { ApiKeyRole } from './apiKeySecret.js'
+import { hashApiKeySecret } from './apiKeySecret.js'
+import { unauthenticated } from './errors.js'
+
+export interface Auth {
+  companyId: string
+  apiKey: ApiKey
+  role: ApiKeyRole
+}
+
+/** `Bearer <key>` (or the bare key) -> the key's company and role; throws UNAUTHENTICATED otherwise. */
+export async function authenticate(db: Db, authorization: string | null | undefined): Promise<Auth> {
+  const secret = authorization?.replace(/^Bearer\s+/i, '').trim()
+  if (!secret) throw unauthenticated('missing API key: send `Authorization: Bearer <key>`')
+  const apiKey = await db.apiKey.findUnique({ where: { hash: hashApiKeySecret(secret) } })
+  if (!apiKey || apiKey.revokedAt) throw unauthenticated('unknown or revoked API key')
+  return { companyId: apiKey.companyId, apiKey, role: apiKey.role as ApiKeyRole }
+}

@@ -1,0 +1,23 @@
+import type { Call } from '../generated/prisma/client.js'
+import { applyTags, checkTagInputs } from './applyTags.js'
+import { badInput } from './errors.js'
+import { findCall, publishCallUpdated } from './findCall.js'
+import type { Services, TagInput } from './interfaces.js'
+
+/** The call converted (a sale, a qualified lead); once per call. Conversion data may come as tags. */
+export async function convertCall(
+  { db, pubsub }: Services,
+  companyId: string,
+  input: { uuid: string; convertedAt?: Date | null; tags?: TagInput[] | null },
+): Promise<Call> {
+  const call = await findCall(db, companyId, input.uuid)
+  if (call.converted) throw badInput('uuid', 'call is already converted')
+  const tags = checkTagInputs(input.tags ?? [])
+  const updated = await db.$transaction(async (tx) => {
+    const converted = await tx.call.update({ where: { id: call.id }, data: { converted: true, convertedAt: input.convertedAt ?? new Date() } })
+    await applyTags(tx, call.id, tags, 'CALL_EVENT')
+    return converted
+  })
+  publishCallUpdated(pubsub, updated, 'CONVERTED')
+  return updated
+}

@@ -1,0 +1,16 @@
+import type { Db } from '../db/client.js'
+import type { Call } from '../generated/prisma/client.js'
+import type { PubSub, CallUpdatedEvent } from '../events/bus.js'
+import { toJsonSafe } from '../events/bus.js'
+import { notFound } from './errors.js'
+
+/** The company's call by uuid, or NOT_FOUND (another company's uuid answers the same). */
+export async function findCall(db: Db, companyId: string, uuid: string, field = 'uuid'): Promise<Call> {
+  const call = await db.call.findFirst({ where: { uuid, companyId } })
+  if (!call) throw notFound('call', field)
+  return call
+}
+
+export function publishCallUpdated(pubsub: PubSub, call: Call, event: CallUpdatedEvent['event']): void {
+  pubsub.publish('callUpdated', call.companyId, { event, call: toJsonSafe(call) })
+}

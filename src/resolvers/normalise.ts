@@ -1,0 +1,17 @@
+import { parsePhoneNumberFromString } from 'libphonenumber-js'
+
+/** Phone number -> E.164, default country +1 (US/CA); null when it is not a phone number. */
+export function normalisePhoneNumber(raw: string, defaultCountry: 'US' = 'US'): string | null {
+  const trimmed = raw.trim()
+  if (!trimmed) return null
+  const parsed = parsePhoneNumberFromString(trimmed, defaultCountry)
+  return parsed?.isPossible() ? parsed.number : null
+}
+
+/** Tag keys: trimmed, lower case, spaces and dashes to underscores (`Caller State` -> `caller_state`). */
+export function normaliseTagKey(raw: string): string {
+  return raw.trim().toLowerCase().replace(/[\s-]+/g, '_')
+}
+
+export const TAG_KEY_PATTERN = /^[a-z0-9_][a-z0-9_.]{0,99}$/
+export const TAG_VALUE_MAX = 2000

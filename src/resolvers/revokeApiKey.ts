@@ -1,0 +1,11 @@
+import type { Db } from '../db/client.js'
+import type { ApiKey } from '../generated/prisma/client.js'
+import { notFound } from './errors.js'
+
+/** Revokes a key of the company; a revoked key authenticates nothing from then on. */
+export async function revokeApiKey(db: Db, companyId: string, id: string): Promise<ApiKey> {
+  const key = await db.apiKey.findFirst({ where: { id, companyId } })
+  if (!key) throw notFound('API key', 'id')
+  if (key.revokedAt) return key
+  return db.apiKey.update({ where: { id }, data: { revokedAt: new Date() } })
+}

@@ -1,0 +1,11 @@
+import { lexicographicSortSchema } from 'graphql'
+import { builder } from './builder.js'
+import './company.js'
+import './apiKey.js'
+import './campaign.js'
+import './call.js'
+import './webhook.js'
+import './postback.js'
+import './pixel.js'
+
+export const schema = lexicographicSortSchema(builder.toSchema())
