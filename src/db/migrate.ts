@@ -148,8 +148,50 @@ async function withEngine<T>(databaseUrl: string, fn: (engine: SchemaEngineLike,
   }
 }
 
-/** Applies the provider's migrations that the database has not seen; returns their names. */
+/** Names of the migrations the database has finished, read directly (no engine); null when it has no history table. */
+async function appliedMigrationNames(databaseUrl: string): Promise<Set<string> | null> {
+  const sql = 'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL'
+  if (providerOf(databaseUrl) === 'sqlite') {
+    const file = sqliteFilePath(databaseUrl)
+    const { default: Database } = await import('better-sqlite3')
+    let db: InstanceType<typeof Database>
+    try {
+      db = new Database(file, { readonly: true, fileMustExist: true, timeout: 5000 })
+    } catch {
+      return null
+    }
+    try {
+      return new Set((db.prepare(sql).all() as { migration_name: string }[]).map((r) => r.migration_name))
+    } catch {
+      return null
+    } finally {
+      db.close()
+    }
+  }
+  const { default: pg } = await import('pg')
+  const client = new pg.Client({ connectionString: databaseUrl })
+  await client.connect()
+  try {
+    return new Set((await client.query<{ migration_name: string }>(sql)).rows.map((r) => r.migration_name))
+  } catch {
+    return null
+  } finally {
+    await client.end()
+  }
+}
+
+/**
+ * Applies the provider's migrations that the database has not seen; returns their names. When every
+ * migration is already applied the engine is not started at all: it takes an exclusive lock on SQLite,
+ * which a second process on the same file (another instance, a worker) could not get.
+ */
 export async function applyMigrations(databaseUrl: string): Promise<string[]> {
+  const provider = providerOf(databaseUrl)
+  const applied = await appliedMigrationNames(databaseUrl)
+  if (applied) {
+    const dirs = (await migrationsList(provider)).migrationDirectories.map((d) => d.path)
+    if (dirs.every((d) => applied.has(d))) return []
+  }
   return withEngine(databaseUrl, async (engine, provider) => {
     const result = await engine.applyMigrations({ migrationsList: await migrationsList(provider), filters })
     return result.appliedMigrationNames

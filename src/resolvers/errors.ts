@@ -25,6 +25,7 @@ export class RinghookError extends GraphQLError {
 }
 
 export const badInput = (field: string, message: string) => new RinghookError('BAD_USER_INPUT', `${field}: ${message}`, field)
-export const notFound = (what: string, field?: string) => new RinghookError('NOT_FOUND', `${what} not found`, field)
+export const notFound = (what: string, field?: string) =>
+  new RinghookError('NOT_FOUND', field ? `${field}: ${what} not found` : `${what} not found`, field)
 export const unauthenticated = (message: string) => new RinghookError('UNAUTHENTICATED', message)
 export const forbidden = (message: string) => new RinghookError('FORBIDDEN', message)

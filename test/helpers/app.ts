@@ -1,0 +1,142 @@
+// Starts the real server (same code as `npm start`) on a free port and a database of its own.
+import { createClient, type Client } from 'graphql-ws'
+import WebSocket from 'ws'
+import { startApp, type RunningApp } from '../../src/app.js'
+import { loadConfig } from '../../src/config.js'
+import { createCompany, type CreatedCompany } from '../../src/resolvers/createCompany.js'
+import { createTestDatabase, type TestDatabase } from './db.js'
+
+export interface GqlResult<T = Record<string, any>> {
+  status: number
+  data: T | null | undefined
+  errors: { message: string; extensions?: { code?: string; field?: string } }[] | undefined
+}
+
+export interface TestApp {
+  app: RunningApp
+  url: string
+  databaseUrl: string
+  company: CreatedCompany
+  /** POST a GraphQL operation with a key (default: the company's admin key) */
+  gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, key?: string | null): Promise<GqlResult<T>>
+  wsClient(key?: string): Client
+  close(): Promise<void>
+}
+
+export interface TestAppOptions {
+  env?: Record<string, string>
+  /** share another test app's database (a second instance) */
+  database?: { url: string }
+  onQuery?: (sql: string) => void
+}
+
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  let owned: TestDatabase | null = null
+  const databaseUrl = options.database?.url ?? (owned = await createTestDatabase()).url
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent', DEMO_COMPANY: 'off', ...options.env })
+  const app = await startApp(config, { onQuery: options.onQuery })
+  const company = await createCompany(app.db, 'Acme')
+  const clients: Client[] = []
+  const url = `${app.url}/graphql`
+  return {
+    app,
+    url,
+    databaseUrl,
+    company,
+    gql: (query, variables, key = company.adminKey) => gql(url, query, variables, key),
+    wsClient: (key = company.adminKey) => {
+      const client = createClient({
+        url: url.replace(/^http/, 'ws'),
+        webSocketImpl: WebSocket,
+        connectionParams: { authorization: `Bearer ${key}` },
+        retryAttempts: 0,
+        lazy: true,
+      })
+      clients.push(client)
+      return client
+    },
+    close: async () => {
+      await Promise.all(clients.map((c) => c.dispose()))
+      await app.close()
+      await owned?.drop()
+    },
+  }
+}
+
+export async function gql<T>(url: string, query: string, variables?: Record<string, unknown>, key?: string | null): Promise<GqlResult<T>> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  })
+  const body = (await res.json()) as { data?: T | null; errors?: GqlResult['errors'] }
+  return { status: res.status, data: body.data, errors: body.errors }
+}
+
+/** The data of a successful operation; fails the test with the errors otherwise. */
+export function ok<T>(result: GqlResult<T>): T {
+  if (result.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`)
+  return result.data as T
+}
+
+/** Subscribes and collects events; `ready` resolves once the server has registered the subscription. */
+export function collect<T = Record<string, any>>(client: Client, query: string, variables?: Record<string, unknown>) {
+  const events: T[] = []
+  const errors: unknown[] = []
+  const waiters: (() => void)[] = []
+  const dispose = client.subscribe<T>(
+    { query, variables },
+    {
+      next: (value) => {
+        if (value.errors) errors.push(value.errors)
+        else events.push(value.data as T)
+        waiters.splice(0).forEach((w) => w())
+      },
+      error: (e) => {
+        errors.push(e)
+        waiters.splice(0).forEach((w) => w())
+      },
+      complete: () => {},
+    },
+  )
+  return {
+    events,
+    errors,
+    dispose,
+    /** waits (bounded) until `n` events arrived */
+    async waitFor(n: number, timeoutMs = 5000): Promise<T[]> {
+      const deadline = Date.now() + timeoutMs
+      while (events.length < n && errors.length === 0) {
+        const left = deadline - Date.now()
+        if (left <= 0) throw new Error(`timed out waiting for ${n} events (have ${events.length})`)
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, left)
+          waiters.push(() => {
+            clearTimeout(timer)
+            resolve()
+          })
+        })
+      }
+      if (errors.length) throw new Error(`subscription error: ${JSON.stringify(errors)}`)
+      return events
+    },
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/**
+ * A connected graphql-ws client is not yet subscribed: fire `probe` (which must cause an event the
+ * subscription sees) until the first event arrives, then forget the probe events.
+ */
+export async function untilSubscribed(sub: { events: unknown[]; errors: unknown[] }, probe: () => Promise<unknown>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (sub.events.length === 0) {
+    if (sub.errors.length) throw new Error(`subscription error: ${JSON.stringify(sub.errors)}`)
+    if (Date.now() > deadline) throw new Error('subscription did not become active')
+    await probe()
+    await sleep(50)
+  }
+  await sleep(50)
+  sub.events.length = 0
+}

@@ -1,0 +1,65 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Redis } from 'ioredis'
+import { collect, ok, sleep, startTestApp, untilSubscribed, type TestApp } from './helpers/app.js'
+import { redisUrl, testProvider } from './helpers/db.js'
+import { createCampaign, startCall } from './fixtures.js'
+
+async function waitForRedisSubscriber(redis: Redis, channel: string): Promise<void> {
+  const deadline = Date.now() + 5000
+  for (;;) {
+    const [, count] = (await redis.pubsub('NUMSUB', channel)) as [string, number]
+    if (Number(count) >= 1) return
+    if (Date.now() > deadline) throw new Error(`no Redis subscriber on ${channel}`)
+    await sleep(20)
+  }
+}
+
+describe(`event bus across two instances on ${testProvider}`, () => {
+  let a: TestApp
+  let b: TestApp
+  let redis: Redis
+  beforeAll(async () => {
+    a = await startTestApp({ env: { REDIS_URL: redisUrl } })
+    b = await startTestApp({ env: { REDIS_URL: redisUrl }, database: { url: a.databaseUrl } })
+    redis = new Redis(redisUrl)
+  })
+  afterAll(async () => {
+    redis?.disconnect()
+    await b?.close()
+    await a?.close()
+  })
+
+  it("delivers to a subscriber on instance A what a mutation on instance B published, through the real Redis", async () => {
+    expect(a.app.bus.kind).toBe('redis')
+    const campaignId = await createCampaign(a)
+    const sub = collect(a.wsClient(), `subscription { callUpdated { event call { uuid } } }`)
+    await waitForRedisSubscriber(redis, `callUpdated:${a.company.companyId}`)
+    // B's own company is another tenant; use A's key against B: same database, other process
+    await startCall(b, { campaignId, uuid: 'cross-1' }, a.company.adminKey)
+    ok(await b.gql(`mutation{ answerCall(input:{uuid:"cross-1"}) { id } }`, {}, a.company.adminKey))
+    const events = await sub.waitFor(2)
+    expect(events.map((e) => [e.callUpdated.event, e.callUpdated.call.uuid])).toEqual([
+      ['STARTED', 'cross-1'],
+      ['ANSWERED', 'cross-1'],
+    ])
+  })
+
+  it('without Redis two instances do not share events (the in-process bus)', async () => {
+    const c = await startTestApp({ database: { url: a.databaseUrl } })
+    try {
+      expect(c.app.bus.kind).toBe('memory')
+      const campaignId = await createCampaign(a)
+      const sub = collect(c.wsClient(a.company.adminKey), `subscription { callUpdated { event call { uuid } } }`)
+      // c's own mutations prove the subscription is live; b's (through Redis) must not reach it
+      const probe = await startCall(c, { campaignId, uuid: 'local-probe' }, a.company.adminKey)
+      await untilSubscribed(sub, () => c.gql(`mutation($u:String!){ addCallTags(input:{uuid:$u, tags:[{key:"p", value:"1"}]}) { id } }`, { u: probe.uuid }, a.company.adminKey))
+      await startCall(b, { campaignId, uuid: 'remote-1' }, a.company.adminKey)
+      await startCall(c, { campaignId, uuid: 'local-1' }, a.company.adminKey)
+      await sub.waitFor(1)
+      await sleep(300)
+      expect(sub.events.map((e) => e.callUpdated.call.uuid)).toEqual(['local-1'])
+    } finally {
+      await c.close()
+    }
+  })
+})
