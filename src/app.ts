@@ -6,6 +6,12 @@ import { createEventBus, type EventBus } from './events/bus.js'
 import { createLogger, type Logger } from './logger.js'
 import { createCompany, type CreatedCompany } from './resolvers/createCompany.js'
 import { createServer, type RinghookServer } from './server.js'
+import { Redis } from 'ioredis'
+import { ApiKeyCache } from './resolvers/apiKeyCache.js'
+import type { Services } from './resolvers/interfaces.js'
+import { expirePendingTags } from './resolvers/pendingTags.js'
+import { PostbackRateLimiter } from './resolvers/postbackRateLimiter.js'
+import { PostbackWriter } from './resolvers/postbackWriter.js'
 
 export interface RunningApp {
   config: Config
@@ -17,6 +23,7 @@ export interface RunningApp {
   url: string
   /** set when this start created the demo company of an empty embedded database */
   demo: CreatedCompany | null
+  services: Services
   close(): Promise<void>
 }
 
@@ -24,6 +31,27 @@ export class StartupError extends Error {}
 
 function redact(url: string): string {
   return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@')
+}
+
+/** The stores and helpers that the operations in resolvers/ work with. */
+export function createServices(config: Config, db: Db, bus: EventBus, logger: Logger): { services: Services; closeServices(): Promise<void> } {
+  const rateLimitRedis = config.redisUrl ? new Redis(config.redisUrl, { enableOfflineQueue: false }) : null
+  rateLimitRedis?.on('error', (e) => logger.error({ err: e }, 'redis (rate limits) connection error'))
+  const services: Services = {
+    db,
+    provider: config.databaseProvider,
+    pubsub: bus.pubsub,
+    apiKeys: new ApiKeyCache(db, config.apiKeyCacheMs),
+    postbackWriter: new PostbackWriter(db, config.databaseProvider),
+    postbackLimiter: new PostbackRateLimiter(config.postbackRateLimitPerMinute, rateLimitRedis),
+  }
+  return {
+    services,
+    closeServices: async () => {
+      await services.postbackWriter.close()
+      rateLimitRedis?.disconnect()
+    },
+  }
 }
 
 export async function startApp(config: Config, options: OpenDatabaseOptions & { logger?: Logger } = {}): Promise<RunningApp> {
@@ -42,7 +70,14 @@ export async function startApp(config: Config, options: OpenDatabaseOptions & { 
     demo = await createCompany(db, 'Demo')
   }
 
-  const http = createServer({ config, db, bus, logger })
+  const { services, closeServices } = createServices(config, db, bus, logger)
+  // until the job worker owns it: pending tags past their storage window are deleted
+  const sweep = setInterval(() => {
+    expirePendingTags(db).catch((e) => logger.error({ err: e }, 'expiring pending tags failed'))
+  }, config.pendingTagSweepSeconds * 1000)
+  sweep.unref()
+
+  const http = createServer({ config, services, logger })
   const port = await http.listen(config.port, config.host)
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host
   return {
@@ -54,8 +89,11 @@ export async function startApp(config: Config, options: OpenDatabaseOptions & { 
     port,
     url: `http://${host}:${port}`,
     demo,
+    services,
     close: async () => {
+      clearInterval(sweep)
       await http.close()
+      await closeServices()
       await bus.close()
       await db.$disconnect()
     },

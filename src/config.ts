@@ -17,6 +17,9 @@ const schema = z.object({
   MAX_QUERY_DEPTH: z.coerce.number().int().positive().default(10),
   MAX_QUERY_COST: z.coerce.number().int().positive().default(5000),
   DEMO_COMPANY: z.enum(['auto', 'off']).default('auto'),
+  POSTBACK_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(6000),
+  PENDING_TAG_SWEEP_SECONDS: z.coerce.number().int().positive().default(60),
+  API_KEY_CACHE_MS: z.coerce.number().int().min(0).default(5000),
   LOG_LEVEL: z.enum(['silent', 'error', 'info', 'debug']).default('info'),
 })
 
@@ -32,6 +35,10 @@ export interface Config {
   maxQueryDepth: number
   maxQueryCost: number
   demoCompany: boolean
+  /** per publisher key, unless the key sets its own; 0: no limit */
+  postbackRateLimitPerMinute: number
+  pendingTagSweepSeconds: number
+  apiKeyCacheMs: number
   logLevel: 'silent' | 'error' | 'info' | 'debug'
 }
 
@@ -61,6 +68,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxQueryDepth: e.MAX_QUERY_DEPTH,
     maxQueryCost: e.MAX_QUERY_COST,
     demoCompany: e.DEMO_COMPANY === 'auto',
+    postbackRateLimitPerMinute: e.POSTBACK_RATE_LIMIT_PER_MINUTE,
+    pendingTagSweepSeconds: e.PENDING_TAG_SWEEP_SECONDS,
+    apiKeyCacheMs: e.API_KEY_CACHE_MS,
     logLevel: e.LOG_LEVEL,
   }
 }

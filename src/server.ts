@@ -9,12 +9,12 @@ import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth'
 import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit'
 import type { Config } from './config.js'
 import { databaseReachable, type Db } from './db/client.js'
-import type { EventBus } from './events/bus.js'
 import type { Tag } from './generated/prisma/client.js'
 import type { Logger } from './logger.js'
 import { authenticate } from './resolvers/authenticate.js'
 import { RinghookError } from './resolvers/errors.js'
 import type { Services } from './resolvers/interfaces.js'
+import { createPostbackRoutes } from './http/postbackRoutes.js'
 import { BodyTooLargeError, readBody, sendJson } from './http/readBody.js'
 import { schema } from './schema/index.js'
 import type { Context, Loaders } from './schema/context.js'
@@ -22,8 +22,7 @@ import { useInputErrorShape, useRoleGuard } from './schema/plugins.js'
 
 export interface ServerDeps {
   config: Config
-  db: Db
-  bus: EventBus
+  services: Services
   logger: Logger
 }
 
@@ -49,8 +48,9 @@ function createLoaders(db: Db): Loaders {
 type ServerContext = { req: IncomingMessage; res: ServerResponse }
 type WsInitialContext = { connectionParams?: Record<string, unknown> }
 
-export function createServer({ config, db, bus, logger }: ServerDeps): RinghookServer {
-  const services: Services = { db, pubsub: bus.pubsub }
+export function createServer({ config, services, logger }: ServerDeps): RinghookServer {
+  const { db } = services
+  const postbackRoutes = createPostbackRoutes(services, config, logger)
 
   const yoga = createYoga<ServerContext, Context>({
     schema,
@@ -91,6 +91,7 @@ export function createServer({ config, db, bus, logger }: ServerDeps): RinghookS
         const ok = await databaseReachable(db)
         return sendJson(res, ok ? 200 : 503, { status: ok ? 'ready' : 'database unreachable' })
       }
+      if (postbackRoutes.handles(req.method, path)) return await postbackRoutes.handle(req, res, path)
       if (path === '/graphql') {
         if (req.method === 'POST') {
           const body = await readBody(req, config.bodyLimitBytes)

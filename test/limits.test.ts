@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createServices } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
 import { openDatabase } from '../src/db/client.js'
 import { createEventBus } from '../src/events/bus.js'
@@ -52,7 +53,8 @@ describe(`limits, errors and health on ${testProvider}`, () => {
     const config = loadConfig({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none', LOG_LEVEL: 'silent' })
     const logger = createLogger('silent')
     const db = await openDatabase(config.databaseUrl)
-    const server = createServer({ config, db, bus: createEventBus(undefined, logger), logger })
+    const { services } = createServices(config, db, createEventBus(undefined, logger), logger)
+    const server = createServer({ config, services, logger })
     const port = await server.listen(0, '127.0.0.1')
     try {
       const res = await fetch(`http://127.0.0.1:${port}/readyz`)

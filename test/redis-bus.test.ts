@@ -44,6 +44,15 @@ describe(`event bus across two instances on ${testProvider}`, () => {
     ])
   })
 
+  it('delivers postbackReceived across instances too', async () => {
+    const sub = collect(a.wsClient(), `subscription { postbackReceived { outcome tags } }`)
+    await waitForRedisSubscriber(redis, `postbackReceived:${a.company.companyId}`)
+    const res = await fetch(`${b.url.replace(/\/graphql$/, '')}/postback?key=${a.company.publisherKey}&caller_number=4155550400&n=cross`)
+    expect(res.status).toBe(200)
+    const [event] = await sub.waitFor(1)
+    expect(event!.postbackReceived).toEqual({ outcome: 'TAGS_STORED', tags: { n: 'cross' } })
+  })
+
   it('without Redis two instances do not share events (the in-process bus)', async () => {
     const c = await startTestApp({ database: { url: a.databaseUrl } })
     try {

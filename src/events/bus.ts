@@ -12,8 +12,14 @@ export interface CallUpdatedEvent {
   call: Record<string, unknown>
 }
 
+export interface PostbackReceivedEvent {
+  /** the logged postback row */
+  postback: Record<string, unknown>
+}
+
 export type BusTopics = {
   callUpdated: [companyId: string, payload: CallUpdatedEvent]
+  postbackReceived: [companyId: string, payload: PostbackReceivedEvent]
 }
 
 export type PubSub = ReturnType<typeof createPubSub<BusTopics>>

@@ -9,7 +9,7 @@ type TxClient = Parameters<Parameters<Db['$transaction']>[0]>[0]
 export function checkTagInputs(tags: readonly TagInput[], field = 'tags'): TagInput[] {
   return tags.map((tag, i) => {
     const key = normaliseTagKey(tag.key)
-    if (!TAG_KEY_PATTERN.test(key)) throw badInput(`${field}[${i}].key`, `"${tag.key}" is not a tag key (a-z, 0-9, _ and ., at most 100)`)
+    if (!TAG_KEY_PATTERN.test(key)) throw badInput(`${field}[${i}].key`, `"${tag.key}" is not a tag key (letters, digits and _ once normalised, at most 100)`)
     if (tag.value.length > TAG_VALUE_MAX) throw badInput(`${field}[${i}].value`, `must be at most ${TAG_VALUE_MAX} characters`)
     return { key, value: tag.value }
   })

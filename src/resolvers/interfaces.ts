@@ -1,10 +1,19 @@
+import type { DatabaseProvider } from '../config.js'
 import type { Db } from '../db/client.js'
 import type { PubSub } from '../events/bus.js'
+import type { ApiKeyCache } from './apiKeyCache.js'
+import type { PostbackRateLimiter } from './postbackRateLimiter.js'
+import type { PostbackWriter } from './postbackWriter.js'
 
 /** What the operations in resolvers/ work with; transports (GraphQL, REST, jobs) pass it in. */
 export interface Services {
   db: Db
+  provider: DatabaseProvider
   pubsub: PubSub
+  /** key lookups for the postback path */
+  apiKeys: ApiKeyCache
+  postbackWriter: PostbackWriter
+  postbackLimiter: PostbackRateLimiter
 }
 
 export type TagSource = 'POSTBACK' | 'WEBHOOK' | 'CALL_EVENT' | 'API'

@@ -8,10 +8,13 @@ export function normalisePhoneNumber(raw: string, defaultCountry: 'US' = 'US'): 
   return parsed?.isPossible() ? parsed.number : null
 }
 
-/** Tag keys: trimmed, lower case, spaces and dashes to underscores (`Caller State` -> `caller_state`). */
+/**
+ * Tag keys: trimmed, lower case, spaces, dashes and dots to underscores (`Caller State` -> `caller_state`,
+ * `lead.zip` -> `lead_zip`, the same key a nested `{"lead": {"zip": …}}` flattens to).
+ */
 export function normaliseTagKey(raw: string): string {
-  return raw.trim().toLowerCase().replace(/[\s-]+/g, '_')
+  return raw.trim().toLowerCase().replace(/[\s.-]+/g, '_')
 }
 
-export const TAG_KEY_PATTERN = /^[a-z0-9_][a-z0-9_.]{0,99}$/
+export const TAG_KEY_PATTERN = /^[a-z0-9_]{1,100}$/
 export const TAG_VALUE_MAX = 2000

@@ -6,6 +6,7 @@ import { badInput } from './errors.js'
 import { publishCallUpdated } from './findCall.js'
 import type { Services, TagInput } from './interfaces.js'
 import { normalisePhoneNumber } from './normalise.js'
+import { applyPendingTags } from './pendingTags.js'
 
 export interface StartCallInput {
   campaignId: string
@@ -46,6 +47,8 @@ export async function startCall({ db, pubsub }: Services, companyId: string, inp
         ...(input.startedAt ? { startedAt: input.startedAt } : {}),
       },
     })
+    // tags publishers sent before the call first; what telephony reports with the call wins over them
+    await applyPendingTags(tx, created)
     await applyTags(tx, created.id, tags, 'CALL_EVENT')
     return created
   })

@@ -59,6 +59,6 @@ builder.mutationField('revokeApiKey', (t) =>
   t.prismaField({
     type: 'ApiKey',
     args: { input: t.arg({ type: builder.inputType('RevokeApiKeyInput', { fields: (f) => ({ id: f.id({ required: true }) }) }), required: true }) },
-    resolve: (_query, _root, { input }, ctx) => revokeApiKey(ctx.services.db, ctx.auth.companyId, input.id.toString()),
+    resolve: (_query, _root, { input }, ctx) => revokeApiKey(ctx.services, ctx.auth.companyId, input.id.toString()),
   }),
 )
