@@ -12,6 +12,9 @@ import type { Services } from './resolvers/interfaces.js'
 import { expirePendingTags } from './resolvers/pendingTags.js'
 import { PostbackRateLimiter } from './resolvers/postbackRateLimiter.js'
 import { PostbackWriter } from './resolvers/postbackWriter.js'
+import { PrismaPostbackStore } from './resolvers/postbackStorePrisma.js'
+import { SqlitePostbackStore } from './resolvers/postbackStoreSqlite.js'
+import { sqliteFilePath } from './db/sqlitePath.js'
 
 export interface RunningApp {
   config: Config
@@ -42,7 +45,11 @@ export function createServices(config: Config, db: Db, bus: EventBus, logger: Lo
     provider: config.databaseProvider,
     pubsub: bus.pubsub,
     apiKeys: new ApiKeyCache(db, config.apiKeyCacheMs),
-    postbackWriter: new PostbackWriter(db, config.databaseProvider),
+    postbackWriter: new PostbackWriter(
+      config.databaseProvider === 'sqlite'
+        ? new SqlitePostbackStore(sqliteFilePath(config.databaseUrl))
+        : new PrismaPostbackStore(db, config.databaseProvider),
+    ),
     postbackLimiter: new PostbackRateLimiter(config.postbackRateLimitPerMinute, rateLimitRedis),
   }
   return {

@@ -53,7 +53,15 @@ describe(`postback log and postbackReceived on ${testProvider}`, () => {
       await t.gql<{ postback: Record<string, any> }>(`query($id:ID!){ postback(id:$id) { id rawBody tags problems { code } outcome httpStatus response call { uuid } apiKey { name } channel } }`, { id: rows[0]!.id }),
     ).postback
     expect(one).toMatchObject({ rawBody: 'key=[REDACTED]&caller_number=4155550300&n=1', tags: { n: '1' }, outcome: 'CALL_FOUND', httpStatus: 200, call: { uuid: call.uuid }, apiKey: { name: 'publisher' }, channel: 'REST_GET' })
-    expect(one.response).toMatchObject({ status: 'call found, tags applied', postbackId: rows[0]!.id })
+    expect(one.response).toEqual({
+      httpStatus: 200, outcome: 'CALL_FOUND', status: 'call found, tags applied', postbackId: rows[0]!.id,
+      callUuid: call.uuid, callerNumber: '+14155550300', tags: { n: '1' }, problems: [],
+    })
+    // the answers rebuilt for the log are the answers that were sent
+    const rejected = ok(await t.gql<{ postback: { response: Record<string, unknown> } }>(`query($id:ID!){ postback(id:$id) { response } }`, { id: rows[2]!.id })).postback
+    expect(rejected.response).toMatchObject({ httpStatus: 400, outcome: 'REJECTED', status: 'rejected', error: 'give caller_number or call_uuid to say which call the data is for' })
+    const stored = ok(await t.gql<{ postback: { response: Record<string, unknown> } }>(`query($id:ID!){ postback(id:$id) { response } }`, { id: rows[1]!.id })).postback
+    expect(stored.response).toMatchObject({ outcome: 'TAGS_STORED', status: 'call not found, tags stored', callUuid: null, callerNumber: '+14155550301' })
     const theirs = await t.gql(`query($id:ID!){ postback(id:$id) { id } }`, { id: rows[0]!.id }, rival.adminKey)
     expect(theirs.errors?.[0]?.extensions?.code).toBe('NOT_FOUND')
     const theirList = ok(await t.gql<Page>(`{ postbacks { edges { node { tags } } } }`, {}, rival.adminKey)).postbacks.edges.map((e) => e.node.tags.n)

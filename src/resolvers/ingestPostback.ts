@@ -1,6 +1,5 @@
 // One function ingests a postback, whether it came by GET, POST or the GraphQL mutation.
 import type { ApiKey } from '../generated/prisma/client.js'
-import { toJsonSafe } from '../events/bus.js'
 import type { Services } from './interfaces.js'
 import { normalisePhoneNumber } from './normalise.js'
 import { parsePostbackFields, type PostbackProblem } from './parsePostback.js'
@@ -125,7 +124,8 @@ export async function ingestWithKey(services: Services, apiKey: ApiKey, request:
     throw e
   }
   services.pubsub.publish('postbackReceived', apiKey.companyId, {
-    postback: toJsonSafe({
+    // built JSON-safe (the time as an ISO string) rather than serialised and parsed per postback
+    postback: {
       id: record.id,
       companyId: record.companyId,
       apiKeyId: record.apiKeyId,
@@ -143,8 +143,8 @@ export async function ingestWithKey(services: Services, apiKey: ApiKey, request:
       idempotencyKey: record.idempotencyKey,
       sourceIp: record.sourceIp,
       userAgent: record.userAgent,
-      createdAt: record.receivedAt,
-    }),
+      createdAt: record.receivedAt.toISOString(),
+    },
   })
   return written.answer
 }

@@ -9,6 +9,12 @@ export interface PostbackProblem {
   message: string
 }
 
+/** Problems that refuse a postback; the others only say what was changed or skipped. */
+export const REFUSING_PROBLEMS = new Set<PostbackProblem['code']>([
+  'INVALID_BODY', 'EMPTY_PAYLOAD', 'UNSUPPORTED_CONTENT_TYPE', 'MISSING_IDENTIFICATION', 'INVALID_CALLER_NUMBER',
+  'BODY_TOO_LARGE', 'RATE_LIMITED', 'CALL_NOT_FOUND',
+])
+
 export interface ParsedPostback {
   /** normalised (and prefixed) tag key -> value */
   tags: Record<string, string>

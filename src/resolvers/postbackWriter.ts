@@ -1,11 +1,8 @@
-// The postback hot path: group commit. Postbacks that arrive while a write is in flight are matched to
-// their calls and written together, in one transaction of a handful of set-based statements (find calls
-// by uuid, find calls by number, insert postbacks, upsert tags, insert pending tags), however many there
-// are. Each caller's promise settles after the commit, so an answer always means the postback is stored.
+// The postback hot path: group commit. Postbacks that arrive while a batch is being written are matched to
+// their calls and written together in one transaction (find calls by uuid and by number, insert postbacks,
+// upsert tags, insert pending tags), however many there are. Each caller's promise settles after the
+// commit, so an answer always means the postback is stored.
 import crypto from 'node:crypto'
-import type { DatabaseProvider } from '../config.js'
-import type { Db } from '../db/client.js'
-import { Prisma } from '../generated/prisma/client.js'
 import type { PostbackProblem } from './parsePostback.js'
 
 export type PostbackOutcome = 'CALL_FOUND' | 'COMPLETED_CALL_FOUND' | 'TAGS_STORED' | 'REJECTED'
@@ -60,14 +57,48 @@ export interface WrittenPostback {
   callId: string | null
 }
 
-interface CallRow {
+export interface CallRow {
   id: string
   uuid: string
   companyId: string
   campaignId: string
   callerNumber: string
   status: string
-  startedAt: Date
+  /** a Date (PostgreSQL) or the stored ISO text (SQLite) */
+  startedAt: Date | string
+}
+
+/** What a batch must look up before it can decide: calls by uuid, and recent calls by caller number. */
+export interface BatchLookups {
+  uuids: string[]
+  companies: string[]
+  numbers: string[]
+  since: Date
+}
+
+export type PostbackRow = [
+  id: string, companyId: string, apiKeyId: string, campaignId: string | null, callId: string | null, callerNumber: string | null,
+  channel: string, contentType: string | null, rawBody: string, tags: string, problems: string, outcome: string, httpStatus: number,
+  response: string | null, idempotencyKey: string | null, sourceIp: string | null, userAgent: string | null, createdAt: Date,
+]
+export type TagRow = [id: string, callId: string, key: string, value: string, sourceId: string, createdAt: Date, updatedAt: Date]
+export type PendingTagRow = [id: string, companyId: string, callerNumber: string, campaignId: string | null, postbackId: string, key: string, value: string, createdAt: Date, expiresAt: Date]
+
+/** Everything one batch writes, decided before the first write. */
+export interface BatchPlan {
+  results: WrittenPostback[]
+  postbacks: PostbackRow[]
+  tags: TagRow[]
+  pendingTags: PendingTagRow[]
+}
+
+/**
+ * Where batches are written. Each store runs lookups, plan and writes in one transaction: the SQLite store
+ * synchronously on a connection of its own with prepared statements, the Prisma store with set-based raw SQL.
+ */
+export interface PostbackStore {
+  writeBatch(records: PostbackRecord[], plan: (calls: CallRow[]) => BatchPlan, lookups: BatchLookups): Promise<WrittenPostback[]>
+  close(): Promise<void>
 }
 
 interface Pending {
@@ -76,10 +107,98 @@ interface Pending {
   reject: (e: unknown) => void
 }
 
-type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0]
+export function lookupsFor(records: PostbackRecord[], now: Date): BatchLookups {
+  const live = records.filter((r) => !r.rejection)
+  const byNumber = live.filter((r) => r.callerNumber)
+  return {
+    uuids: [...new Set(live.filter((r) => r.callUuid).map((r) => r.callUuid!))],
+    companies: [...new Set(byNumber.map((r) => r.companyId))],
+    numbers: [...new Set(byNumber.map((r) => r.callerNumber!))],
+    since: new Date(now.getTime() - Math.max(0, ...byNumber.map((r) => r.pendingTtlSeconds)) * 1000),
+  }
+}
 
-const ROWS_PER_STATEMENT = 500
+/**
+ * Decides each postback of a batch against the calls found: call_uuid picks that call (same company), else
+ * the newest call of the caller number started within the key's storage window (in the key's campaign when
+ * it pins one); otherwise its tags wait for the number as pending tags. Later postbacks in a batch win.
+ */
+export function planBatch(records: PostbackRecord[], calls: CallRow[], now: Date): BatchPlan {
+  const byUuid = new Map<string, CallRow>()
+  const byNumber = new Map<string, CallRow[]>()
+  for (const call of calls) {
+    byUuid.set(call.uuid, call)
+    const list = byNumber.get(call.callerNumber) ?? []
+    list.push(call)
+    byNumber.set(call.callerNumber, list)
+  }
+  for (const list of byNumber.values()) list.sort((a, b) => time(b.startedAt) - time(a.startedAt))
+
+  const plan: BatchPlan = { results: [], postbacks: [], tags: [], pendingTags: [] }
+  const tagRows = new Map<string, TagRow>()
+  for (const record of records) {
+    const answer: PostbackAnswer = {
+      httpStatus: 200,
+      outcome: 'REJECTED',
+      status: '',
+      postbackId: record.id,
+      callUuid: null,
+      callerNumber: record.callerNumber,
+      tags: record.tags,
+      problems: record.problems,
+    }
+    let call: CallRow | undefined
+    if (record.rejection) {
+      Object.assign(answer, { httpStatus: record.rejection.httpStatus, status: 'rejected', error: record.rejection.error })
+      if (record.rejection.retryAfterSeconds) answer.retryAfterSeconds = record.rejection.retryAfterSeconds
+    } else {
+      const byId = record.callUuid ? byUuid.get(record.callUuid) : undefined
+      call = byId && byId.companyId === record.companyId ? byId : undefined
+      if (!call && record.callerNumber) {
+        const windowStart = now.getTime() - record.pendingTtlSeconds * 1000
+        call = byNumber
+          .get(record.callerNumber)
+          ?.find((c) => c.companyId === record.companyId && (!record.pinnedCampaignId || c.campaignId === record.pinnedCampaignId) && time(c.startedAt) >= windowStart)
+      }
+      if (call) {
+        answer.outcome = call.status === 'ENDED' ? 'COMPLETED_CALL_FOUND' : 'CALL_FOUND'
+        answer.callUuid = call.uuid
+        answer.callerNumber = call.callerNumber
+        for (const [key, value] of Object.entries(record.tags)) {
+          tagRows.set(`${call.id}\u0000${key}`, [PostbackWriter.newId(), call.id, key, value, record.id, now, now])
+        }
+      } else if (record.callerNumber) {
+        answer.outcome = 'TAGS_STORED'
+        const expiresAt = new Date(record.receivedAt.getTime() + record.pendingTtlSeconds * 1000)
+        for (const [key, value] of Object.entries(record.tags)) {
+          plan.pendingTags.push([PostbackWriter.newId(), record.companyId, record.callerNumber, record.pinnedCampaignId, record.id, key, value, now, expiresAt])
+        }
+      } else {
+        const problem: PostbackProblem = { code: 'CALL_NOT_FOUND', field: 'call_uuid', message: `no call with call_uuid "${record.callUuid}"` }
+        Object.assign(answer, { httpStatus: 404, status: 'rejected', error: problem.message, problems: [...record.problems, problem] })
+      }
+      if (answer.outcome !== 'REJECTED') answer.status = OUTCOME_WORDS[answer.outcome]
+    }
+    const campaignId = call?.campaignId ?? record.pinnedCampaignId
+    const callId = call?.id ?? null
+    plan.results.push({ record, answer, campaignId, callId })
+    plan.postbacks.push([
+      record.id, record.companyId, record.apiKeyId, campaignId, callId, answer.callerNumber, record.channel, record.contentType, record.rawBody,
+      JSON.stringify(answer.tags), JSON.stringify(answer.problems), answer.outcome, answer.httpStatus,
+      // the full answer is kept only where a retry may ask for it again
+      record.idempotencyKey ? JSON.stringify(answer) : null,
+      record.idempotencyKey, record.sourceIp, record.userAgent, record.receivedAt,
+    ])
+  }
+  plan.tags = [...tagRows.values()]
+  return plan
+}
+
+const time = (t: Date | string) => (typeof t === 'string' ? Date.parse(t) : t.getTime())
+
 let counter = 0
+const randomPool = Buffer.alloc(8192)
+let poolOffset = randomPool.length
 
 export class PostbackWriter {
   private queue: Pending[] = []
@@ -88,15 +207,20 @@ export class PostbackWriter {
   private closed = false
 
   constructor(
-    private readonly db: Db,
-    private readonly provider: DatabaseProvider,
+    private readonly store: PostbackStore,
     private readonly maxBatch = 500,
   ) {}
 
   /** Time-ordered ids (milliseconds, a per-process counter, randomness), so rows written in one batch keep their order. */
   static newId(): string {
     counter = (counter + 1) % 1_679_616
-    return `${Date.now().toString(36).padStart(9, '0')}${counter.toString(36).padStart(4, '0')}${crypto.randomBytes(6).toString('base64url')}`
+    // random bytes are taken from a pool: one randomFillSync per 1,365 ids instead of one per id
+    if (poolOffset + 6 > randomPool.length) {
+      crypto.randomFillSync(randomPool)
+      poolOffset = 0
+    }
+    const random = randomPool.toString('base64url', poolOffset, (poolOffset += 6))
+    return `${Date.now().toString(36).padStart(9, '0')}${counter.toString(36).padStart(4, '0')}${random}`
   }
 
   write(record: PostbackRecord): Promise<WrittenPostback> {
@@ -111,6 +235,7 @@ export class PostbackWriter {
   async close(): Promise<void> {
     this.closed = true
     while (this.queue.length || this.flushing) await new Promise((r) => setTimeout(r, 5))
+    await this.store.close()
   }
 
   private schedule(): void {
@@ -128,19 +253,24 @@ export class PostbackWriter {
     if (this.flushing || this.queue.length === 0) return
     this.flushing = true
     const batch = this.queue.splice(0, this.maxBatch)
+    const write = (pending: Pending[]) => {
+      const now = new Date()
+      const records = pending.map((p) => p.record)
+      return this.store.writeBatch(records, (calls) => planBatch(records, calls, now), lookupsFor(records, now))
+    }
     try {
-      let written: WrittenPostback[]
+      let written: (WrittenPostback | null)[]
       try {
-        written = await this.db.$transaction((tx) => this.writeBatch(tx, batch.map((p) => p.record)))
+        written = await write(batch)
       } catch (batchError) {
         if (batch.length === 1) throw batchError
         // one bad row (a concurrent duplicate idempotency key, say) must not fail the others
         written = []
         for (const p of batch) {
           try {
-            written.push(...(await this.db.$transaction((tx) => this.writeBatch(tx, [p.record]))))
+            written.push(...(await write([p])))
           } catch (e) {
-            written.push(null as never)
+            written.push(null)
             p.reject(e)
           }
         }
@@ -153,128 +283,4 @@ export class PostbackWriter {
       if (this.queue.length) this.schedule()
     }
   }
-
-  private async writeBatch(tx: Tx, records: PostbackRecord[]): Promise<WrittenPostback[]> {
-    const now = new Date()
-    const live = records.filter((r) => !r.rejection)
-
-    const uuids = [...new Set(live.filter((r) => r.callUuid).map((r) => r.callUuid!))]
-    const byUuid = new Map<string, CallRow>()
-    if (uuids.length) {
-      const rows = await tx.$queryRaw<CallRow[]>`
-        SELECT "id", "uuid", "companyId", "campaignId", "callerNumber", "status", "startedAt" FROM "Call"
-        WHERE "uuid" IN (${Prisma.join(uuids)})`
-      for (const row of rows) byUuid.set(row.uuid, row)
-    }
-
-    const numberRecords = live.filter((r) => r.callerNumber && !(r.callUuid && sameCompany(byUuid.get(r.callUuid), r)))
-    const byNumber = new Map<string, CallRow[]>()
-    if (numberRecords.length) {
-      const since = new Date(now.getTime() - Math.max(...numberRecords.map((r) => r.pendingTtlSeconds)) * 1000)
-      const companies = [...new Set(numberRecords.map((r) => r.companyId))]
-      const numbers = [...new Set(numberRecords.map((r) => r.callerNumber!))]
-      const rows = await tx.$queryRaw<CallRow[]>`
-        SELECT "id", "uuid", "companyId", "campaignId", "callerNumber", "status", "startedAt" FROM "Call"
-        WHERE "companyId" IN (${Prisma.join(companies)}) AND "callerNumber" IN (${Prisma.join(numbers)}) AND "startedAt" >= ${since}
-        ORDER BY "startedAt" DESC`
-      for (const row of rows) {
-        const list = byNumber.get(row.callerNumber) ?? []
-        list.push(row)
-        byNumber.set(row.callerNumber, list)
-      }
-    }
-
-    const results: WrittenPostback[] = []
-    const tagRows = new Map<string, [string, string, string, string, string, Date, Date]>()
-    const pendingRows: [string, string, string, string | null, string, string, string, Date, Date][] = []
-    for (const record of records) {
-      const answer: PostbackAnswer = {
-        httpStatus: 200,
-        outcome: 'REJECTED',
-        status: '',
-        postbackId: record.id,
-        callUuid: null,
-        callerNumber: record.callerNumber,
-        tags: record.tags,
-        problems: record.problems,
-      }
-      let call: CallRow | undefined
-      if (record.rejection) {
-        Object.assign(answer, { httpStatus: record.rejection.httpStatus, status: 'rejected', error: record.rejection.error })
-        if (record.rejection.retryAfterSeconds) answer.retryAfterSeconds = record.rejection.retryAfterSeconds
-      } else {
-        const byId = record.callUuid ? byUuid.get(record.callUuid) : undefined
-        call = sameCompany(byId, record) ? byId : undefined
-        if (!call && record.callerNumber) {
-          const windowStart = now.getTime() - record.pendingTtlSeconds * 1000
-          call = byNumber
-            .get(record.callerNumber)
-            ?.find((c) => c.companyId === record.companyId && (!record.pinnedCampaignId || c.campaignId === record.pinnedCampaignId) && new Date(c.startedAt).getTime() >= windowStart)
-        }
-        if (call) {
-          answer.outcome = call.status === 'ENDED' ? 'COMPLETED_CALL_FOUND' : 'CALL_FOUND'
-          answer.callUuid = call.uuid
-          answer.callerNumber = call.callerNumber
-          for (const [key, value] of Object.entries(record.tags)) {
-            // later postbacks in the batch win, as they would one at a time
-            tagRows.set(`${call.id}\u0000${key}`, [PostbackWriter.newId(), call.id, key, value, record.id, now, now])
-          }
-        } else if (record.callerNumber) {
-          answer.outcome = 'TAGS_STORED'
-          const expiresAt = new Date(record.receivedAt.getTime() + record.pendingTtlSeconds * 1000)
-          for (const [key, value] of Object.entries(record.tags)) {
-            pendingRows.push([PostbackWriter.newId(), record.companyId, record.callerNumber, record.pinnedCampaignId, record.id, key, value, now, expiresAt])
-          }
-        } else {
-          const problem: PostbackProblem = { code: 'CALL_NOT_FOUND', field: 'call_uuid', message: `no call with call_uuid "${record.callUuid}"` }
-          Object.assign(answer, { httpStatus: 404, status: 'rejected', error: problem.message, problems: [...record.problems, problem] })
-        }
-        if (answer.outcome !== 'REJECTED') answer.status = OUTCOME_WORDS[answer.outcome]
-      }
-      results.push({ record, answer, campaignId: call?.campaignId ?? record.pinnedCampaignId, callId: call?.id ?? null })
-    }
-
-    for (const chunk of chunks(results, ROWS_PER_STATEMENT)) {
-      const values = chunk.map(({ record: r, answer: a, campaignId, callId }) => {
-        const cells = [
-          r.id, r.companyId, r.apiKeyId, campaignId, callId, a.callerNumber, r.channel, r.contentType, r.rawBody,
-          this.json(a.tags), this.json(a.problems), a.outcome, a.httpStatus, this.json(a), r.idempotencyKey, r.sourceIp, r.userAgent, r.receivedAt,
-        ]
-        return Prisma.sql`(${Prisma.join(cells)})`
-      })
-      await tx.$executeRaw`
-        INSERT INTO "Postback" ("id", "companyId", "apiKeyId", "campaignId", "callId", "callerNumber", "channel", "contentType", "rawBody",
-          "tags", "problems", "outcome", "httpStatus", "response", "idempotencyKey", "sourceIp", "userAgent", "createdAt")
-        VALUES ${Prisma.join(values)}`
-    }
-    for (const chunk of chunks([...tagRows.values()], ROWS_PER_STATEMENT)) {
-      await tx.$executeRaw`
-        INSERT INTO "Tag" ("id", "callId", "key", "value", "sourceId", "createdAt", "updatedAt", "source")
-        VALUES ${Prisma.join(chunk.map((row) => Prisma.sql`(${Prisma.join(row)}, 'POSTBACK')`))}
-        ON CONFLICT ("callId", "key") DO UPDATE SET "value" = excluded."value", "source" = excluded."source",
-          "sourceId" = excluded."sourceId", "updatedAt" = excluded."updatedAt"`
-    }
-    for (const chunk of chunks(pendingRows, ROWS_PER_STATEMENT)) {
-      await tx.$executeRaw`
-        INSERT INTO "PendingTag" ("id", "companyId", "callerNumber", "campaignId", "postbackId", "key", "value", "createdAt", "expiresAt")
-        VALUES ${Prisma.join(chunk.map((row) => Prisma.sql`(${Prisma.join(row)})`))}`
-    }
-    return results
-  }
-
-  /** A JSON column value: text on SQLite, jsonb on PostgreSQL. */
-  private json(value: unknown): Prisma.Sql {
-    const text = JSON.stringify(value)
-    return this.provider === 'postgresql' ? Prisma.sql`CAST(${text} AS JSONB)` : Prisma.sql`${text}`
-  }
-}
-
-function sameCompany(call: CallRow | undefined, record: PostbackRecord): boolean {
-  return !!call && call.companyId === record.companyId
-}
-
-function chunks<T>(items: T[], size: number): T[][] {
-  const out: T[][] = []
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
-  return out
 }

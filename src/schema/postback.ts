@@ -8,6 +8,7 @@ import type { PostbackProblem } from '../resolvers/parsePostback.js'
 import { postbackWhere } from '../resolvers/postbackFilter.js'
 import type { PostbackAnswer } from '../resolvers/postbackWriter.js'
 import { badInput } from '../resolvers/errors.js'
+import { postbackAnswerOf } from '../resolvers/postbackAnswer.js'
 import { builder } from './builder.js'
 import { PostbackOutcomeEnum } from './enums.js'
 
@@ -35,7 +36,12 @@ const PostbackRef = builder.prismaObject('Postback', {
     problems: t.field({ type: [ProblemRef], resolve: (p) => (p.problems as unknown as PostbackProblem[] | null) ?? [] }),
     outcome: t.field({ type: PostbackOutcomeEnum, resolve: (p) => p.outcome as never }),
     httpStatus: t.exposeInt('httpStatus'),
-    response: t.expose('response', { type: 'JSON', nullable: true, description: 'the answer the publisher was given' }),
+    response: t.field({
+      type: 'JSON',
+      description: 'the answer the publisher was given',
+      select: { call: { select: { uuid: true } } },
+      resolve: (p) => p.response ?? postbackAnswerOf(p),
+    }),
     idempotencyKey: t.exposeString('idempotencyKey', { nullable: true }),
     sourceIp: t.exposeString('sourceIp', { nullable: true }),
     userAgent: t.exposeString('userAgent', { nullable: true }),
