@@ -25,7 +25,7 @@ function start(cmd: string, args: string[], env: Record<string, string>): Promis
         resolve({ child, url: m[1]!, out: () => out })
       }
     })
-    child.stderr!.on('data', (d) => (process.env.DEBUG_BATCH ? process.stderr.write(d) : (out += d)))
+    child.stderr!.on('data', (d) => (out += d))
     child.on('exit', (code) => reject(new Error(`exited ${code}: ${out}`)))
   })
 }
