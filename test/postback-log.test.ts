@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createCompany, type CreatedCompany } from '../src/resolvers/createCompany.js'
-import { collect, ok, sleep, startTestApp, untilSubscribed, type TestApp } from './helpers/app.js'
+import { collect, ok, sleep, sseSubscribe, startTestApp, until, untilSubscribed, type TestApp } from './helpers/app.js'
 import { testProvider } from './helpers/db.js'
 import { getPostback } from './helpers/postback.js'
 import { createCampaign, startCall } from './fixtures.js'
@@ -103,35 +103,12 @@ describe(`postback log and postbackReceived on ${testProvider}`, () => {
   })
 
   it('streams postbacks over SSE', async () => {
-    const controller = new AbortController()
-    const res = await fetch(t.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${t.company.adminKey}` },
-      body: JSON.stringify({ query: 'subscription { postbackReceived { tags outcome } }' }),
-      signal: controller.signal,
-    })
-    const reader = res.body!.getReader()
-    const decoder = new TextDecoder()
-    const seen: string[] = []
-    let text = ''
-    const pump = (async () => {
-      for (;;) {
-        const { value, done } = await reader.read()
-        if (done) return
-        text += decoder.decode(value, { stream: true })
-        for (const m of text.matchAll(/data: (\{.*\})\n/g)) {
-          const n = JSON.parse(m[1]!).data?.postbackReceived?.tags?.n
-          if (n && !seen.includes(n)) seen.push(n)
-        }
-      }
-    })().catch(() => {})
-    const sub = { events: seen, errors: [] }
-    await untilSubscribed(sub, () => getPostback(t, { key: t.company.publisherKey, caller_number: '4155550399', n: 'probe' }))
+    const sse = await sseSubscribe<{ postbackReceived: { tags: { n: string } } }>(t.url, t.company.adminKey, 'subscription { postbackReceived { tags outcome } }')
+    await untilSubscribed(sse, () => getPostback(t, { key: t.company.publisherKey, caller_number: '4155550399', n: 'probe' }))
     await getPostback(t, { key: t.company.publisherKey, caller_number: '4155550304', n: 'sse' })
-    const deadline = Date.now() + 5000
-    while (!seen.includes('sse') && Date.now() < deadline) await sleep(20)
-    controller.abort()
-    await pump
-    expect(seen).toContain('sse')
+    const seen = () => sse.events.map((e) => e.postbackReceived.tags.n)
+    await until(() => seen().includes('sse'))
+    await sse.close()
+    expect(seen()).toContain('sse')
   })
 })

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createClient } from 'graphql-ws'
 import WebSocket from 'ws'
-import { collect, ok, sleep, startTestApp, untilSubscribed, type TestApp } from './helpers/app.js'
+import { collect, ok, sleep, sseSubscribe, startTestApp, until, untilSubscribed, type TestApp } from './helpers/app.js'
 import { testProvider } from './helpers/db.js'
 import { createCampaign, startCall } from './fixtures.js'
 
@@ -43,43 +43,15 @@ describe(`callUpdated subscription on ${testProvider}`, () => {
 
   it('delivers events over SSE (POST with Accept: text/event-stream)', async () => {
     const probe = await startCall(t, { campaignId, uuid: 'probe-sse' })
-    const controller = new AbortController()
-    const res = await fetch(t.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${t.company.adminKey}` },
-      body: JSON.stringify({ query: 'subscription { callUpdated { event call { uuid } } }' }),
-      signal: controller.signal,
-    })
-    expect(res.status).toBe(200)
-    expect(res.headers.get('content-type')).toMatch(/text\/event-stream/)
-    const reader = res.body!.getReader()
-    const decoder = new TextDecoder()
-    const events: { event: string; uuid: string }[] = []
-    let buffer = ''
-    const pump = (async () => {
-      for (;;) {
-        const { value, done } = await reader.read()
-        if (done) return
-        buffer += decoder.decode(value, { stream: true })
-        let i
-        while ((i = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, i)
-          buffer = buffer.slice(i + 2)
-          const data = block.split('\n').find((l) => l.startsWith('data:'))
-          if (!data || !block.includes('event: next')) continue
-          const payload = JSON.parse(data.slice(5)).data.callUpdated
-          events.push({ event: payload.event, uuid: payload.call.uuid })
-        }
-      }
-    })().catch(() => {})
-    const sub = { events, errors: [] as unknown[] }
-    await untilSubscribed(sub, () => t.gql(`mutation($u:String!){ addCallTags(input:{uuid:$u, tags:[{key:"probe", value:"1"}]}) { id } }`, { u: probe.uuid }))
+    const sse = await sseSubscribe<{ callUpdated: { event: string; call: { uuid: string } } }>(t.url, t.company.adminKey, 'subscription { callUpdated { event call { uuid } } }')
+    expect(sse.status).toBe(200)
+    expect(sse.contentType).toMatch(/text\/event-stream/)
+    await untilSubscribed(sse, () => t.gql(`mutation($u:String!){ addCallTags(input:{uuid:$u, tags:[{key:"probe", value:"1"}]}) { id } }`, { u: probe.uuid }))
     await startCall(t, { campaignId, uuid: 'sse-1' })
     ok(await t.gql(`mutation{ answerCall(input:{uuid:"sse-1"}) { id } }`))
-    const deadline = Date.now() + 5000
-    while (events.length < 2 && Date.now() < deadline) await sleep(20)
-    controller.abort()
-    await pump
+    await until(() => sse.events.length >= 2)
+    await sse.close()
+    const events = sse.events.map((e) => ({ event: e.callUpdated.event, uuid: e.callUpdated.call.uuid }))
     expect(events).toEqual([
       { event: 'STARTED', uuid: 'sse-1' },
       { event: 'ANSWERED', uuid: 'sse-1' },

@@ -17,16 +17,21 @@ export function callWhere(companyId: string, filter: CallFilter | null | undefin
   if (!filter) return where
   if (filter.campaignId) where.campaignId = filter.campaignId
   if (filter.status) where.status = filter.status
-  if (filter.callerNumber) {
-    const number = normalisePhoneNumber(filter.callerNumber)
-    if (!number) throw badInput('filter.callerNumber', `"${filter.callerNumber}" is not a phone number`)
-    where.callerNumber = number
-  }
-  if (filter.startedAfter || filter.startedBefore) {
-    where.startedAt = {
-      ...(filter.startedAfter ? { gte: filter.startedAfter } : {}),
-      ...(filter.startedBefore ? { lt: filter.startedBefore } : {}),
-    }
-  }
+  if (filter.callerNumber) where.callerNumber = filterPhoneNumber(filter.callerNumber)
+  const startedAt = timeRange(filter.startedAfter, filter.startedBefore)
+  if (startedAt) where.startedAt = startedAt
   return where
+}
+
+/** A caller number filter, normalised as stored; BAD_USER_INPUT on filter.callerNumber when it is not one. */
+export function filterPhoneNumber(raw: string): string {
+  const number = normalisePhoneNumber(raw)
+  if (!number) throw badInput('filter.callerNumber', `"${raw}" is not a phone number`)
+  return number
+}
+
+/** [after, before): inclusive start, exclusive end; undefined when neither is given. */
+export function timeRange(after: Date | null | undefined, before: Date | null | undefined): { gte?: Date; lt?: Date } | undefined {
+  if (!after && !before) return undefined
+  return { ...(after ? { gte: after } : {}), ...(before ? { lt: before } : {}) }
 }

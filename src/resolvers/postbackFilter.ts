@@ -1,6 +1,5 @@
 import type { Prisma } from '../generated/prisma/client.js'
-import { badInput } from './errors.js'
-import { normalisePhoneNumber } from './normalise.js'
+import { filterPhoneNumber, timeRange } from './callFilter.js'
 import type { PostbackOutcome } from './postbackWriter.js'
 
 export interface PostbackFilter {
@@ -19,16 +18,8 @@ export function postbackWhere(companyId: string, filter: PostbackFilter | null |
   if (filter.outcome) where.outcome = filter.outcome
   if (filter.apiKeyId) where.apiKeyId = filter.apiKeyId
   if (filter.campaignId) where.campaignId = filter.campaignId
-  if (filter.callerNumber) {
-    const number = normalisePhoneNumber(filter.callerNumber)
-    if (!number) throw badInput('filter.callerNumber', `"${filter.callerNumber}" is not a phone number`)
-    where.callerNumber = number
-  }
-  if (filter.receivedAfter || filter.receivedBefore) {
-    where.createdAt = {
-      ...(filter.receivedAfter ? { gte: filter.receivedAfter } : {}),
-      ...(filter.receivedBefore ? { lt: filter.receivedBefore } : {}),
-    }
-  }
+  if (filter.callerNumber) where.callerNumber = filterPhoneNumber(filter.callerNumber)
+  const createdAt = timeRange(filter.receivedAfter, filter.receivedBefore)
+  if (createdAt) where.createdAt = createdAt
   return where
 }

@@ -140,3 +140,55 @@ export async function untilSubscribed(sub: { events: unknown[]; errors: unknown[
   await sleep(50)
   sub.events.length = 0
 }
+
+/** Subscribes over SSE (POST with Accept: text/event-stream) and collects each `next` event's data. */
+export async function sseSubscribe<T = Record<string, any>>(url: string, key: string, query: string) {
+  const controller = new AbortController()
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${key}` },
+    body: JSON.stringify({ query }),
+    signal: controller.signal,
+  })
+  const events: T[] = []
+  const errors: unknown[] = []
+  const reader = res.body!.getReader()
+  const decoder = new TextDecoder()
+  let buffer = ''
+  const pump = (async () => {
+    for (;;) {
+      const { value, done } = await reader.read()
+      if (done) return
+      buffer += decoder.decode(value, { stream: true })
+      let i
+      while ((i = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, i)
+        buffer = buffer.slice(i + 2)
+        const data = block.split('\n').find((l) => l.startsWith('data:'))
+        if (!data || !block.includes('event: next')) continue
+        const payload = JSON.parse(data.slice(5)) as { data?: T; errors?: unknown[] }
+        if (payload.errors) errors.push(payload.errors)
+        else events.push(payload.data as T)
+      }
+    }
+  })().catch(() => {})
+  return {
+    status: res.status,
+    contentType: res.headers.get('content-type'),
+    events,
+    errors,
+    async close() {
+      controller.abort()
+      await pump
+    },
+  }
+}
+
+/** Waits (bounded) until `check` holds. */
+export async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out')
+    await sleep(20)
+  }
+}
