@@ -37,12 +37,15 @@ describe(`limits, errors and health on ${testProvider}`, () => {
     expect(costly.errors?.[0]?.message).toMatch(/cost/i)
   })
 
-  it('answers /healthz, and /readyz while the database is reachable', async () => {
+  it('answers /healthz, /readyz while the database is reachable, and GraphiQL to a browser', async () => {
     const base = t.url.replace(/\/graphql$/, '')
     expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok' })
     const ready = await fetch(`${base}/readyz`)
     expect(ready.status).toBe(200)
     expect(await ready.json()).toEqual({ status: 'ready' })
+    const graphiql = await fetch(t.url, { headers: { accept: 'text/html' } })
+    expect(graphiql.status).toBe(200)
+    expect(await graphiql.text()).toMatch(/<title>Ringhook<\/title>[\s\S]*graphiql/i)
     const unknown = await fetch(`${base}/nope`)
     expect(unknown.status).toBe(404)
     expect((await unknown.json()).error).toMatch(/no route/)
