@@ -53,6 +53,21 @@ describe(`event bus across two instances on ${testProvider}`, () => {
     expect(event!.postbackReceived).toEqual({ outcome: 'TAGS_STORED', tags: { n: 'cross' } })
   })
 
+  it("shares a publisher key's rate limit between instances through Redis", async () => {
+    const created = ok(
+      await a.gql<{ createApiKey: { secret: string } }>(`mutation { createApiKey(input:{name:"limited", role:PUBLISHER, rateLimitPerMinute:3}) { secret } }`),
+    ).createApiKey.secret
+    const statuses: number[] = []
+    for (let i = 0; i < 5; i++) {
+      const instance = i % 2 === 0 ? a : b
+      const res = await fetch(`${instance.url.replace(/\/graphql$/, '')}/postback?key=${created}&caller_number=4155550401&n=${i}`)
+      statuses.push(res.status)
+      await res.body?.cancel()
+    }
+    // alone, each instance would have allowed 3: together they allow 3
+    expect(statuses).toEqual([200, 200, 200, 429, 429])
+  })
+
   it('without Redis two instances do not share events (the in-process bus)', async () => {
     const c = await startTestApp({ database: { url: a.databaseUrl } })
     try {
