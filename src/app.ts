@@ -15,6 +15,8 @@ import { PostbackWriter } from './resolvers/postbackWriter.js'
 import { PrismaPostbackStore } from './resolvers/postbackStorePrisma.js'
 import { SqlitePostbackStore } from './resolvers/postbackStoreSqlite.js'
 import { sqliteFilePath } from './db/sqlitePath.js'
+import { PixelWorker } from './jobs/pixelWorker.js'
+import { createOutboundHttp } from './resolvers/outboundHttp.js'
 
 export interface RunningApp {
   config: Config
@@ -37,11 +39,13 @@ function redact(url: string): string {
 }
 
 /** The stores and helpers that the operations in resolvers/ work with. */
-export function createServices(config: Config, db: Db, bus: EventBus, logger: Logger): { services: Services; closeServices(): Promise<void> } {
+export function createServices(config: Config, db: Db, bus: EventBus, logger: Logger): { services: Services; worker: PixelWorker | null; closeServices(): Promise<void> } {
   const rateLimitRedis = config.redisUrl ? new Redis(config.redisUrl, { enableOfflineQueue: false }) : null
   rateLimitRedis?.on('error', (e) => logger.error({ err: e }, 'redis (rate limits) connection error'))
+  const http = createOutboundHttp(config.allowedTargets)
   const services: Services = {
     db,
+    outboundHttp: http,
     provider: config.databaseProvider,
     pubsub: bus.pubsub,
     apiKeys: new ApiKeyCache(db, config.apiKeyCacheMs),
@@ -51,10 +55,23 @@ export function createServices(config: Config, db: Db, bus: EventBus, logger: Lo
         : new PrismaPostbackStore(db, config.databaseProvider),
     ),
     postbackLimiter: new PostbackRateLimiter(config.postbackRateLimitPerMinute, rateLimitRedis),
+    pixelQueue: { notify: () => worker?.notify() },
   }
+  const worker =
+    config.role === 'api'
+      ? null
+      : new PixelWorker({ db, pubsub: bus.pubsub, http }, logger, {
+          concurrency: config.pixelConcurrency,
+          pollMs: config.pixelPollMs,
+          lockMs: config.pixelLockMs,
+        })
   return {
     services,
+    worker,
     closeServices: async () => {
+      // SIGTERM: deliveries in flight finish and are recorded before the process ends
+      await worker?.stop()
+      await http.close()
       await services.postbackWriter.close()
       rateLimitRedis?.disconnect()
     },
@@ -77,7 +94,8 @@ export async function startApp(config: Config, options: OpenDatabaseOptions & { 
     demo = await createCompany(db, 'Demo')
   }
 
-  const { services, closeServices } = createServices(config, db, bus, logger)
+  const { services, worker, closeServices } = createServices(config, db, bus, logger)
+  worker?.start()
   // until the job worker owns it: pending tags past their storage window are deleted
   const sweep = setInterval(() => {
     expirePendingTags(db).catch((e) => logger.error({ err: e }, 'expiring pending tags failed'))

@@ -1,5 +1,6 @@
 import path from 'node:path'
 import { z } from 'zod'
+import { parseAllowedTargets } from './resolvers/checkTarget.js'
 
 /** Environment -> typed configuration, validated once; a bad value stops the process with a message naming it. */
 const schema = z.object({
@@ -20,6 +21,11 @@ const schema = z.object({
   POSTBACK_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(6000),
   PENDING_TAG_SWEEP_SECONDS: z.coerce.number().int().positive().default(60),
   API_KEY_CACHE_MS: z.coerce.number().int().min(0).default(5000),
+  ROLE: z.enum(['all', 'api', 'worker']).default('all'),
+  ALLOWED_TARGETS: z.string().default(''),
+  PIXEL_CONCURRENCY: z.coerce.number().int().positive().default(64),
+  PIXEL_POLL_MS: z.coerce.number().int().positive().default(250),
+  PIXEL_LOCK_MS: z.coerce.number().int().positive().default(60_000),
   LOG_LEVEL: z.enum(['silent', 'error', 'info', 'debug']).default('info'),
 })
 
@@ -39,6 +45,13 @@ export interface Config {
   postbackRateLimitPerMinute: number
   pendingTagSweepSeconds: number
   apiKeyCacheMs: number
+  /** all: API and delivery worker; api: no worker; worker: deliveries only (and /healthz, /readyz) */
+  role: 'all' | 'api' | 'worker'
+  /** private or loopback addresses and ranges webhooks may reach anyway (comma-separated IPs and CIDRs) */
+  allowedTargets: string
+  pixelConcurrency: number
+  pixelPollMs: number
+  pixelLockMs: number
   logLevel: 'silent' | 'error' | 'info' | 'debug'
 }
 
@@ -57,6 +70,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`)
   }
   const e = parsed.data
+  try {
+    parseAllowedTargets(e.ALLOWED_TARGETS)
+  } catch (err) {
+    throw new ConfigError(`invalid configuration:\n  ${(err as Error).message}`)
+  }
   const databaseUrl = e.DATABASE_URL ?? DEFAULT_DATABASE_URL
   return {
     port: e.PORT,
@@ -71,6 +89,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     postbackRateLimitPerMinute: e.POSTBACK_RATE_LIMIT_PER_MINUTE,
     pendingTagSweepSeconds: e.PENDING_TAG_SWEEP_SECONDS,
     apiKeyCacheMs: e.API_KEY_CACHE_MS,
+    role: e.ROLE,
+    allowedTargets: e.ALLOWED_TARGETS,
+    pixelConcurrency: e.PIXEL_CONCURRENCY,
+    pixelPollMs: e.PIXEL_POLL_MS,
+    pixelLockMs: e.PIXEL_LOCK_MS,
     logLevel: e.LOG_LEVEL,
   }
 }

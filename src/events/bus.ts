@@ -17,9 +17,15 @@ export interface PostbackReceivedEvent {
   postback: Record<string, unknown>
 }
 
+export interface PixelFiredEvent {
+  /** the pixel row after an attempt or a final decision */
+  pixel: Record<string, unknown>
+}
+
 export type BusTopics = {
   callUpdated: [companyId: string, payload: CallUpdatedEvent]
   postbackReceived: [companyId: string, payload: PostbackReceivedEvent]
+  pixelFired: [companyId: string, payload: PixelFiredEvent]
 }
 
 export type PubSub = ReturnType<typeof createPubSub<BusTopics>>

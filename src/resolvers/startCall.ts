@@ -7,6 +7,7 @@ import { publishCallUpdated } from './findCall.js'
 import type { Services, TagInput } from './interfaces.js'
 import { normalisePhoneNumber } from './normalise.js'
 import { applyPendingTags } from './pendingTags.js'
+import { queueCallEventPixels } from './queueCallEventPixels.js'
 
 export interface StartCallInput {
   campaignId: string
@@ -15,12 +16,26 @@ export interface StartCallInput {
   uuid?: string | null
   startedAt?: Date | null
   tags?: TagInput[] | null
+  /** wait up to this long for the CALL_START webhooks to answer, so routing sees the tags they write */
+  waitForWebhooksMs?: number | null
+}
+
+const MAX_START_WAIT_MS = 30_000
+
+/** Polls until the call's CALL_START pixels have settled (delivered, failed or waiting for a retry) or the deadline. */
+async function waitForStartPixels(db: Services['db'], callId: string, deadlineMs: number): Promise<void> {
+  const deadline = Date.now() + deadlineMs
+  while (Date.now() < deadline) {
+    const open = await db.pixel.count({ where: { callId, trigger: 'CALL_START', status: { in: ['PENDING', 'DELIVERING'] }, attemptCount: 0 } })
+    if (open === 0) return
+    await new Promise((r) => setTimeout(r, 10))
+  }
 }
 
 const UUID_PATTERN = /^[A-Za-z0-9_-]{1,100}$/
 
 /** Telephony reports a new call: it is created STARTED with its tags. */
-export async function startCall({ db, pubsub }: Services, companyId: string, input: StartCallInput): Promise<Call> {
+export async function startCall({ db, pubsub, pixelQueue }: Services, companyId: string, input: StartCallInput): Promise<Call> {
   const campaign = await findCampaign(db, companyId, input.campaignId, 'campaignId')
   if (campaign.archivedAt) throw badInput('campaignId', 'campaign is archived and takes no calls')
   const callerNumber = normalisePhoneNumber(input.callerNumber)
@@ -50,8 +65,11 @@ export async function startCall({ db, pubsub }: Services, companyId: string, inp
     // tags publishers sent before the call first; what telephony reports with the call wins over them
     await applyPendingTags(tx, created)
     await applyTags(tx, created.id, tags, 'CALL_EVENT')
+    await queueCallEventPixels(tx, created, 'CALL_START')
     return created
   })
+  pixelQueue.notify()
   publishCallUpdated(pubsub, call, 'STARTED')
+  if (input.waitForWebhooksMs) await waitForStartPixels(db, call.id, Math.min(input.waitForWebhooksMs, MAX_START_WAIT_MS))
   return call
 }

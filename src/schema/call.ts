@@ -91,6 +91,7 @@ const StartCallInput = builder.inputType('StartCallInput', {
     uuid: t.string({ description: 'the telephony call id; generated when not given' }),
     startedAt: t.field({ type: 'DateTime' }),
     tags: t.field({ type: [TagInputRef] }),
+    waitForWebhooksMs: t.int({ description: 'wait up to this long (at most 30000) for CALL_START webhooks to answer, so their tags are on the call returned' }),
   }),
 })
 const AnswerCallInput = builder.inputType('AnswerCallInput', {
@@ -114,8 +115,11 @@ builder.mutationFields((t) => ({
   startCall: t.prismaField({
     type: 'Call',
     args: { input: t.arg({ type: StartCallInput, required: true }) },
-    resolve: (_q, _root, { input }, ctx) =>
-      startCall(ctx.services, ctx.auth.companyId, { ...input, campaignId: input.campaignId.toString() }),
+    resolve: async (query, _root, { input }, ctx) => {
+      const call = await startCall(ctx.services, ctx.auth.companyId, { ...input, campaignId: input.campaignId.toString() })
+      // read again: start webhooks may have written tags while startCall waited
+      return input.waitForWebhooksMs ? ctx.services.db.call.findUniqueOrThrow({ ...query, where: { id: call.id } }) : call
+    },
   }),
   answerCall: t.prismaField({
     type: 'Call',

@@ -14,7 +14,7 @@ export const ApiKeyRoleEnum = builder.enumType('ApiKeyRole', {
   values: ['ADMIN', 'PUBLISHER'] as const,
 })
 export const TagSourceEnum = builder.enumType('TagSource', { values: ['POSTBACK', 'WEBHOOK', 'CALL_EVENT', 'API'] as const })
-export const PixelStatusEnum = builder.enumType('PixelStatus', { values: ['PENDING', 'DELIVERING', 'SUCCEEDED', 'FAILED'] as const })
+export const PixelStatusEnum = builder.enumType('PixelStatus', { values: ['PENDING', 'DELIVERING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const })
 export const PostbackOutcomeEnum = builder.enumType('PostbackOutcome', {
   values: ['CALL_FOUND', 'COMPLETED_CALL_FOUND', 'TAGS_STORED', 'REJECTED'] as const,
 })

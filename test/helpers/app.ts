@@ -57,8 +57,11 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     },
     close: async () => {
       await Promise.all(clients.map((c) => c.dispose()))
-      await app.close()
-      await owned?.drop()
+      try {
+        await app.close()
+      } finally {
+        await owned?.drop()
+      }
     },
   }
 }

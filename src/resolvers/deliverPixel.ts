@@ -1,0 +1,232 @@
+// One delivery attempt of a claimed pixel: render the request (first attempt), check the target, send,
+// record the attempt, apply response tags, and settle the pixel: SUCCEEDED, FAILED, or PENDING again with
+// the next attempt scheduled (exponential backoff with jitter, Retry-After honoured).
+import { isIP } from 'node:net'
+import { request } from 'undici'
+import type { Call, Pixel, Webhook } from '../generated/prisma/client.js'
+import type { Db } from '../db/client.js'
+import { toJsonSafe, type PubSub } from '../events/bus.js'
+import { applyTags } from './applyTags.js'
+import { evaluateMatches } from './matchTags.js'
+import type { OutboundHttp } from './outboundHttp.js'
+import { tagMap } from './queueCallEventPixels.js'
+import { renderFormBody, renderTemplate, type TokenContext } from './renderTokens.js'
+import { tagsFromResponse } from './responseTags.js'
+import { signWebhook } from './signWebhook.js'
+import type { HeaderInput, MatchGroups, ResponseMappingInput } from './webhookConfig.js'
+
+export const RESPONSE_BODY_LIMIT = 64 * 1024
+const MAX_RETRY_DELAY_MS = 3_600_000
+
+export interface RenderedRequest {
+  method: string
+  url: string
+  headers: Record<string, string>
+  body: string | null
+}
+
+export interface DeliveryDeps {
+  db: Db
+  pubsub: PubSub
+  http: OutboundHttp
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  JSON: 'application/json',
+  FORM: 'application/x-www-form-urlencoded',
+  TEXT: 'text/plain; charset=utf-8',
+}
+
+/** The request a webhook sends for a call, tokens filled in, and the tokens that found nothing. */
+export function renderRequest(webhook: Webhook, context: TokenContext): { request: RenderedRequest; unresolved: string[] } {
+  const unresolved = new Set<string>()
+  const url = renderTemplate(webhook.urlTemplate, context, 'url')
+  url.unresolved.forEach((t) => unresolved.add(t))
+  const headers: Record<string, string> = {}
+  for (const h of webhook.headers as unknown as HeaderInput[]) {
+    const value = renderTemplate(h.value, context, 'header')
+    value.unresolved.forEach((t) => unresolved.add(t))
+    headers[h.name.toLowerCase()] = value.text
+  }
+  let body: string | null = null
+  if (webhook.bodyTemplate && webhook.method !== 'GET') {
+    const rendered =
+      webhook.bodyType === 'FORM'
+        ? renderFormBody(webhook.bodyTemplate, context)
+        : renderTemplate(webhook.bodyTemplate, context, webhook.bodyType === 'JSON' ? 'json' : 'text')
+    rendered.unresolved.forEach((t) => unresolved.add(t))
+    body = rendered.text
+    headers['content-type'] ??= CONTENT_TYPES[webhook.bodyType] ?? 'text/plain'
+  }
+  headers['user-agent'] ??= 'Ringhook/0.1'
+  return { request: { method: webhook.method, url: url.text, headers, body }, unresolved: [...unresolved] }
+}
+
+export function tokenContext(call: Call, tags: Record<string, string>): TokenContext {
+  return {
+    call: { uuid: call.uuid, callerNumber: call.callerNumber, calledNumber: call.calledNumber, campaignId: call.campaignId, durationSeconds: call.durationSeconds },
+    tags,
+  }
+}
+
+/** The delay before attempt `attempt + 1`: base × 2^(attempt-1), ±20 % jitter, or what Retry-After asks. */
+export function retryDelayMs(attempt: number, baseMs: number, retryAfter: string | null, now = Date.now()): number {
+  if (retryAfter) {
+    const seconds = Number(retryAfter)
+    const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(retryAfter) - now
+    if (Number.isFinite(ms) && ms >= 0) return Math.min(ms, MAX_RETRY_DELAY_MS)
+  }
+  const exponential = baseMs * 2 ** (attempt - 1)
+  return Math.min(Math.round(exponential * (0.8 + Math.random() * 0.4)), MAX_RETRY_DELAY_MS)
+}
+
+interface AttemptResult {
+  statusCode: number | null
+  headers: Record<string, string>
+  body: string | null
+  truncated: boolean
+  error: string | null
+  retryAfter: string | null
+  durationMs: number
+}
+
+async function send(deps: DeliveryDeps, req: RenderedRequest, timeoutMs: number): Promise<AttemptResult> {
+  const started = performance.now()
+  const result: AttemptResult = { statusCode: null, headers: {}, body: null, truncated: false, error: null, retryAfter: null, durationMs: 0 }
+  try {
+    const res = await request(req.url, {
+      method: req.method as 'POST',
+      headers: req.headers,
+      body: req.body ?? undefined,
+      dispatcher: deps.http.dispatcher,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      signal: AbortSignal.timeout(timeoutMs),
+    })
+    result.statusCode = res.statusCode
+    for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) result.headers[k] = Array.isArray(v) ? v.join(', ') : v
+    result.retryAfter = result.headers['retry-after'] ?? null
+    const chunks: Buffer[] = []
+    let size = 0
+    for await (const chunk of res.body) {
+      const buf = chunk as Buffer
+      if (size + buf.length > RESPONSE_BODY_LIMIT) {
+        chunks.push(buf.subarray(0, RESPONSE_BODY_LIMIT - size))
+        result.truncated = true
+        res.body.destroy()
+        break
+      }
+      chunks.push(buf)
+      size += buf.length
+    }
+    result.body = Buffer.concat(chunks).toString('utf8')
+  } catch (e) {
+    const err = e as Error & { code?: string; cause?: Error & { code?: string } }
+    const cause = err.cause ?? err
+    result.error =
+      err.name === 'TimeoutError' || cause.code === 'UND_ERR_HEADERS_TIMEOUT' || cause.code === 'UND_ERR_BODY_TIMEOUT'
+        ? `timed out after ${timeoutMs} ms`
+        : cause.code === 'REFUSED_TARGET'
+          ? `refused: ${cause.message}`
+          : `${cause.code ? `${cause.code}: ` : ''}${cause.message}`
+  }
+  result.durationMs = Math.round(performance.now() - started)
+  return result
+}
+
+const isRetryable = (a: AttemptResult) =>
+  !a.error?.startsWith('refused') && (a.error !== null || a.statusCode === 429 || (a.statusCode !== null && a.statusCode >= 500))
+
+/**
+ * One attempt of a claimed pixel (status DELIVERING). TIMER pixels are checked first: a call that ended
+ * before the timer, or conditions that no longer hold, cancel it. `maxAttempts` 1 (test-fire) never retries.
+ */
+export async function deliverPixel(deps: DeliveryDeps, pixelId: string, options: { maxAttempts?: number } = {}): Promise<Pixel> {
+  const { db } = deps
+  const pixel = await db.pixel.findUniqueOrThrow({ where: { id: pixelId }, include: { webhook: true, call: true } })
+  const { webhook, call } = pixel
+  const now = new Date()
+  const tags = await tagMap(db, call.id)
+
+  if (pixel.trigger === 'TIMER' && pixel.attemptCount === 0) {
+    const due = pixel.nextAttemptAt ?? now
+    const reason =
+      call.endedAt && call.endedAt < due
+        ? `call ended at ${call.endedAt.toISOString()}, before the timer (${due.toISOString()})`
+        : !evaluateMatches(webhook.matches as unknown as MatchGroups, tags).matched
+          ? 'conditions did not hold when the timer came due'
+          : null
+    if (reason) return settle(deps, pixel, { status: 'CANCELLED', responseNote: reason, completedAt: now, lockedUntil: null, nextAttemptAt: null })
+  }
+
+  let rendered = pixel.request as unknown as RenderedRequest | null
+  if (!rendered) {
+    const r = renderRequest(webhook, tokenContext(call, tags))
+    rendered = r.request
+    await db.pixel.update({ where: { id: pixel.id }, data: { request: toJsonSafe(rendered) as never, unresolvedTokens: r.unresolved } })
+  }
+  const headers = { ...rendered.headers }
+  if (webhook.signingSecret) Object.assign(headers, signWebhook(webhook.signingSecret, pixel.id, now, rendered.body ?? ''))
+
+  const attemptNumber = pixel.attemptCount + 1
+  let attempt: AttemptResult
+  const target = new URL(rendered.url)
+  const literal = isIP(target.hostname.replace(/^\[(.*)\]$/, '$1')) ? await deps.http.check(target) : { ok: true as const }
+  if (!literal.ok) {
+    attempt = { statusCode: null, headers: {}, body: null, truncated: false, error: `refused: ${literal.reason}`, retryAfter: null, durationMs: 0 }
+  } else {
+    attempt = await send(deps, { ...rendered, headers }, webhook.timeoutMs)
+  }
+  await db.pixelAttempt.create({
+    data: {
+      pixelId: pixel.id,
+      number: attemptNumber,
+      startedAt: now,
+      durationMs: attempt.durationMs,
+      statusCode: attempt.statusCode,
+      responseHeaders: attempt.statusCode === null ? undefined : attempt.headers,
+      responseBody: attempt.body,
+      responseTruncated: attempt.truncated,
+      error: attempt.error,
+    },
+  })
+
+  const maxAttempts = options.maxAttempts ?? webhook.maxAttempts
+  if (attempt.statusCode !== null && attempt.statusCode >= 200 && attempt.statusCode < 300) {
+    const mapping = webhook.responseMapping as unknown as ResponseMappingInput | null
+    const parsed = attempt.truncated && mapping ? { tags: {}, note: 'response cut at 64 KB; not parsed' } : tagsFromResponse(attempt.body ?? '', attempt.headers['content-type'] ?? null, mapping)
+    const entries = Object.entries(parsed.tags).map(([key, value]) => ({ key, value }))
+    if (entries.length) {
+      await applyTags(db, call.id, entries, 'WEBHOOK', pixel.id)
+      await db.call.update({ where: { id: call.id }, data: { updatedAt: new Date() } })
+    }
+    return settle(deps, pixel, {
+      status: 'SUCCEEDED',
+      attemptCount: attemptNumber,
+      tagsApplied: entries.length ? parsed.tags : undefined,
+      responseNote: parsed.note,
+      completedAt: new Date(),
+      lockedUntil: null,
+      nextAttemptAt: null,
+    })
+  }
+  if (isRetryable(attempt) && attemptNumber < maxAttempts) {
+    const delay = retryDelayMs(attemptNumber, webhook.retryBaseDelayMs, attempt.statusCode === 429 || attempt.statusCode === 503 ? attempt.retryAfter : null)
+    return settle(deps, pixel, { status: 'PENDING', attemptCount: attemptNumber, nextAttemptAt: new Date(Date.now() + delay), lockedUntil: null })
+  }
+  const why = attempt.error ?? `HTTP ${attempt.statusCode}`
+  return settle(deps, pixel, {
+    status: 'FAILED',
+    attemptCount: attemptNumber,
+    responseNote: isRetryable(attempt) ? `gave up after ${attemptNumber} attempt(s): ${why}` : `not retried: ${why}`,
+    completedAt: new Date(),
+    lockedUntil: null,
+    nextAttemptAt: null,
+  })
+}
+
+async function settle(deps: DeliveryDeps, pixel: Pixel, data: Parameters<Db['pixel']['update']>[0]['data']): Promise<Pixel> {
+  const updated = await deps.db.pixel.update({ where: { id: pixel.id }, data })
+  deps.pubsub.publish('pixelFired', updated.companyId, { pixel: toJsonSafe(updated) })
+  return updated
+}

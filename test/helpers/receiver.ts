@@ -1,0 +1,63 @@
+// A real HTTP receiver for webhooks on 127.0.0.1: records every request; answers by a handler per path.
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+
+export interface Received {
+  method: string
+  path: string
+  url: string
+  headers: http.IncomingHttpHeaders
+  body: string
+  at: number
+}
+
+export type Reply = { status?: number; headers?: Record<string, string>; body?: string; delayMs?: number; hang?: boolean }
+
+export interface Receiver {
+  url: string
+  port: number
+  requests: Received[]
+  /** answers for a path, used in turn; the last one repeats */
+  on(path: string, ...replies: Reply[]): void
+  received(path: string): Received[]
+  close(): Promise<void>
+}
+
+export async function startReceiver(): Promise<Receiver> {
+  const requests: Received[] = []
+  const replies = new Map<string, Reply[]>()
+  const hanging = new Set<http.ServerResponse>()
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c) => chunks.push(c))
+    req.on('end', () => {
+      const url = req.url ?? '/'
+      const path = url.split('?')[0]!
+      requests.push({ method: req.method ?? '', path, url, headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() })
+      const queue = replies.get(path) ?? []
+      const reply = (queue.length > 1 ? queue.shift() : queue[0]) ?? {}
+      if (reply.hang) {
+        hanging.add(res)
+        return
+      }
+      setTimeout(() => {
+        res.writeHead(reply.status ?? 200, { 'content-type': 'application/json', ...reply.headers })
+        res.end(reply.body ?? '{"ok":true}')
+      }, reply.delayMs ?? 0)
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const port = (server.address() as AddressInfo).port
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    requests,
+    on: (path, ...r) => replies.set(path, r),
+    received: (path) => requests.filter((r) => r.path === path),
+    close: async () => {
+      for (const res of hanging) res.destroy()
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+}
