@@ -91,6 +91,7 @@ export function createServer({ config, services, logger }: ServerDeps): Ringhook
         const ok = await databaseReachable(db)
         return sendJson(res, ok ? 200 : 503, { status: ok ? 'ready' : 'database unreachable' })
       }
+      if (config.role === 'worker') return sendJson(res, 404, { error: 'this instance runs ROLE=worker: it delivers webhooks and serves only /healthz and /readyz' })
       if (postbackRoutes.handles(req.method, path)) return await postbackRoutes.handle(req, res, path)
       if (path === '/graphql') {
         if (req.method === 'POST') {

@@ -165,7 +165,8 @@ export async function deliverPixel(deps: DeliveryDeps, pixelId: string, options:
     rendered = r.request
     await db.pixel.update({ where: { id: pixel.id }, data: { request: toJsonSafe(rendered) as never, unresolvedTokens: r.unresolved } })
   }
-  const headers = { ...rendered.headers }
+  // webhook-id (the pixel's id) always goes along, so receivers can dedupe a repeated delivery
+  const headers: Record<string, string> = { ...rendered.headers, 'webhook-id': pixel.id, 'webhook-timestamp': String(Math.floor(now.getTime() / 1000)) }
   if (webhook.signingSecret) Object.assign(headers, signWebhook(webhook.signingSecret, pixel.id, now, rendered.body ?? ''))
 
   const attemptNumber = pixel.attemptCount + 1

@@ -1,0 +1,94 @@
+// The delivery worker as a process of its own (ROLE=worker) beside an API instance (ROLE=api), sharing the
+// database: killed with SIGKILL mid-delivery and started again, every pixel still reaches a final state.
+import { spawn, type ChildProcess } from 'node:child_process'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ok, sleep, startTestApp, type TestApp } from './helpers/app.js'
+import { testProvider } from './helpers/db.js'
+import { startReceiver, type Receiver } from './helpers/receiver.js'
+import { createCampaign, startCall } from './fixtures.js'
+
+const root = path.resolve(import.meta.dirname, '..')
+
+function startWorker(databaseUrl: string): Promise<ChildProcess & { url?: string }> {
+  // node itself, not the tsx wrapper: SIGKILL must reach the process that delivers
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: root,
+    env: { ...process.env, DATABASE_URL: databaseUrl, ROLE: 'worker', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'error', ALLOWED_TARGETS: '127.0.0.1', PIXEL_POLL_MS: '50', PIXEL_LOCK_MS: '1500', DEMO_COMPANY: 'off' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`worker did not start: ${out}`)), 30_000)
+    child.stdout!.on('data', (d) => {
+      out += d
+      const m = /listening on (http:\/\/\S+)\/graphql/.exec(out)
+      if (m) {
+        clearTimeout(timer)
+        resolve(Object.assign(child, { url: m[1] }))
+      }
+    })
+    child.stderr!.on('data', (d) => (out += d))
+    child.on('exit', (code, signal) => signal !== 'SIGKILL' && signal !== 'SIGTERM' && reject(new Error(`worker exited ${code}: ${out}`)))
+  })
+}
+
+const exited = (child: ChildProcess) => new Promise((resolve) => (child.exitCode !== null || child.signalCode ? resolve(null) : child.once('exit', resolve)))
+
+describe(`worker process faults on ${testProvider}`, () => {
+  let api: TestApp
+  let sink: Receiver
+  beforeAll(async () => {
+    api = await startTestApp({ env: { ROLE: 'api' } })
+    sink = await startReceiver()
+  })
+  afterAll(async () => {
+    await api?.close()
+    await sink?.close()
+  })
+
+  it('loses no pixel when the worker is killed (SIGKILL) mid-delivery and started again', async () => {
+    sink.on('/slow', { delayMs: 800 })
+    const campaignId = await createCampaign(api)
+    ok(await api.gql(`mutation($c:ID!,$u:String!){ createWebhook(input:{campaignId:$c, name:"slow", trigger:CALL_START, url:$u}) { id } }`, { c: campaignId, u: `${sink.url}/slow` }))
+    const calls = []
+    for (let i = 0; i < 5; i++) calls.push(await startCall(api, { campaignId, uuid: `kill-${i}` }))
+    // the API instance runs no worker: nothing is delivered yet
+    await sleep(300)
+    expect(sink.received('/slow')).toHaveLength(0)
+
+    const first = await startWorker(api.databaseUrl)
+    // a worker serves no API
+    const refused = await fetch(`${first.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ company { id } }"}' })
+    expect(refused.status).toBe(404)
+    expect((await fetch(`${first.url}/healthz`)).status).toBe(200)
+    const deadline = Date.now() + 10_000
+    while (sink.received('/slow').length < 5 && Date.now() < deadline) await sleep(10)
+    expect(sink.received('/slow').length).toBe(5)
+    first.kill('SIGKILL') // every delivery is in flight: answered by nobody
+    await exited(first)
+    const stuck = await api.app.db.pixel.findMany({ where: { webhook: { campaignId } } })
+    expect(stuck.map((p) => p.status)).toEqual(Array(5).fill('DELIVERING'))
+
+    const second = await startWorker(api.databaseUrl)
+    try {
+      const until = Date.now() + 15_000
+      for (;;) {
+        const pixels = await api.app.db.pixel.findMany({ where: { webhook: { campaignId } }, include: { attempts: true } })
+        if (pixels.every((p) => p.status === 'SUCCEEDED')) {
+          expect(pixels.map((p) => p.attempts.length)).toEqual(Array(5).fill(1))
+          break
+        }
+        if (Date.now() > until) throw new Error(`not all delivered: ${JSON.stringify(pixels.map((p) => p.status))}`)
+        await sleep(50)
+      }
+      // receivers saw each pixel twice, with the same webhook-id to dedupe by
+      const ids = sink.received('/slow').map((r) => r.headers['webhook-id'])
+      expect(ids).toHaveLength(10)
+      expect(new Set(ids).size).toBe(5)
+    } finally {
+      second.kill('SIGTERM')
+      await exited(second)
+    }
+  })
+})
