@@ -64,7 +64,7 @@ export function createServer({ config, services, logger }: ServerDeps): Ringhook
         (initial.connectionParams?.authorization as string | undefined) ??
         (initial.connectionParams?.Authorization as string | undefined)
       try {
-        const auth = await authenticate(db, header)
+        const auth = await authenticate(services.apiKeys, header)
         return { services, auth, loaders: createLoaders(db) }
       } catch (e) {
         if (e instanceof RinghookError) {
@@ -116,7 +116,7 @@ export function createServer({ config, services, logger }: ServerDeps): Ringhook
       onConnect: async (ctx) => {
         const params = ctx.connectionParams ?? {}
         try {
-          await authenticate(db, (params.authorization ?? params.Authorization) as string | undefined)
+          await authenticate(services.apiKeys, (params.authorization ?? params.Authorization) as string | undefined)
           return true
         } catch {
           return false // closes with 4403 Forbidden

@@ -3,7 +3,7 @@ import type { ApiKey } from '../generated/prisma/client.js'
 import { hashApiKeySecret } from './apiKeySecret.js'
 
 /**
- * Key lookups for the postback hot path: a key is read from the database at most once per `ttlMs`.
+ * Key lookups for every request (GraphQL and postbacks): a key is read from the database at most once per `ttlMs`.
  * A key revoked through this process is forgotten at once; one revoked through another instance
  * stops working here within `ttlMs`.
  */

@@ -1,7 +1,6 @@
-import type { Db } from '../db/client.js'
 import type { ApiKey } from '../generated/prisma/client.js'
 import type { ApiKeyRole } from './apiKeySecret.js'
-import { hashApiKeySecret } from './apiKeySecret.js'
+import type { ApiKeyCache } from './apiKeyCache.js'
 import { unauthenticated } from './errors.js'
 
 export interface Auth {
@@ -11,10 +10,10 @@ export interface Auth {
 }
 
 /** `Bearer <key>` (or the bare key) -> the key's company and role; throws UNAUTHENTICATED otherwise. */
-export async function authenticate(db: Db, authorization: string | null | undefined): Promise<Auth> {
+export async function authenticate(apiKeys: ApiKeyCache, authorization: string | null | undefined): Promise<Auth> {
   const secret = authorization?.replace(/^Bearer\s+/i, '').trim()
   if (!secret) throw unauthenticated('missing API key: send `Authorization: Bearer <key>`')
-  const apiKey = await db.apiKey.findUnique({ where: { hash: hashApiKeySecret(secret) } })
+  const apiKey = await apiKeys.lookup(secret)
   if (!apiKey || apiKey.revokedAt) throw unauthenticated('unknown or revoked API key')
   return { companyId: apiKey.companyId, apiKey, role: apiKey.role as ApiKeyRole }
 }

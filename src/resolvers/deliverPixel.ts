@@ -146,7 +146,8 @@ export async function deliverPixel(deps: DeliveryDeps, pixelId: string, options:
   const pixel = await db.pixel.findUniqueOrThrow({ where: { id: pixelId }, include: { webhook: true, call: true } })
   const { webhook, call } = pixel
   const now = new Date()
-  const tags = await tagMap(db, call.id)
+  // the call's tags are needed to render the request and to check a timer's conditions: the first attempt only
+  const tags = pixel.request === null ? await tagMap(db, call.id) : {}
 
   if (pixel.trigger === 'TIMER' && pixel.attemptCount === 0) {
     const due = pixel.nextAttemptAt ?? now
@@ -160,10 +161,12 @@ export async function deliverPixel(deps: DeliveryDeps, pixelId: string, options:
   }
 
   let rendered = pixel.request as unknown as RenderedRequest | null
+  // written with the attempt's outcome, in one statement
+  const firstRender: { request?: never; unresolvedTokens?: string[] } = {}
   if (!rendered) {
     const r = renderRequest(webhook, tokenContext(call, tags))
     rendered = r.request
-    await db.pixel.update({ where: { id: pixel.id }, data: { request: toJsonSafe(rendered) as never, unresolvedTokens: r.unresolved } })
+    Object.assign(firstRender, { request: toJsonSafe(rendered), unresolvedTokens: r.unresolved })
   }
   // webhook-id (the pixel's id) always goes along, so receivers can dedupe a repeated delivery
   const headers: Record<string, string> = { ...rendered.headers, 'webhook-id': pixel.id, 'webhook-timestamp': String(Math.floor(now.getTime() / 1000)) }
@@ -178,19 +181,21 @@ export async function deliverPixel(deps: DeliveryDeps, pixelId: string, options:
   } else {
     attempt = await send(deps, { ...rendered, headers }, webhook.timeoutMs)
   }
-  await db.pixelAttempt.create({
-    data: {
-      pixelId: pixel.id,
-      number: attemptNumber,
-      startedAt: now,
-      durationMs: attempt.durationMs,
-      statusCode: attempt.statusCode,
-      responseHeaders: attempt.statusCode === null ? undefined : attempt.headers,
-      responseBody: attempt.body,
-      responseTruncated: attempt.truncated,
-      error: attempt.error,
+  const recorded = {
+    ...firstRender,
+    attempts: {
+      create: {
+        number: attemptNumber,
+        startedAt: now,
+        durationMs: attempt.durationMs,
+        statusCode: attempt.statusCode,
+        responseHeaders: attempt.statusCode === null ? undefined : attempt.headers,
+        responseBody: attempt.body,
+        responseTruncated: attempt.truncated,
+        error: attempt.error,
+      },
     },
-  })
+  }
 
   const maxAttempts = options.maxAttempts ?? webhook.maxAttempts
   if (attempt.statusCode !== null && attempt.statusCode >= 200 && attempt.statusCode < 300) {
@@ -202,6 +207,7 @@ export async function deliverPixel(deps: DeliveryDeps, pixelId: string, options:
       await db.call.update({ where: { id: call.id }, data: { updatedAt: new Date() } })
     }
     return settle(deps, pixel, {
+      ...recorded,
       status: 'SUCCEEDED',
       attemptCount: attemptNumber,
       tagsApplied: entries.length ? parsed.tags : undefined,
@@ -213,10 +219,11 @@ export async function deliverPixel(deps: DeliveryDeps, pixelId: string, options:
   }
   if (isRetryable(attempt) && attemptNumber < maxAttempts) {
     const delay = retryDelayMs(attemptNumber, webhook.retryBaseDelayMs, attempt.statusCode === 429 || attempt.statusCode === 503 ? attempt.retryAfter : null)
-    return settle(deps, pixel, { status: 'PENDING', attemptCount: attemptNumber, nextAttemptAt: new Date(Date.now() + delay), lockedUntil: null })
+    return settle(deps, pixel, { ...recorded, status: 'PENDING', attemptCount: attemptNumber, nextAttemptAt: new Date(Date.now() + delay), lockedUntil: null })
   }
   const why = attempt.error ?? `HTTP ${attempt.statusCode}`
   return settle(deps, pixel, {
+    ...recorded,
     status: 'FAILED',
     attemptCount: attemptNumber,
     responseNote: isRetryable(attempt) ? `gave up after ${attemptNumber} attempt(s): ${why}` : `not retried: ${why}`,

@@ -46,7 +46,7 @@ export async function queueCallEventPixels(tx: Tx, call: Call, trigger: CallEven
       createdAt: now,
     })
   }
-  for (const data of rows) await tx.pixel.create({ data })
+  if (rows.length) await tx.pixel.createMany({ data: rows })
   return rows.length
 }
 

@@ -1,0 +1,166 @@
+// Benchmark: webhook delivery. Ringhook (a child process, as `npm start`, embedded SQLite) runs a campaign
+// with three webhooks (two on call start, one on call end) pointing at a local sink in this process; this
+// process drives call lifecycles (startCall, answerCall, endCall) the way telephony would. Beside it, in the
+// same run, a bare undici `request` client with keep-alive fires at the same sink at the same concurrency.
+//   npm run bench:webhooks        (DURATION=10 CONCURRENCY=64 RATE=500 to change)
+import { spawn, type ChildProcess } from 'node:child_process'
+import fs from 'node:fs'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import { Agent, request } from 'undici'
+
+const root = path.resolve(import.meta.dirname, '..')
+const duration = Number(process.env.DURATION ?? 10) * 1000
+const concurrency = Number(process.env.CONCURRENCY ?? 64)
+const steadyRate = Number(process.env.RATE ?? 500)
+
+// the sink: answers 200 at once and notes when each pixel's request arrived
+const arrivals = new Map<string, number>()
+let sinkCount = 0
+const sink = http.createServer((req, res) => {
+  req.resume()
+  req.on('end', () => {
+    sinkCount++
+    const m = /[?&]k=([^&]+)/.exec(req.url ?? '')
+    if (m) arrivals.set(decodeURIComponent(m[1]!), performance.now())
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': 2 })
+    res.end('{}')
+  })
+})
+await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r))
+const sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`
+
+async function bareUndici(): Promise<number> {
+  const dispatcher = new Agent({ connections: concurrency, keepAliveTimeout: 30_000 })
+  let sent = 0
+  const end = performance.now() + duration
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        const res = await request(`${sinkUrl}/bare`, { method: 'POST', body: '{"x":1}', headers: { 'content-type': 'application/json' }, dispatcher })
+        await res.body.dump()
+        sent++
+      }
+    }),
+  )
+  await dispatcher.close()
+  return sent / (duration / 1000)
+}
+
+function start(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; out: () => string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no start: ${out}`)), 60_000)
+    child.stdout!.on('data', (d) => {
+      out += d
+      const m = /listening on (http:\/\/[\d.:]+)/.exec(out)
+      if (m) {
+        clearTimeout(timer)
+        resolve({ child, url: m[1]!, out: () => out })
+      }
+    })
+    child.stderr!.on('data', (d) => (out += d))
+    child.on('exit', (code) => reject(new Error(`exited ${code}: ${out}`)))
+  })
+}
+
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN
+}
+
+const bareRate = await bareUndici()
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ringhook-bench-'))
+const app = await start({
+  PORT: '0',
+  HOST: '127.0.0.1',
+  DATABASE_URL: `file:${path.join(dir, 'ringhook.db')}`,
+  LOG_LEVEL: 'error',
+  ALLOWED_TARGETS: '127.0.0.1',
+  PIXEL_CONCURRENCY: String(concurrency),
+  PIXEL_POLL_MS: '50',
+})
+const keys = JSON.parse(/\{[\s\S]*?\}/.exec(app.out())![0]) as { adminKey: string }
+const api = new Agent({ connections: concurrency, keepAliveTimeout: 30_000 })
+async function gql(query: string, variables: object) {
+  const res = await request(`${app.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${keys.adminKey}` },
+    body: JSON.stringify({ query, variables }),
+    dispatcher: api,
+  })
+  const body = (await res.body.json()) as { data?: any; errors?: unknown }
+  if (body.errors) throw new Error(JSON.stringify(body.errors))
+  return body.data
+}
+const campaignId = (await gql('mutation { createCampaign(input:{name:"bench"}) { id } }', {})).createCampaign.id
+for (const [trigger, name] of [['CALL_START', 'start-a'], ['CALL_START', 'start-b'], ['CALL_END', 'end']] as const) {
+  await gql('mutation($i:CreateWebhookInput!){ createWebhook(input:$i) { id } }', {
+    i: { campaignId, name, trigger, url: `${sinkUrl}/${name}?k=${name}:[call_uuid]`, body: '{"caller":"[caller_number]","call":"[call_uuid]"}' },
+  })
+}
+
+const sentAt = new Map<string, number>()
+let callSeq = 0
+async function lifecycle(): Promise<void> {
+  const uuid = `b${process.pid}-${callSeq++}`
+  const t0 = performance.now()
+  sentAt.set(`start-a:${uuid}`, t0)
+  sentAt.set(`start-b:${uuid}`, t0)
+  await gql('mutation($i:StartCallInput!){ startCall(input:$i) { id } }', { i: { campaignId, uuid, callerNumber: `+1415555${String(callSeq % 10_000).padStart(4, '0')}` } })
+  await gql('mutation($u:String!){ answerCall(input:{uuid:$u}) { id } }', { u: uuid })
+  sentAt.set(`end:${uuid}`, performance.now())
+  await gql('mutation($u:String!){ endCall(input:{uuid:$u}) { id } }', { u: uuid })
+}
+
+async function settle(expected: number, timeoutMs = 120_000): Promise<number> {
+  const deadline = performance.now() + timeoutMs
+  while (arrivals.size < expected && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+  return performance.now()
+}
+
+// phase 1: as fast as the driver and Ringhook go
+arrivals.clear()
+sentAt.clear()
+const t0 = performance.now()
+const end = t0 + duration
+await Promise.all(Array.from({ length: concurrency }, async () => { while (performance.now() < end) await lifecycle() }))
+const expected = callSeq * 3
+const done = await settle(expected)
+const maxRate = arrivals.size / ((done - t0) / 1000)
+const phase1 = { calls: callSeq, pixels: arrivals.size, expected, seconds: (done - t0) / 1000 }
+
+// phase 2: a steady rate of pixels (3 per call lifecycle), latency from each call event to the request at the sink
+arrivals.clear()
+sentAt.clear()
+const callsPerSecond = steadyRate / 3
+const steadyStart = performance.now()
+const inflight: Promise<void>[] = []
+for (let i = 0; performance.now() - steadyStart < duration; i++) {
+  const due = steadyStart + (i * 1000) / callsPerSecond
+  const wait = due - performance.now()
+  if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+  inflight.push(lifecycle())
+}
+await Promise.all(inflight)
+await settle(sentAt.size)
+const latencies = [...sentAt].filter(([k]) => arrivals.has(k)).map(([k, t]) => arrivals.get(k)! - t)
+
+app.child.kill('SIGTERM')
+await new Promise((r) => app.child.once('exit', r))
+await api.close()
+sink.close()
+fs.rmSync(dir, { recursive: true, force: true })
+
+console.log(`\nwebhook delivery, ${concurrency} concurrent, ${duration / 1000} s a phase, ${os.cpus().length} cores, ${os.cpus()[0]?.model}`)
+console.log(`| measure | value |`)
+console.log(`| --- | --- |`)
+console.log(`| bare undici request, keep-alive, ${concurrency} concurrent | ${Math.round(bareRate)} req/s |`)
+console.log(`| Ringhook, driven as fast as it goes | ${Math.round(maxRate)} pixels/s (${phase1.pixels} of ${phase1.expected} pixels from ${phase1.calls} calls in ${phase1.seconds.toFixed(1)} s) |`)
+console.log(`| Ringhook / bare undici | ${((maxRate / bareRate) * 100).toFixed(1)} % |`)
+console.log(`| steady ${steadyRate} pixels/s: trigger-to-request p50 | ${percentile(latencies, 50).toFixed(1)} ms |`)
+console.log(`| steady ${steadyRate} pixels/s: trigger-to-request p99 | ${percentile(latencies, 99).toFixed(1)} ms (${latencies.length} pixels) |`)
