@@ -9,7 +9,7 @@ import { createServer, type RinghookServer } from './server.js'
 import { Redis } from 'ioredis'
 import { ApiKeyCache } from './resolvers/apiKeyCache.js'
 import type { Services } from './resolvers/interfaces.js'
-import { expirePendingTags } from './resolvers/pendingTags.js'
+import { startJobs, type RinghookJobs } from './jobs/agenda.js'
 import { PostbackRateLimiter } from './resolvers/postbackRateLimiter.js'
 import { PostbackWriter } from './resolvers/postbackWriter.js'
 import { PrismaPostbackStore } from './resolvers/postbackStorePrisma.js'
@@ -96,11 +96,18 @@ export async function startApp(config: Config, options: OpenDatabaseOptions & { 
 
   const { services, worker, closeServices } = createServices(config, db, bus, logger)
   worker?.start()
-  // until the job worker owns it: pending tags past their storage window are deleted
-  const sweep = setInterval(() => {
-    expirePendingTags(db).catch((e) => logger.error({ err: e }, 'expiring pending tags failed'))
-  }, config.pendingTagSweepSeconds * 1000)
-  sweep.unref()
+  // jobs that run once across instances (pending-tag expiry) run where deliveries do
+  let jobs: RinghookJobs | null = null
+  if (config.role !== 'api') {
+    try {
+      jobs = await startJobs(config.jobsUrl, { db, logger, sweepSeconds: config.pendingTagSweepSeconds })
+    } catch (e) {
+      await closeServices()
+      await bus.close()
+      await db.$disconnect()
+      throw new StartupError((e as Error).message)
+    }
+  }
 
   const http = createServer({ config, services, logger })
   const port = await http.listen(config.port, config.host)
@@ -116,8 +123,8 @@ export async function startApp(config: Config, options: OpenDatabaseOptions & { 
     demo,
     services,
     close: async () => {
-      clearInterval(sweep)
       await http.close()
+      await jobs?.stop()
       await closeServices()
       await bus.close()
       await db.$disconnect()

@@ -22,6 +22,10 @@ const schema = z.object({
   PENDING_TAG_SWEEP_SECONDS: z.coerce.number().int().positive().default(60),
   API_KEY_CACHE_MS: z.coerce.number().int().min(0).default(5000),
   ROLE: z.enum(['all', 'api', 'worker']).default('all'),
+  JOBS_URL: z
+    .string()
+    .refine((v) => /^(file:|postgres(ql)?:\/\/|mongodb(\+srv)?:\/\/)/.test(v), 'must start with file:, postgres:// or mongodb://')
+    .optional(),
   ALLOWED_TARGETS: z.string().default(''),
   PIXEL_CONCURRENCY: z.coerce.number().int().positive().default(64),
   PIXEL_POLL_MS: z.coerce.number().int().positive().default(250),
@@ -47,6 +51,8 @@ export interface Config {
   apiKeyCacheMs: number
   /** all: API and delivery worker; api: no worker; worker: deliveries only (and /healthz, /readyz) */
   role: 'all' | 'api' | 'worker'
+  /** Agenda's job store: file: (SQLite, default beside the embedded database), postgres:// or mongodb:// */
+  jobsUrl: string
   /** private or loopback addresses and ranges webhooks may reach anyway (comma-separated IPs and CIDRs) */
   allowedTargets: string
   pixelConcurrency: number
@@ -62,6 +68,12 @@ export function providerOf(databaseUrl: string): DatabaseProvider {
 }
 
 export class ConfigError extends Error {}
+
+/** JOBS_URL unset: a SQLite file beside the embedded database (`data/ringhook.db` -> `data/ringhook-jobs.db`). */
+function defaultJobsUrl(databaseUrl: string): string {
+  if (providerOf(databaseUrl) !== 'sqlite') return `file:${path.join('data', 'ringhook-jobs.db')}`
+  return databaseUrl.replace(/\?.*$/, '').replace(/(\.[a-z]+)?$/, (ext) => `-jobs${ext || '.db'}`)
+}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = schema.safeParse(env)
@@ -90,6 +102,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pendingTagSweepSeconds: e.PENDING_TAG_SWEEP_SECONDS,
     apiKeyCacheMs: e.API_KEY_CACHE_MS,
     role: e.ROLE,
+    jobsUrl: e.JOBS_URL ?? defaultJobsUrl(databaseUrl),
     allowedTargets: e.ALLOWED_TARGETS,
     pixelConcurrency: e.PIXEL_CONCURRENCY,
     pixelPollMs: e.PIXEL_POLL_MS,

@@ -1,17 +1,13 @@
 // Postback batches on embedded SQLite, on a connection of the writer's own with prepared statements: a
 // batch is one synchronous transaction of a few microseconds a row, where the same rows through Prisma's
 // raw queries cost about 0.15 ms each (bench/README.md).
-//
-// Prisma's interactive transactions hold SQLite's write lock across awaits in this same thread, so this
-// connection must never wait for the lock synchronously (that would block the very thread that has to
-// release it): its busy timeout is 0, and a busy database is retried after a short asynchronous pause.
+// Its busy timeout is 0: a locked database is retried asynchronously (src/db/sqliteBusy.ts).
 import Database from 'better-sqlite3'
+import { withBusyRetry } from '../db/sqliteBusy.js'
 import type { BatchLookups, BatchPlan, CallRow, PostbackRecord, PostbackStore, WrittenPostback } from './postbackWriter.js'
 
 /** Prisma's SQLite DateTime text: `2026-11-30T03:11:29.570+00:00`. */
 const sqliteTime = (d: Date) => d.toISOString().replace('Z', '+00:00')
-const BUSY_RETRY_MS = 2
-const BUSY_GIVE_UP_MS = 10_000
 
 export class SqlitePostbackStore implements PostbackStore {
   private readonly db: Database.Database
@@ -57,15 +53,7 @@ export class SqlitePostbackStore implements PostbackStore {
       for (const row of pendingTags) s.pendingTag.run(row.map((v) => (v instanceof Date ? sqliteTime(v) : v)))
       return results
     })
-    const deadline = Date.now() + BUSY_GIVE_UP_MS
-    for (;;) {
-      try {
-        return run.immediate()
-      } catch (e) {
-        if ((e as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw e
-        await new Promise((r) => setTimeout(r, BUSY_RETRY_MS))
-      }
-    }
+    return withBusyRetry(() => run.immediate())
   }
 
   async close(): Promise<void> {

@@ -4,7 +4,7 @@ import WebSocket from 'ws'
 import { startApp, type RunningApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 import { createCompany, type CreatedCompany } from '../../src/resolvers/createCompany.js'
-import { createTestDatabase, type TestDatabase } from './db.js'
+import { createTestDatabase, testProvider, type TestDatabase } from './db.js'
 
 export interface GqlResult<T = Record<string, any>> {
   status: number
@@ -33,7 +33,9 @@ export interface TestAppOptions {
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   let owned: TestDatabase | null = null
   const databaseUrl = options.database?.url ?? (owned = await createTestDatabase()).url
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent', DEMO_COMPANY: 'off', ...options.env })
+  // jobs on the same kind of store as the data: beside the SQLite file, or in the PostgreSQL test database
+  const jobs = testProvider === 'postgres' ? { JOBS_URL: databaseUrl } : {}
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent', DEMO_COMPANY: 'off', ...jobs, ...options.env })
   const app = await startApp(config, { onQuery: options.onQuery })
   const company = await createCompany(app.db, 'Acme')
   const clients: Client[] = []

@@ -1,0 +1,48 @@
+// Agenda: the jobs that must run once across all instances, on the job store JOBS_URL names.
+// Today: expiring pending postback tags. Webhook deliveries are claimed from the pixel outbox by the
+// delivery worker (pixelWorker.ts), in batches, so the job store does not pay per pixel.
+import { Agenda, type AgendaBackend } from 'agenda'
+import type { Db } from '../db/client.js'
+import type { Logger } from '../logger.js'
+import { expirePendingTags } from '../resolvers/pendingTags.js'
+import { createJobsBackend, jobsBackendKind } from './backend.js'
+
+export const JOB_NAMES = { expirePendingTags: 'expire-pending-tags' } as const
+
+export interface RinghookJobs {
+  agenda: Agenda
+  backend: AgendaBackend
+  /** waits for running jobs, then disconnects (SIGTERM) */
+  stop(): Promise<void>
+}
+
+export class JobsStartupError extends Error {}
+
+export async function startJobs(jobsUrl: string, deps: { db: Db; logger: Logger; sweepSeconds: number }): Promise<RinghookJobs> {
+  const backend = createJobsBackend(jobsUrl)
+  try {
+    // connect first: a store that is down would otherwise leave agenda.ready pending forever (platform facts)
+    await backend.connect()
+  } catch (e) {
+    throw new JobsStartupError(`cannot open the job store (${jobsBackendKind(jobsUrl)}): ${(e as Error).message}`)
+  }
+  const agenda = new Agenda({ backend, processEvery: 1000, defaultLockLifetime: 60_000 })
+  agenda.on('error', (e) => deps.logger.error({ err: e }, 'job store error'))
+  agenda.define(
+    JOB_NAMES.expirePendingTags,
+    async () => {
+      const count = await expirePendingTags(deps.db)
+      if (count) deps.logger.info({ count }, 'expired pending tags deleted')
+    },
+    { lockLifetime: 60_000 },
+  )
+  await agenda.start()
+  await agenda.every(`${deps.sweepSeconds} seconds`, JOB_NAMES.expirePendingTags)
+  return {
+    agenda,
+    backend,
+    stop: async () => {
+      await agenda.drain({ timeout: 10_000 })
+    },
+  }
+}
