@@ -19,8 +19,8 @@ describe(`event bus across two instances on ${testProvider}`, () => {
   let b: TestApp
   let redis: Redis
   beforeAll(async () => {
-    a = await startTestApp({ env: { REDIS_URL: redisUrl } })
-    b = await startTestApp({ env: { REDIS_URL: redisUrl }, database: { url: a.databaseUrl } })
+    a = await startTestApp({ env: { REDIS_URL: redisUrl, ALLOWED_TARGETS: '127.0.0.1' } })
+    b = await startTestApp({ env: { REDIS_URL: redisUrl, ALLOWED_TARGETS: '127.0.0.1' }, database: { url: a.databaseUrl } })
     redis = new Redis(redisUrl)
   })
   afterAll(async () => {
@@ -66,6 +66,25 @@ describe(`event bus across two instances on ${testProvider}`, () => {
     }
     // alone, each instance would have allowed 3: together they allow 3
     expect(statuses).toEqual([200, 200, 200, 429, 429])
+  })
+
+  it('delivers pixelFired from the instance that delivered to a subscriber on an API-only instance', async () => {
+    const { startReceiver } = await import('./helpers/receiver.js')
+    const sink = await startReceiver()
+    const apiOnly = await startTestApp({ env: { REDIS_URL: redisUrl, ROLE: 'api' }, database: { url: a.databaseUrl } })
+    try {
+      const campaignId = await createCampaign(a)
+      ok(await a.gql(`mutation($c:ID!,$u:String!){ createWebhook(input:{campaignId:$c, name:"w", trigger:CALL_START, url:$u}) { id } }`, { c: campaignId, u: `${sink.url}/x` }))
+      const sub = collect(apiOnly.wsClient(a.company.adminKey), `subscription { pixelFired(status:SUCCEEDED) { trigger call { uuid } } }`)
+      await waitForRedisSubscriber(redis, `pixelFired:${a.company.companyId}`)
+      // the API-only instance writes the pixel; a worker of another instance delivers it and publishes
+      await startCall(apiOnly, { campaignId, uuid: 'cross-pixel' }, a.company.adminKey)
+      const [event] = await sub.waitFor(1, 10_000)
+      expect(event!.pixelFired).toEqual({ trigger: 'CALL_START', call: { uuid: 'cross-pixel' } })
+    } finally {
+      await apiOnly.close()
+      await sink.close()
+    }
   })
 
   it('without Redis two instances do not share events (the in-process bus)', async () => {
