@@ -1,41 +1,15 @@
 // Benchmark: REST postback ingest on embedded SQLite, 50 connections (autocannon), against a bare node:http
 // server in the same run. Both servers run as child processes; autocannon runs here.
 //   npm run bench:postbacks            (DURATION=10 CONNECTIONS=50 to change)
-import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import autocannon from 'autocannon'
 import Database from 'better-sqlite3'
+import { startProcess, startRinghook, stopProcess } from './process.js'
 
-const root = path.resolve(import.meta.dirname, '..')
 const duration = Number(process.env.DURATION ?? 10)
 const connections = Number(process.env.CONNECTIONS ?? 50)
-
-function start(cmd: string, args: string[], env: Record<string, string>): Promise<{ child: ChildProcess; url: string; out: () => string }> {
-  const child = spawn(cmd, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-  let out = ''
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no start: ${out}`)), 60_000)
-    child.stdout!.on('data', (d) => {
-      out += d
-      const m = /listening on (http:\/\/[\d.:]+)/.exec(out)
-      if (m) {
-        clearTimeout(timer)
-        resolve({ child, url: m[1]!, out: () => out })
-      }
-    })
-    child.stderr!.on('data', (d) => (out += d))
-    child.on('exit', (code) => reject(new Error(`exited ${code}: ${out}`)))
-  })
-}
-
-async function stop(child: ChildProcess) {
-  await new Promise((resolve) => {
-    child.once('exit', resolve)
-    child.kill('SIGTERM')
-  })
-}
 
 interface Figures {
   rps: number
@@ -64,19 +38,19 @@ async function load(url: string, path: (i: number) => string): Promise<Figures> 
   }
 }
 
-const bare = await start(process.execPath, ['bench/bare-server.mjs'], {})
+const bare = await startProcess(process.execPath, ['bench/bare-server.mjs'], {})
 const bareFigures = await load(bare.url, () => '/postback')
-await stop(bare.child)
+await stopProcess(bare.child)
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ringhook-bench-'))
 const dbFile = path.join(dir, 'ringhook.db')
-const app = await start(process.execPath, [...(process.env.PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.PROFILE] : []), '--import', 'tsx', 'src/main.ts'], {
+const app = await startRinghook({
   PORT: '0',
   HOST: '127.0.0.1',
   DATABASE_URL: `file:${dbFile}`,
   LOG_LEVEL: 'error',
   POSTBACK_RATE_LIMIT_PER_MINUTE: '0',
-})
+}, process.env.PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.PROFILE] : [])
 const keys = JSON.parse(/\{[\s\S]*?\}/.exec(app.out())![0]) as { adminKey: string; publisherKey: string }
 const gql = async (query: string, variables: object) => {
   const res = await fetch(`${app.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${keys.adminKey}` }, body: JSON.stringify({ query, variables }) })
@@ -88,7 +62,7 @@ for (let n = 0; n < 500; n++) {
   await gql('mutation($i:StartCallInput!){ startCall(input:$i) { id } }', { i: { campaignId, callerNumber: `+1415555${String(n).padStart(4, '0')}` } })
 }
 const appFigures = await load(app.url, (i) => `/postback?key=${keys.publisherKey}&caller_number=%2B1415555${String(i % 1000).padStart(4, '0')}&age=${20 + (i % 50)}&lead_source=bench&zip=94103`)
-await stop(app.child)
+await stopProcess(app.child)
 
 const db = new Database(dbFile, { readonly: true })
 const stored = (db.prepare('SELECT COUNT(*) AS n FROM Postback').get() as { n: number }).n

@@ -3,15 +3,14 @@
 // process drives call lifecycles (startCall, answerCall, endCall) the way telephony would. Beside it, in the
 // same run, a bare undici `request` client with keep-alive fires at the same sink at the same concurrency.
 //   npm run bench:webhooks        (DURATION=10 CONCURRENCY=64 RATE=500 to change)
-import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { Agent, request } from 'undici'
+import { startRinghook, stopProcess } from './process.js'
 
-const root = path.resolve(import.meta.dirname, '..')
 const duration = Number(process.env.DURATION ?? 10) * 1000
 const concurrency = Number(process.env.CONCURRENCY ?? 64)
 const steadyRate = Number(process.env.RATE ?? 500)
@@ -49,24 +48,6 @@ async function bareUndici(): Promise<number> {
   return sent / (duration / 1000)
 }
 
-function start(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; out: () => string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-  let out = ''
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no start: ${out}`)), 60_000)
-    child.stdout!.on('data', (d) => {
-      out += d
-      const m = /listening on (http:\/\/[\d.:]+)/.exec(out)
-      if (m) {
-        clearTimeout(timer)
-        resolve({ child, url: m[1]!, out: () => out })
-      }
-    })
-    child.stderr!.on('data', (d) => (out += d))
-    child.on('exit', (code) => reject(new Error(`exited ${code}: ${out}`)))
-  })
-}
-
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b)
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN
@@ -75,7 +56,7 @@ const percentile = (values: number[], p: number) => {
 const bareRate = await bareUndici()
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ringhook-bench-'))
-const app = await start({
+const app = await startRinghook({
   PORT: '0',
   HOST: '127.0.0.1',
   DATABASE_URL: `file:${path.join(dir, 'ringhook.db')}`,
@@ -150,8 +131,7 @@ await Promise.all(inflight)
 await settle(sentAt.size)
 const latencies = [...sentAt].filter(([k]) => arrivals.has(k)).map(([k, t]) => arrivals.get(k)! - t)
 
-app.child.kill('SIGTERM')
-await new Promise((r) => app.child.once('exit', r))
+await stopProcess(app.child)
 await api.close()
 sink.close()
 fs.rmSync(dir, { recursive: true, force: true })

@@ -11,7 +11,9 @@ const run = promisify(execFile)
 
 /** Runs `npm start`'s entry with env, returns its stdout once it prints the listening line, and the process. */
 async function startServer(env: Record<string, string>) {
-  const child = spawn(tsx, ['src/main.ts'], { cwd: root, env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'error', ...env } })
+  // jobs on the test's own database, not in the repository's data/ directory
+  const jobs = env.DATABASE_URL?.startsWith('postgres') ? { JOBS_URL: env.DATABASE_URL } : {}
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: root, env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'error', ...jobs, ...env } })
   let out = ''
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 30_000)

@@ -54,8 +54,9 @@ describe(`webhook delivery on ${testProvider}`, () => {
       startedAt: new Date(Date.now() - 120_000).toISOString(),
       tags: [{ key: 'quote', value: 'say "hi" & bye' }],
     })
-    ok(await t.gql(`mutation($u:String!,$a:DateTime){ answerCall(input:{uuid:$u, answeredAt:$a}) { id } }`, { u: call.uuid, a: new Date(Date.now() - 90_000).toISOString() }))
-    ok(await t.gql(`mutation($u:String!){ endCall(input:{uuid:$u}) { id } }`, { u: call.uuid }))
+    const answeredAt = Date.now() - 100_000
+    ok(await t.gql(`mutation($u:String!,$a:DateTime){ answerCall(input:{uuid:$u, answeredAt:$a}) { id } }`, { u: call.uuid, a: new Date(answeredAt).toISOString() }))
+    ok(await t.gql(`mutation($u:String!,$e:DateTime){ endCall(input:{uuid:$u, endedAt:$e}) { id } }`, { u: call.uuid, e: new Date(answeredAt + 90_000).toISOString() }))
     ok(await t.gql(`mutation($u:String!){ convertCall(input:{uuid:$u, tags:[{key:"sale_amount", value:"99.50"}]}) { id } }`, { u: call.uuid }))
     const pixels = await settled(call.uuid, 4)
     expect(pixels.map((p) => [p.trigger, p.status])).toEqual([['CALL_START', 'SUCCEEDED'], ['ANSWERED', 'SUCCEEDED'], ['CALL_END', 'SUCCEEDED'], ['CONVERSION', 'SUCCEEDED']])

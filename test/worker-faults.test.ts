@@ -14,7 +14,7 @@ function startWorker(databaseUrl: string): Promise<ChildProcess & { url?: string
   // node itself, not the tsx wrapper: SIGKILL must reach the process that delivers
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: root,
-    env: { ...process.env, DATABASE_URL: databaseUrl, ROLE: 'worker', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'error', ALLOWED_TARGETS: '127.0.0.1', PIXEL_POLL_MS: '50', PIXEL_LOCK_MS: '1500', DEMO_COMPANY: 'off' },
+    env: { ...process.env, DATABASE_URL: databaseUrl, ...(databaseUrl.startsWith('postgres') ? { JOBS_URL: databaseUrl } : {}), ROLE: 'worker', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'error', ALLOWED_TARGETS: '127.0.0.1', PIXEL_POLL_MS: '50', PIXEL_LOCK_MS: '1500', DEMO_COMPANY: 'off' },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let out = ''
@@ -50,7 +50,7 @@ describe(`worker process faults on ${testProvider}`, () => {
   it('loses no pixel when the worker is killed (SIGKILL) mid-delivery and started again', async () => {
     sink.on('/slow', { delayMs: 800 })
     const campaignId = await createCampaign(api)
-    ok(await api.gql(`mutation($c:ID!,$u:String!){ createWebhook(input:{campaignId:$c, name:"slow", trigger:CALL_START, url:$u}) { id } }`, { c: campaignId, u: `${sink.url}/slow` }))
+    ok(await api.gql(`mutation($c:ID!,$u:String!){ createWebhook(input:{campaignId:$c, name:"slow", trigger:CALL_START, url:$u, timeoutMs:1000}) { id } }`, { c: campaignId, u: `${sink.url}/slow` }))
     const calls = []
     for (let i = 0; i < 5; i++) calls.push(await startCall(api, { campaignId, uuid: `kill-${i}` }))
     // the API instance runs no worker: nothing is delivered yet
@@ -72,7 +72,8 @@ describe(`worker process faults on ${testProvider}`, () => {
 
     const second = await startWorker(api.databaseUrl)
     try {
-      const until = Date.now() + 15_000
+      // each attempt holds its pixel for the webhook's timeout plus 5 s: the killed worker's locks expire then
+      const until = Date.now() + 20_000
       for (;;) {
         const pixels = await api.app.db.pixel.findMany({ where: { webhook: { campaignId } }, include: { attempts: true } })
         if (pixels.every((p) => p.status === 'SUCCEEDED')) {

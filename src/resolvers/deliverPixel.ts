@@ -17,6 +17,8 @@ import type { HeaderInput, MatchGroups, ResponseMappingInput } from './webhookCo
 
 export const RESPONSE_BODY_LIMIT = 64 * 1024
 const MAX_RETRY_DELAY_MS = 3_600_000
+/** time beyond a webhook's timeout that an attempt keeps its pixel locked (to record the outcome) */
+const LOCK_MARGIN_MS = 5000
 
 export interface RenderedRequest {
   method: string
@@ -179,6 +181,11 @@ export async function deliverPixel(deps: DeliveryDeps, pixelId: string, options:
   if (!literal.ok) {
     attempt = { statusCode: null, headers: {}, body: null, truncated: false, error: `refused: ${literal.reason}`, retryAfter: null, durationMs: 0 }
   } else {
+    // the claim's lock must outlast this attempt, or another worker would take the pixel over mid-flight
+    const holdUntil = Date.now() + webhook.timeoutMs + LOCK_MARGIN_MS
+    if (!pixel.lockedUntil || pixel.lockedUntil.getTime() < holdUntil) {
+      await db.pixel.update({ where: { id: pixel.id }, data: { lockedUntil: new Date(holdUntil) } })
+    }
     attempt = await send(deps, { ...rendered, headers }, webhook.timeoutMs)
   }
   const recorded = {

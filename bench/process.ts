@@ -1,0 +1,40 @@
+// Child processes for benchmarks: a server started with a command, ready once it prints "listening on <url>".
+import { spawn, type ChildProcess } from 'node:child_process'
+import path from 'node:path'
+
+export const root = path.resolve(import.meta.dirname, '..')
+
+export interface Started {
+  child: ChildProcess
+  url: string
+  out: () => string
+}
+
+export function startProcess(cmd: string, args: string[], env: Record<string, string>): Promise<Started> {
+  const child = spawn(cmd, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no start: ${out}`)), 60_000)
+    child.stdout!.on('data', (d) => {
+      out += d
+      const m = /listening on (http:\/\/[\d.:]+)/.exec(out)
+      if (m) {
+        clearTimeout(timer)
+        resolve({ child, url: m[1]!, out: () => out })
+      }
+    })
+    child.stderr!.on('data', (d) => (out += d))
+    child.on('exit', (code) => reject(new Error(`exited ${code}: ${out}`)))
+  })
+}
+
+/** Ringhook as `npm start` runs it (node itself, so signals reach the server), with extra environment. */
+export const startRinghook = (env: Record<string, string>, nodeArgs: string[] = []) =>
+  startProcess(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts'], env)
+
+export async function stopProcess(child: ChildProcess): Promise<void> {
+  await new Promise((resolve) => {
+    child.once('exit', resolve)
+    child.kill('SIGTERM')
+  })
+}
