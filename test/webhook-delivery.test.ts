@@ -289,3 +289,50 @@ describe(`delivery worker shutdown on ${testProvider}`, () => {
     }
   })
 })
+
+describe(`webhook target check on a host name on ${testProvider}`, () => {
+  it('delivers to a host name whose addresses are all allowed (the check runs in the connection lookup)', async () => {
+    const sink = await startReceiver()
+    const allowed = await startTestApp({ env: { ALLOWED_TARGETS: '127.0.0.1,::1', PIXEL_POLL_MS: '50' } })
+    try {
+      const campaignId = await createCampaign(allowed)
+      ok(await allowed.gql(`mutation($c:ID!,$u:String!){ createWebhook(input:{campaignId:$c, name:"by name", trigger:CALL_START, url:$u, maxAttempts:1}) { id } }`, { c: campaignId, u: `http://localhost:${sink.port}/named` }))
+      const call = await startCall(allowed, { campaignId, uuid: 'named-1' })
+      const deadline = Date.now() + 10_000
+      let pixel
+      while (Date.now() < deadline) {
+        pixel = await allowed.app.db.pixel.findFirst({ where: { callId: call.id }, include: { attempts: true } })
+        if (pixel && ['SUCCEEDED', 'FAILED'].includes(pixel.status)) break
+        await sleep(25)
+      }
+      expect(pixel!.status).toBe('SUCCEEDED')
+      expect(sink.received('/named')).toHaveLength(1)
+    } finally {
+      await allowed.close()
+      await sink.close()
+    }
+  })
+
+  it('refuses a host name that resolves to loopback when ALLOWED_TARGETS does not list it, before connecting', async () => {
+    const sink = await startReceiver()
+    const t = await startTestApp({ env: { PIXEL_POLL_MS: '50' } })
+    try {
+      const campaignId = await createCampaign(t)
+      ok(await t.gql(`mutation($c:ID!,$u:String!){ createWebhook(input:{campaignId:$c, name:"by name", trigger:CALL_START, url:$u, maxAttempts:1}) { id } }`, { c: campaignId, u: `http://localhost:${sink.port}/named` }))
+      const call = await startCall(t, { campaignId, uuid: 'named-2' })
+      const deadline = Date.now() + 10_000
+      let pixel
+      while (Date.now() < deadline) {
+        pixel = await t.app.db.pixel.findFirst({ where: { callId: call.id }, include: { attempts: true } })
+        if (pixel && ['SUCCEEDED', 'FAILED'].includes(pixel.status)) break
+        await sleep(25)
+      }
+      expect(pixel!.status).toBe('FAILED')
+      expect(pixel!.attempts[0]!.error).toMatch(/^refused: .* \(resolved from localhost\) is loopback and not in ALLOWED_TARGETS$/)
+      expect(sink.received('/named')).toHaveLength(0)
+    } finally {
+      await t.close()
+      await sink.close()
+    }
+  })
+})
