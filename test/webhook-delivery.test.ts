@@ -2,7 +2,7 @@ import { Webhook as StandardWebhook } from 'standardwebhooks'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { collect, ok, sleep, startTestApp, untilSubscribed, type TestApp } from './helpers/app.js'
 import { testProvider } from './helpers/db.js'
-import { startReceiver, type Receiver } from './helpers/receiver.js'
+import { settledPixels, startReceiver, type Receiver } from './helpers/receiver.js'
 import { createCampaign, startCall } from './fixtures.js'
 
 const SECRET = `whsec_${Buffer.alloc(32, 9).toString('base64')}`
@@ -26,16 +26,7 @@ describe(`webhook delivery on ${testProvider}`, () => {
   const webhook = async (input: Record<string, unknown>) =>
     ok(await t.gql<{ createWebhook: { id: string } }>(`mutation($i:CreateWebhookInput!){ createWebhook(input:$i) { id } }`, { i: { campaignId, name: 'w', trigger: 'CALL_START', ...input } })).createWebhook.id
 
-  /** Waits (bounded) until every pixel of the call has reached a final state; returns them oldest first. */
-  async function settled(callUuid: string, count: number, timeoutMs = 10_000) {
-    const deadline = Date.now() + timeoutMs
-    for (;;) {
-      const pixels = await t.app.db.pixel.findMany({ where: { call: { uuid: callUuid } }, include: { attempts: { orderBy: { number: 'asc' } } }, orderBy: { createdAt: 'asc' } })
-      if (pixels.length >= count && pixels.every((p) => ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(p.status))) return pixels
-      if (Date.now() > deadline) throw new Error(`pixels not settled: ${JSON.stringify(pixels.map((p) => [p.trigger, p.status, p.attemptCount]))}`)
-      await sleep(25)
-    }
-  }
+  const settled = (callUuid: string, count: number) => settledPixels(t, callUuid, count)
 
   it('fires each trigger on its event with tokens rendered for URL, headers and JSON body, and records unresolved tokens', async () => {
     await webhook({
@@ -298,13 +289,7 @@ describe(`webhook target check on a host name on ${testProvider}`, () => {
       const campaignId = await createCampaign(allowed)
       ok(await allowed.gql(`mutation($c:ID!,$u:String!){ createWebhook(input:{campaignId:$c, name:"by name", trigger:CALL_START, url:$u, maxAttempts:1}) { id } }`, { c: campaignId, u: `http://localhost:${sink.port}/named` }))
       const call = await startCall(allowed, { campaignId, uuid: 'named-1' })
-      const deadline = Date.now() + 10_000
-      let pixel
-      while (Date.now() < deadline) {
-        pixel = await allowed.app.db.pixel.findFirst({ where: { callId: call.id }, include: { attempts: true } })
-        if (pixel && ['SUCCEEDED', 'FAILED'].includes(pixel.status)) break
-        await sleep(25)
-      }
+      const [pixel] = await settledPixels(allowed, call.uuid, 1)
       expect(pixel!.status).toBe('SUCCEEDED')
       expect(sink.received('/named')).toHaveLength(1)
     } finally {
@@ -320,13 +305,7 @@ describe(`webhook target check on a host name on ${testProvider}`, () => {
       const campaignId = await createCampaign(t)
       ok(await t.gql(`mutation($c:ID!,$u:String!){ createWebhook(input:{campaignId:$c, name:"by name", trigger:CALL_START, url:$u, maxAttempts:1}) { id } }`, { c: campaignId, u: `http://localhost:${sink.port}/named` }))
       const call = await startCall(t, { campaignId, uuid: 'named-2' })
-      const deadline = Date.now() + 10_000
-      let pixel
-      while (Date.now() < deadline) {
-        pixel = await t.app.db.pixel.findFirst({ where: { callId: call.id }, include: { attempts: true } })
-        if (pixel && ['SUCCEEDED', 'FAILED'].includes(pixel.status)) break
-        await sleep(25)
-      }
+      const [pixel] = await settledPixels(t, call.uuid, 1)
       expect(pixel!.status).toBe('FAILED')
       expect(pixel!.attempts[0]!.error).toMatch(/^refused: .* \(resolved from localhost\) is loopback and not in ALLOWED_TARGETS$/)
       expect(sink.received('/named')).toHaveLength(0)

@@ -54,13 +54,19 @@ export async function ingestPostback(services: Services, request: PostbackReques
   return ingestWithKey(services, apiKey, request)
 }
 
+/** The answer the first postback with this Idempotency-Key was given, if there was one. */
+async function firstAnswer(services: Services, apiKeyId: string, idempotencyKey: string): Promise<PostbackAnswer | null> {
+  const first = await services.db.postback.findUnique({
+    where: { apiKeyId_idempotencyKey: { apiKeyId, idempotencyKey } },
+    select: { response: true },
+  })
+  return (first?.response as unknown as PostbackAnswer | null) ?? null
+}
+
 export async function ingestWithKey(services: Services, apiKey: ApiKey, request: PostbackRequest): Promise<PostbackAnswer> {
   if (request.idempotencyKey) {
-    const first = await services.db.postback.findUnique({
-      where: { apiKeyId_idempotencyKey: { apiKeyId: apiKey.id, idempotencyKey: request.idempotencyKey } },
-      select: { response: true },
-    })
-    if (first?.response) return first.response as unknown as PostbackAnswer
+    const first = await firstAnswer(services, apiKey.id, request.idempotencyKey)
+    if (first) return first
   }
 
   const record: PostbackRecord = {
@@ -114,13 +120,8 @@ export async function ingestWithKey(services: Services, apiKey: ApiKey, request:
     written = await services.postbackWriter.write(record)
   } catch (e) {
     // a concurrent retry with the same Idempotency-Key won the race: answer what it was told
-    if (request.idempotencyKey) {
-      const first = await services.db.postback.findUnique({
-        where: { apiKeyId_idempotencyKey: { apiKeyId: apiKey.id, idempotencyKey: request.idempotencyKey } },
-        select: { response: true },
-      })
-      if (first?.response) return first.response as unknown as PostbackAnswer
-    }
+    const first = request.idempotencyKey ? await firstAnswer(services, apiKey.id, request.idempotencyKey) : null
+    if (first) return first
     throw e
   }
   services.pubsub.publish('postbackReceived', apiKey.companyId, {

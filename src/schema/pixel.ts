@@ -1,11 +1,11 @@
 import { filter, pipe } from 'graphql-yoga'
 import type { Pixel } from '../generated/prisma/client.js'
-import { timeRange } from '../resolvers/callFilter.js'
 import { findCampaign } from '../resolvers/campaigns.js'
 import { notFound } from '../resolvers/errors.js'
 import { findCall } from '../resolvers/findCall.js'
 import type { FailedMatch } from '../resolvers/matchTags.js'
 import { resendPixel, testFireWebhook, webhookEvaluations, type WebhookEvaluation } from '../resolvers/pixelActions.js'
+import { pixelWhere } from '../resolvers/pixelFilter.js'
 import { findWebhook } from '../resolvers/webhooks.js'
 import { builder } from './builder.js'
 import { PixelStatusEnum, TagInputRef } from './enums.js'
@@ -110,11 +110,7 @@ builder.prismaObjectField('Webhook', 'pixels', (t) =>
     description: "the webhook's pixels, newest first (the webhook overview)",
     args: { filter: t.arg({ type: PixelFilterInput }) },
     query: (args) => ({
-      where: {
-        ...(args.filter?.status ? { status: args.filter.status } : {}),
-        ...(args.filter?.trigger ? { trigger: args.filter.trigger } : {}),
-        ...(timeRange(args.filter?.createdAfter, args.filter?.createdBefore) ? { createdAt: timeRange(args.filter?.createdAfter, args.filter?.createdBefore) } : {}),
-      },
+      where: pixelWhere(args.filter),
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
     }),
   }),
@@ -131,12 +127,7 @@ builder.queryFields((t) => ({
     resolve: (query, _root, args, ctx) =>
       ctx.services.db.pixel.findMany({
         ...query,
-        where: {
-          companyId: ctx.auth.companyId,
-          ...(args.filter?.status ? { status: args.filter.status } : {}),
-          ...(args.filter?.trigger ? { trigger: args.filter.trigger } : {}),
-          ...(timeRange(args.filter?.createdAfter, args.filter?.createdBefore) ? { createdAt: timeRange(args.filter?.createdAfter, args.filter?.createdBefore) } : {}),
-        },
+        where: { ...pixelWhere(args.filter), companyId: ctx.auth.companyId },
         orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       }),
   }),

@@ -1,6 +1,7 @@
 // A real HTTP receiver for webhooks on 127.0.0.1: records every request; answers by a handler per path.
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
+import type { Db } from '../../src/db/client.js'
 
 export interface Received {
   method: string
@@ -59,5 +60,16 @@ export async function startReceiver(): Promise<Receiver> {
       server.closeAllConnections()
       await new Promise<void>((resolve) => server.close(() => resolve()))
     },
+  }
+}
+
+/** Waits (bounded) until the call has `count` pixels, all in a final state; returns them oldest first with attempts. */
+export async function settledPixels(t: { app: { db: Db } }, callUuid: string, count: number, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const pixels = await t.app.db.pixel.findMany({ where: { call: { uuid: callUuid } }, include: { attempts: { orderBy: { number: 'asc' } } }, orderBy: { createdAt: 'asc' } })
+    if (pixels.length >= count && pixels.every((p) => ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(p.status))) return pixels
+    if (Date.now() > deadline) throw new Error(`pixels not settled: ${JSON.stringify(pixels.map((p) => [p.trigger, p.status, p.attemptCount]))}`)
+    await new Promise((r) => setTimeout(r, 25))
   }
 }
