@@ -47,10 +47,10 @@ describe(`webhook configuration on ${testProvider}`, () => {
 
     const updated = ok(
       await t.gql<{ updateWebhook: Record<string, any> }>(`mutation($i:UpdateWebhookInput!){ updateWebhook(input:$i) { ${FIELDS} } }`, {
-        i: { id: created.id, trigger: 'TIMER', timerSeconds: 90, method: 'GET', enabled: false, signingSecret: null },
+        i: { id: created.id, trigger: 'TIMER', timerSeconds: 90, method: 'GET', enabled: false, signingSecret: null, responseMapping: null },
       }),
     ).updateWebhook
-    expect(updated).toMatchObject({ trigger: 'TIMER', timerSeconds: 90, method: 'GET', enabled: false, hasSigningSecret: false, name: 'Buyer ping' })
+    expect(updated).toMatchObject({ trigger: 'TIMER', timerSeconds: 90, method: 'GET', enabled: false, hasSigningSecret: false, name: 'Buyer ping', responseMapping: null })
 
     const listed = ok(await t.gql<{ campaign: { webhooks: { id: string }[] } }>(`query($c:ID!){ campaign(id:$c) { webhooks { id } } }`, { c: campaignId }))
     expect(listed.campaign.webhooks.map((w) => w.id)).toContain(created.id)

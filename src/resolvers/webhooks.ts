@@ -1,5 +1,5 @@
 import type { Db } from '../db/client.js'
-import type { Prisma, Webhook } from '../generated/prisma/client.js'
+import { Prisma, type Webhook } from '../generated/prisma/client.js'
 import { findCampaign } from './campaigns.js'
 import { badInput, notFound } from './errors.js'
 import {
@@ -50,7 +50,7 @@ function webhookData(input: WebhookConfigInput, current: Webhook | null): Prisma
   if (input.maxAttempts != null) data.maxAttempts = checkRange('maxAttempts', input.maxAttempts, 1, WEBHOOK_LIMITS.maxAttemptsMax)
   if (input.retryBaseDelayMs != null) data.retryBaseDelayMs = checkRange('retryBaseDelayMs', input.retryBaseDelayMs, 100, 3_600_000)
   if (input.responseMapping !== undefined) {
-    data.responseMapping = input.responseMapping === null ? null as never : (checkResponseMapping(input.responseMapping) as unknown as Prisma.InputJsonValue)
+    data.responseMapping = input.responseMapping === null ? Prisma.DbNull : (checkResponseMapping(input.responseMapping) as unknown as Prisma.InputJsonValue)
   }
   if (input.dedupeWindowSeconds !== undefined) {
     data.dedupeWindowSeconds = input.dedupeWindowSeconds === null ? null : checkRange('dedupeWindowSeconds', input.dedupeWindowSeconds, 1, WEBHOOK_LIMITS.dedupeWindowSecondsMax)
