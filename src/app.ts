@@ -17,6 +17,11 @@ import { SqlitePostbackStore } from './resolvers/postbackStoreSqlite.js'
 import { sqliteFilePath } from './db/sqlitePath.js'
 import { PixelWorker } from './jobs/pixelWorker.js'
 import { createOutboundHttp } from './resolvers/outboundHttp.js'
+import type { DeliverySlots } from './resolvers/callEvents.js'
+import { PrismaCallEventStore } from './resolvers/callEventStorePrisma.js'
+import { SqliteCallEventStore } from './resolvers/callEventStoreSqlite.js'
+import { PrismaPixelStore } from './resolvers/pixelStore.js'
+import { SqlitePixelStore } from './resolvers/pixelStoreSqlite.js'
 
 export interface RunningApp {
   config: Config
@@ -43,35 +48,39 @@ export function createServices(config: Config, db: Db, bus: EventBus, logger: Lo
   const rateLimitRedis = config.redisUrl ? new Redis(config.redisUrl, { enableOfflineQueue: false }) : null
   rateLimitRedis?.on('error', (e) => logger.error({ err: e }, 'redis (rate limits) connection error'))
   const http = createOutboundHttp(config.allowedTargets)
+  const sqliteFile = config.databaseProvider === 'sqlite' ? sqliteFilePath(config.databaseUrl) : null
+  const pixelStore = sqliteFile ? new SqlitePixelStore(sqliteFile, db) : new PrismaPixelStore(db)
+  const worker =
+    config.role === 'api'
+      ? null
+      : new PixelWorker(db, { pixels: pixelStore, pubsub: bus.pubsub, http }, logger, {
+          concurrency: config.pixelConcurrency,
+          pollMs: config.pixelPollMs,
+          lockMs: config.pixelLockMs,
+        })
+  // an API-only instance hands nothing over: its pixels wait in the outbox for the workers
+  const slots: DeliverySlots = worker ?? { reserve: () => 0, release: () => {} }
   const services: Services = {
     db,
     outboundHttp: http,
     provider: config.databaseProvider,
     pubsub: bus.pubsub,
     apiKeys: new ApiKeyCache(db, config.apiKeyCacheMs),
-    postbackWriter: new PostbackWriter(
-      config.databaseProvider === 'sqlite'
-        ? new SqlitePostbackStore(sqliteFilePath(config.databaseUrl))
-        : new PrismaPostbackStore(db, config.databaseProvider),
-    ),
+    postbackWriter: new PostbackWriter(sqliteFile ? new SqlitePostbackStore(sqliteFile) : new PrismaPostbackStore(db, config.databaseProvider)),
     postbackLimiter: new PostbackRateLimiter(config.postbackRateLimitPerMinute, rateLimitRedis),
-    pixelQueue: { notify: () => worker?.notify() },
+    callEvents: sqliteFile ? new SqliteCallEventStore(sqliteFile, slots) : new PrismaCallEventStore(db, slots),
+    pixelStore,
+    pixelQueue: worker ?? { notify: () => {}, deliver: () => {} },
   }
-  const worker =
-    config.role === 'api'
-      ? null
-      : new PixelWorker({ db, pubsub: bus.pubsub, http }, logger, {
-          concurrency: config.pixelConcurrency,
-          pollMs: config.pixelPollMs,
-          lockMs: config.pixelLockMs,
-        })
   return {
     services,
     worker,
     closeServices: async () => {
       // SIGTERM: deliveries in flight finish and are recorded before the process ends
+      await services.callEvents.close()
       await worker?.stop()
       await http.close()
+      await pixelStore.close()
       await services.postbackWriter.close()
       rateLimitRedis?.disconnect()
     },

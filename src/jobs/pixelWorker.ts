@@ -1,8 +1,14 @@
-// The delivery worker: claims due pixels in batches and delivers them concurrently. Woken at once when
-// this process writes pixels (notify), and otherwise every `pollMs` (pixels written by other instances,
-// retries and timers coming due). stop() stops claiming and waits for the deliveries in flight (SIGTERM).
+// The delivery worker. Pixels reach it two ways: handed over in memory by the call-event stores of this
+// process (written already claimed by it, in slots it reserved: no claim query, no reload), and claimed in
+// batches from the outbox by its loop (pixels written PENDING because it was full or by another instance,
+// retries and timers coming due, pixels whose worker died). The loop is woken when this process writes
+// PENDING pixels, and otherwise every `pollMs`. stop() stops taking work and waits for the deliveries in
+// flight (SIGTERM).
+import type { Db } from '../db/client.js'
 import { claimDuePixels } from '../resolvers/claimDuePixels.js'
-import { deliverPixel, type DeliveryDeps } from '../resolvers/deliverPixel.js'
+import type { DeliverySlots } from '../resolvers/callEvents.js'
+import { deliverJob, deliverPixel, type DeliveryDeps } from '../resolvers/deliverPixel.js'
+import type { DeliveryJob, PixelQueue } from '../resolvers/interfaces.js'
 import type { Logger } from '../logger.js'
 
 export interface PixelWorkerOptions {
@@ -12,8 +18,10 @@ export interface PixelWorkerOptions {
   lockMs: number
 }
 
-export class PixelWorker {
+export class PixelWorker implements PixelQueue, DeliverySlots {
   private inFlight = 0
+  /** slots promised to call-event writes not yet handed over */
+  private reserved = 0
   private running = false
   private claiming = false
   private wakeAgain = false
@@ -21,6 +29,7 @@ export class PixelWorker {
   private readonly idle: (() => void)[] = []
 
   constructor(
+    private readonly db: Db,
     private readonly deps: DeliveryDeps,
     private readonly logger: Logger,
     private readonly options: PixelWorkerOptions,
@@ -33,7 +42,31 @@ export class PixelWorker {
     this.notify()
   }
 
-  /** New pixels were written: look for due work now. */
+  private get room(): number {
+    return this.options.concurrency - this.inFlight - this.reserved
+  }
+
+  reserve(n: number): number {
+    if (!this.running) return 0
+    const granted = Math.max(0, Math.min(n, this.room))
+    this.reserved += granted
+    return granted
+  }
+
+  release(n: number): void {
+    if (n <= 0) return
+    this.reserved -= n
+    if (this.inFlight === 0 && this.reserved === 0) this.idle.splice(0).forEach((r) => r())
+    this.notify()
+  }
+
+  /** Pixels written claimed by this worker: delivered now, even while stopping (their slots were promised). */
+  deliver(jobs: DeliveryJob[]): void {
+    this.reserved -= jobs.length
+    for (const job of jobs) this.run(job.pixel.id, () => deliverJob(this.deps, job))
+  }
+
+  /** New PENDING pixels were written: look for due work now. */
   notify(): void {
     if (!this.running) return
     if (this.claiming) {
@@ -48,10 +81,10 @@ export class PixelWorker {
     try {
       do {
         this.wakeAgain = false
-        const room = this.options.concurrency - this.inFlight
+        const room = this.room
         if (room <= 0 || !this.running) break
-        const ids = await claimDuePixels(this.deps.db, room, this.options.lockMs)
-        for (const id of ids) this.deliver(id)
+        const ids = await claimDuePixels(this.db, room, this.options.lockMs)
+        for (const id of ids) this.run(id, () => deliverPixel(this.deps, id))
         if (ids.length === room) this.wakeAgain = true
       } while (this.wakeAgain && this.running)
     } catch (e) {
@@ -61,22 +94,22 @@ export class PixelWorker {
     }
   }
 
-  private deliver(id: string): void {
+  private run(pixelId: string, delivery: () => Promise<unknown>): void {
     this.inFlight++
-    deliverPixel(this.deps, id)
-      .catch((e) => this.logger.error({ err: e, pixelId: id }, 'pixel delivery failed; it is retried when its lock expires'))
+    delivery()
+      .catch((e) => this.logger.error({ err: e, pixelId }, 'pixel delivery failed; it is retried when its lock expires'))
       .finally(() => {
         this.inFlight--
-        if (this.inFlight === 0) this.idle.splice(0).forEach((r) => r())
+        if (this.inFlight === 0 && this.reserved === 0) this.idle.splice(0).forEach((r) => r())
         this.notify()
       })
   }
 
-  /** Stops claiming; resolves when the deliveries in flight have settled. */
+  /** Stops taking work; resolves when the deliveries in flight (and those promised) have settled. */
   async stop(): Promise<void> {
     this.running = false
     if (this.timer) clearInterval(this.timer)
     while (this.claiming) await new Promise((r) => setTimeout(r, 5))
-    if (this.inFlight > 0) await new Promise<void>((resolve) => this.idle.push(resolve))
+    if (this.inFlight > 0 || this.reserved > 0) await new Promise<void>((resolve) => this.idle.push(resolve))
   }
 }

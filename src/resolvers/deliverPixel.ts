@@ -1,15 +1,15 @@
 // One delivery attempt of a claimed pixel: render the request (first attempt), check the target, send,
-// record the attempt, apply response tags, and settle the pixel: SUCCEEDED, FAILED, or PENDING again with
-// the next attempt scheduled (exponential backoff with jitter, Retry-After honoured).
+// and settle the pixel through the pixel store (the attempt, the response's tags, and SUCCEEDED, FAILED,
+// or PENDING again with the next attempt scheduled: exponential backoff with jitter, Retry-After honoured).
 import { isIP } from 'node:net'
 import { request } from 'undici'
 import type { Call, Pixel, Webhook } from '../generated/prisma/client.js'
-import type { Db } from '../db/client.js'
 import { toJsonSafe, type PubSub } from '../events/bus.js'
-import { applyTags } from './applyTags.js'
+import { LOCK_MARGIN_MS } from './callEvents.js'
+import type { DeliveryJob, TagInput } from './interfaces.js'
 import { evaluateMatches } from './matchTags.js'
 import type { OutboundHttp } from './outboundHttp.js'
-import { tagMap } from './queueCallEventPixels.js'
+import type { AttemptRecord, PixelStore, PixelUpdate } from './pixelStore.js'
 import { renderFormBody, renderTemplate, type TokenContext } from './renderTokens.js'
 import { tagsFromResponse } from './responseTags.js'
 import { signWebhook } from './signWebhook.js'
@@ -17,8 +17,6 @@ import type { HeaderInput, MatchGroups, ResponseMappingInput } from './webhookCo
 
 export const RESPONSE_BODY_LIMIT = 64 * 1024
 const MAX_RETRY_DELAY_MS = 3_600_000
-/** time beyond a webhook's timeout that an attempt keeps its pixel locked (to record the outcome) */
-const LOCK_MARGIN_MS = 5000
 
 export interface RenderedRequest {
   method: string
@@ -28,7 +26,7 @@ export interface RenderedRequest {
 }
 
 export interface DeliveryDeps {
-  db: Db
+  pixels: PixelStore
   pubsub: PubSub
   http: OutboundHttp
 }
@@ -139,17 +137,20 @@ async function send(deps: DeliveryDeps, req: RenderedRequest, timeoutMs: number)
 const isRetryable = (a: AttemptResult) =>
   !a.error?.startsWith('refused') && (a.error !== null || a.statusCode === 429 || (a.statusCode !== null && a.statusCode >= 500))
 
-/**
- * One attempt of a claimed pixel (status DELIVERING). TIMER pixels are checked first: a call that ended
- * before the timer, or conditions that no longer hold, cancel it. `maxAttempts` 1 (test-fire) never retries.
- */
+/** One attempt of a claimed pixel, read from the store (the claim loop, resend, test-fire). */
 export async function deliverPixel(deps: DeliveryDeps, pixelId: string, options: { maxAttempts?: number } = {}): Promise<Pixel> {
-  const { db } = deps
-  const pixel = await db.pixel.findUniqueOrThrow({ where: { id: pixelId }, include: { webhook: true, call: true } })
-  const { webhook, call } = pixel
+  return deliverJob(deps, await deps.pixels.load(pixelId), options)
+}
+
+/**
+ * One attempt of a claimed pixel (status DELIVERING) whose webhook and call are in memory. TIMER pixels are
+ * checked first: a call that ended before the timer, or conditions that no longer hold, cancel it.
+ * `maxAttempts` 1 (test-fire) never retries.
+ */
+export async function deliverJob(deps: DeliveryDeps, job: DeliveryJob, options: { maxAttempts?: number } = {}): Promise<Pixel> {
+  const { pixel, webhook, call } = job
   const now = new Date()
-  // the call's tags are needed to render the request and to check a timer's conditions: the first attempt only
-  const tags = pixel.request === null ? await tagMap(db, call.id) : {}
+  const tags = job.tags ?? {}
 
   if (pixel.trigger === 'TIMER' && pixel.attemptCount === 0) {
     const due = pixel.nextAttemptAt ?? now
@@ -159,89 +160,80 @@ export async function deliverPixel(deps: DeliveryDeps, pixelId: string, options:
         : !evaluateMatches(webhook.matches as unknown as MatchGroups, tags).matched
           ? 'conditions did not hold when the timer came due'
           : null
-    if (reason) return settle(deps, pixel, { status: 'CANCELLED', responseNote: reason, completedAt: now, lockedUntil: null, nextAttemptAt: null })
+    if (reason) return settle(deps, job, { status: 'CANCELLED', responseNote: reason, completedAt: now, lockedUntil: null, nextAttemptAt: null }, null, [])
   }
 
   let rendered = pixel.request as unknown as RenderedRequest | null
   // written with the attempt's outcome, in one statement
-  const firstRender: { request?: never; unresolvedTokens?: string[] } = {}
+  const firstRender: Pick<PixelUpdate, 'request' | 'unresolvedTokens'> = {}
   if (!rendered) {
     const r = renderRequest(webhook, tokenContext(call, tags))
     rendered = r.request
-    Object.assign(firstRender, { request: toJsonSafe(rendered), unresolvedTokens: r.unresolved })
+    Object.assign(firstRender, { request: { ...rendered }, unresolvedTokens: r.unresolved })
   }
   // webhook-id (the pixel's id) always goes along, so receivers can dedupe a repeated delivery
   const headers: Record<string, string> = { ...rendered.headers, 'webhook-id': pixel.id, 'webhook-timestamp': String(Math.floor(now.getTime() / 1000)) }
   if (webhook.signingSecret) Object.assign(headers, signWebhook(webhook.signingSecret, pixel.id, now, rendered.body ?? ''))
 
   const attemptNumber = pixel.attemptCount + 1
-  let attempt: AttemptResult
+  let result: AttemptResult
   const target = new URL(rendered.url)
   const literal = isIP(target.hostname.replace(/^\[(.*)\]$/, '$1')) ? await deps.http.check(target) : { ok: true as const }
   if (!literal.ok) {
-    attempt = { statusCode: null, headers: {}, body: null, truncated: false, error: `refused: ${literal.reason}`, retryAfter: null, durationMs: 0 }
+    result = { statusCode: null, headers: {}, body: null, truncated: false, error: `refused: ${literal.reason}`, retryAfter: null, durationMs: 0 }
   } else {
     // the claim's lock must outlast this attempt, or another worker would take the pixel over mid-flight
     const holdUntil = Date.now() + webhook.timeoutMs + LOCK_MARGIN_MS
-    if (!pixel.lockedUntil || pixel.lockedUntil.getTime() < holdUntil) {
-      await db.pixel.update({ where: { id: pixel.id }, data: { lockedUntil: new Date(holdUntil) } })
-    }
-    attempt = await send(deps, { ...rendered, headers }, webhook.timeoutMs)
+    if (!pixel.lockedUntil || pixel.lockedUntil.getTime() < holdUntil) await deps.pixels.holdLock(pixel.id, new Date(holdUntil))
+    result = await send(deps, { ...rendered, headers }, webhook.timeoutMs)
   }
-  const recorded = {
-    ...firstRender,
-    attempts: {
-      create: {
-        number: attemptNumber,
-        startedAt: now,
-        durationMs: attempt.durationMs,
-        statusCode: attempt.statusCode,
-        responseHeaders: attempt.statusCode === null ? undefined : attempt.headers,
-        responseBody: attempt.body,
-        responseTruncated: attempt.truncated,
-        error: attempt.error,
-      },
-    },
+  const attempt: AttemptRecord = {
+    number: attemptNumber,
+    startedAt: now,
+    durationMs: result.durationMs,
+    statusCode: result.statusCode,
+    responseHeaders: result.statusCode === null ? null : result.headers,
+    responseBody: result.body,
+    responseTruncated: result.truncated,
+    error: result.error,
   }
 
   const maxAttempts = options.maxAttempts ?? webhook.maxAttempts
-  if (attempt.statusCode !== null && attempt.statusCode >= 200 && attempt.statusCode < 300) {
+  if (result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300) {
     const mapping = webhook.responseMapping as unknown as ResponseMappingInput | null
-    const parsed = attempt.truncated && mapping ? { tags: {}, note: 'response cut at 64 KB; not parsed' } : tagsFromResponse(attempt.body ?? '', attempt.headers['content-type'] ?? null, mapping)
+    const parsed = result.truncated && mapping ? { tags: {}, note: 'response cut at 64 KB; not parsed' } : tagsFromResponse(result.body ?? '', result.headers['content-type'] ?? null, mapping)
     const entries = Object.entries(parsed.tags).map(([key, value]) => ({ key, value }))
-    if (entries.length) {
-      await applyTags(db, call.id, entries, 'WEBHOOK', pixel.id)
-      await db.call.update({ where: { id: call.id }, data: { updatedAt: new Date() } })
-    }
-    return settle(deps, pixel, {
-      ...recorded,
+    const update: PixelUpdate = {
+      ...firstRender,
       status: 'SUCCEEDED',
       attemptCount: attemptNumber,
       tagsApplied: entries.length ? parsed.tags : undefined,
-      responseNote: parsed.note,
+      responseNote: parsed.note ?? null,
       completedAt: new Date(),
       lockedUntil: null,
       nextAttemptAt: null,
-    })
+    }
+    return settle(deps, job, update, attempt, entries)
   }
-  if (isRetryable(attempt) && attemptNumber < maxAttempts) {
-    const delay = retryDelayMs(attemptNumber, webhook.retryBaseDelayMs, attempt.statusCode === 429 || attempt.statusCode === 503 ? attempt.retryAfter : null)
-    return settle(deps, pixel, { ...recorded, status: 'PENDING', attemptCount: attemptNumber, nextAttemptAt: new Date(Date.now() + delay), lockedUntil: null })
+  if (isRetryable(result) && attemptNumber < maxAttempts) {
+    const delay = retryDelayMs(attemptNumber, webhook.retryBaseDelayMs, result.statusCode === 429 || result.statusCode === 503 ? result.retryAfter : null)
+    return settle(deps, job, { ...firstRender, status: 'PENDING', attemptCount: attemptNumber, nextAttemptAt: new Date(Date.now() + delay), lockedUntil: null }, attempt, [])
   }
-  const why = attempt.error ?? `HTTP ${attempt.statusCode}`
-  return settle(deps, pixel, {
-    ...recorded,
+  const why = result.error ?? `HTTP ${result.statusCode}`
+  const update: PixelUpdate = {
+    ...firstRender,
     status: 'FAILED',
     attemptCount: attemptNumber,
-    responseNote: isRetryable(attempt) ? `gave up after ${attemptNumber} attempt(s): ${why}` : `not retried: ${why}`,
+    responseNote: isRetryable(result) ? `gave up after ${attemptNumber} attempt(s): ${why}` : `not retried: ${why}`,
     completedAt: new Date(),
     lockedUntil: null,
     nextAttemptAt: null,
-  })
+  }
+  return settle(deps, job, update, attempt, [])
 }
 
-async function settle(deps: DeliveryDeps, pixel: Pixel, data: Parameters<Db['pixel']['update']>[0]['data']): Promise<Pixel> {
-  const updated = await deps.db.pixel.update({ where: { id: pixel.id }, data })
+async function settle(deps: DeliveryDeps, job: DeliveryJob, update: PixelUpdate, attempt: AttemptRecord | null, tags: TagInput[]): Promise<Pixel> {
+  const updated = await deps.pixels.settle(job, update, attempt, tags)
   deps.pubsub.publish('pixelFired', updated.companyId, { pixel: toJsonSafe(updated) })
   return updated
 }

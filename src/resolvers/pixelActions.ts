@@ -4,7 +4,8 @@ import { deliverPixel } from './deliverPixel.js'
 import { badInput, notFound } from './errors.js'
 import type { Services } from './interfaces.js'
 import { evaluateMatches, type FailedMatch } from './matchTags.js'
-import { isDeduped, tagMap } from './queueCallEventPixels.js'
+import { isDeduped } from './callEventStorePrisma.js'
+import { tagMap } from './pixelStore.js'
 import { findWebhook } from './webhooks.js'
 import { findCall } from './findCall.js'
 import type { MatchGroups } from './webhookConfig.js'
@@ -64,7 +65,7 @@ export async function testFireWebhook(
       lockedUntil: new Date(Date.now() + webhook.timeoutMs + 5000),
     },
   })
-  return deliverPixel({ db, pubsub: services.pubsub, http: services.outboundHttp }, pixel.id, { maxAttempts: 1 })
+  return deliverPixel({ pixels: services.pixelStore, pubsub: services.pubsub, http: services.outboundHttp }, pixel.id, { maxAttempts: 1 })
 }
 
 export interface WebhookEvaluation {

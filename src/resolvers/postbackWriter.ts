@@ -2,7 +2,7 @@
 // their calls and written together in one transaction (find calls by uuid and by number, insert postbacks,
 // upsert tags, insert pending tags), however many there are. Each caller's promise settles after the
 // commit, so an answer always means the postback is stored.
-import crypto from 'node:crypto'
+import { newId } from '../db/ids.js'
 import type { PostbackProblem } from './parsePostback.js'
 
 export type PostbackOutcome = 'CALL_FOUND' | 'COMPLETED_CALL_FOUND' | 'TAGS_STORED' | 'REJECTED'
@@ -196,10 +196,6 @@ export function planBatch(records: PostbackRecord[], calls: CallRow[], now: Date
 
 const time = (t: Date | string) => (typeof t === 'string' ? Date.parse(t) : t.getTime())
 
-let counter = 0
-const randomPool = Buffer.alloc(8192)
-let poolOffset = randomPool.length
-
 export class PostbackWriter {
   private queue: Pending[] = []
   private flushing = false
@@ -211,16 +207,9 @@ export class PostbackWriter {
     private readonly maxBatch = 500,
   ) {}
 
-  /** Time-ordered ids (milliseconds, a per-process counter, randomness), so rows written in one batch keep their order. */
+  /** Time-ordered ids (see db/ids.ts). */
   static newId(): string {
-    counter = (counter + 1) % 1_679_616
-    // random bytes are taken from a pool: one randomFillSync per 1,365 ids instead of one per id
-    if (poolOffset + 6 > randomPool.length) {
-      crypto.randomFillSync(randomPool)
-      poolOffset = 0
-    }
-    const random = randomPool.toString('base64url', poolOffset, (poolOffset += 6))
-    return `${Date.now().toString(36).padStart(9, '0')}${counter.toString(36).padStart(4, '0')}${random}`
+    return newId()
   }
 
   write(record: PostbackRecord): Promise<WrittenPostback> {

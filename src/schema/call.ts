@@ -1,13 +1,10 @@
 import { filter, pipe } from 'graphql-yoga'
 import type { Call } from '../generated/prisma/client.js'
 import { addCallTags } from '../resolvers/addCallTags.js'
-import { answerCall } from '../resolvers/answerCall.js'
 import { callWhere } from '../resolvers/callFilter.js'
 import { findCampaign } from '../resolvers/campaigns.js'
-import { convertCall } from '../resolvers/convertCall.js'
-import { endCall } from '../resolvers/endCall.js'
 import { findCall } from '../resolvers/findCall.js'
-import { startCall } from '../resolvers/startCall.js'
+import { recordCallEvent, waitForStartPixels } from '../resolvers/callEvents.js'
 import { builder } from './builder.js'
 import { CallStatusEnum, TagInputRef, TagSourceEnum } from './enums.js'
 
@@ -111,30 +108,36 @@ const AddCallTagsInput = builder.inputType('AddCallTagsInput', {
   fields: (t) => ({ uuid: t.string({ required: true }), tags: t.field({ type: [TagInputRef], required: true }) }),
 })
 
+/** how long startCall may wait for its start webhooks */
+const MAX_START_WAIT_MS = 30_000
+
 builder.mutationFields((t) => ({
   startCall: t.prismaField({
     type: 'Call',
     args: { input: t.arg({ type: StartCallInput, required: true }) },
     resolve: async (query, _root, { input }, ctx) => {
-      const call = await startCall(ctx.services, ctx.auth.companyId, { ...input, campaignId: input.campaignId.toString() })
+      const { waitForWebhooksMs, ...event } = input
+      const { call } = await recordCallEvent(ctx.services, ctx.auth.companyId, { event: 'START', ...event, campaignId: input.campaignId.toString() })
+      if (!waitForWebhooksMs) return call
       // read again: start webhooks may have written tags while startCall waited
-      return input.waitForWebhooksMs ? ctx.services.db.call.findUniqueOrThrow({ ...query, where: { id: call.id } }) : call
+      await waitForStartPixels(ctx.services.db, call.id, Math.min(waitForWebhooksMs, MAX_START_WAIT_MS))
+      return ctx.services.db.call.findUniqueOrThrow({ ...query, where: { id: call.id } })
     },
   }),
   answerCall: t.prismaField({
     type: 'Call',
     args: { input: t.arg({ type: AnswerCallInput, required: true }) },
-    resolve: (_q, _root, { input }, ctx) => answerCall(ctx.services, ctx.auth.companyId, input),
+    resolve: async (_q, _root, { input }, ctx) => (await recordCallEvent(ctx.services, ctx.auth.companyId, { event: 'ANSWER', ...input })).call,
   }),
   endCall: t.prismaField({
     type: 'Call',
     args: { input: t.arg({ type: EndCallInput, required: true }) },
-    resolve: (_q, _root, { input }, ctx) => endCall(ctx.services, ctx.auth.companyId, input),
+    resolve: async (_q, _root, { input }, ctx) => (await recordCallEvent(ctx.services, ctx.auth.companyId, { event: 'END', ...input })).call,
   }),
   convertCall: t.prismaField({
     type: 'Call',
     args: { input: t.arg({ type: ConvertCallInput, required: true }) },
-    resolve: (_q, _root, { input }, ctx) => convertCall(ctx.services, ctx.auth.companyId, input),
+    resolve: async (_q, _root, { input }, ctx) => (await recordCallEvent(ctx.services, ctx.auth.companyId, { event: 'CONVERSION', ...input })).call,
   }),
   addCallTags: t.prismaField({
     type: 'Call',

@@ -1,0 +1,58 @@
+// Rows read and written on embedded SQLite without Prisma, in the shapes Prisma stores and answers:
+// DateTime as ISO text (`2026-11-30T03:11:29.570+00:00`), Boolean as 0/1, Json as JSON text.
+import Database from 'better-sqlite3'
+import type { Call, Webhook } from '../generated/prisma/client.js'
+
+/** Prisma's SQLite DateTime text. */
+export const sqliteTime = (d: Date) => d.toISOString().replace('Z', '+00:00')
+
+/** A value as a SQLite parameter: dates as Prisma's text, booleans as 0/1. */
+export const sqliteValue = (v: unknown) => (v instanceof Date ? sqliteTime(v) : typeof v === 'boolean' ? (v ? 1 : 0) : v)
+
+const dateOf = (v: unknown) => (v == null ? null : new Date(v as string))
+const jsonOf = (v: unknown) => (v == null ? null : JSON.parse(v as string))
+
+type Row = Record<string, unknown>
+
+export function callFromRow(row: Row): Call {
+  return {
+    ...(row as unknown as Call),
+    startedAt: new Date(row.startedAt as string),
+    answeredAt: dateOf(row.answeredAt),
+    endedAt: dateOf(row.endedAt),
+    convertedAt: dateOf(row.convertedAt),
+    updatedAt: new Date(row.updatedAt as string),
+    converted: Boolean(row.converted),
+  }
+}
+
+export function webhookFromRow(row: Row): Webhook {
+  return {
+    ...(row as unknown as Webhook),
+    matches: jsonOf(row.matches),
+    headers: jsonOf(row.headers),
+    responseMapping: jsonOf(row.responseMapping),
+    enabled: Boolean(row.enabled),
+    createdAt: new Date(row.createdAt as string),
+    updatedAt: new Date(row.updatedAt as string),
+    deletedAt: dateOf(row.deletedAt),
+  }
+}
+
+/** Writes a tag on a call: one value per key, a later write replaces value and source. */
+export function prepareTagUpsert(db: Database.Database) {
+  const statement = db.prepare(`INSERT INTO "Tag" ("id", "callId", "key", "value", "source", "sourceId", "createdAt", "updatedAt")
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT ("callId", "key") DO UPDATE SET "value" = excluded."value", "source" = excluded."source",
+      "sourceId" = excluded."sourceId", "updatedAt" = excluded."updatedAt"`)
+  return (id: string, callId: string, key: string, value: string, source: string, sourceId: string | null, now: Date) =>
+    statement.run(id, callId, key, value, source, sourceId, sqliteTime(now), sqliteTime(now))
+}
+
+/** A connection of a fast path's own: WAL, and no synchronous wait on a lock (see sqliteBusy.ts). */
+export function openFastConnection(file: string): Database.Database {
+  const db = new Database(file, { timeout: 0 })
+  db.pragma('journal_mode = WAL')
+  db.pragma('synchronous = NORMAL')
+  return db
+}

@@ -1,0 +1,100 @@
+// Call events on PostgreSQL (and any database Prisma drives): one interactive transaction per event.
+import type { Call, Webhook } from '../generated/prisma/client.js'
+import type { Db } from '../db/client.js'
+import { applyTags } from './applyTags.js'
+import { applyChange, planPixels, webhooksToFire, type CallEventStore, type CallEventTrigger, type CheckedCallEvent, type DeliverySlots, type RecordedCallEvent } from './callEvents.js'
+import { findCampaign } from './campaigns.js'
+import { badInput } from './errors.js'
+import { findCall } from './findCall.js'
+import { applyPendingTags } from './pendingTags.js'
+import { tagMap } from './pixelStore.js'
+
+type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0]
+
+export class PrismaCallEventStore implements CallEventStore {
+  constructor(
+    private readonly db: Db,
+    private readonly slots: DeliverySlots,
+  ) {}
+
+  async record(companyId: string, event: CheckedCallEvent): Promise<RecordedCallEvent> {
+    const { db } = this
+    if (event.event === 'START') {
+      const campaign = await findCampaign(db, companyId, event.campaignId, 'campaignId')
+      if (campaign.archivedAt) throw badInput('campaignId', 'campaign is archived and takes no calls')
+      if (await db.call.findUnique({ where: { uuid: event.uuid }, select: { id: true } })) throw badInput('uuid', `a call with uuid "${event.uuid}" exists`)
+      return this.transaction(async (tx, held) => {
+        const call = await tx.call.create({
+          data: {
+            uuid: event.uuid,
+            companyId,
+            campaignId: campaign.id,
+            callerNumber: event.callerNumber,
+            calledNumber: event.calledNumber,
+            status: 'STARTED',
+            startedAt: event.startedAt,
+          },
+        })
+        // tags publishers sent before the call first; what telephony reports with the call wins over them
+        await applyPendingTags(tx, call)
+        await applyTags(tx, call.id, event.tags, 'CALL_EVENT')
+        return { call, published: 'STARTED' as const, ...(await this.writePixels(tx, call, 'CALL_START', held)) }
+      })
+    }
+    const before = await findCall(db, companyId, event.uuid)
+    const change = applyChange(before, event)
+    return this.transaction(async (tx, held) => {
+      const { id: _id, uuid: _uuid, companyId: _company, updatedAt: _updated, ...data } = change.call
+      const call = await tx.call.update({ where: { id: before.id }, data })
+      await applyTags(tx, call.id, event.tags, 'CALL_EVENT')
+      return { call, published: change.published, ...(await this.writePixels(tx, call, change.trigger, held)) }
+    })
+  }
+
+  /** A transaction whose delivery slots, if any were reserved, are given back when it fails. */
+  private async transaction<T>(fn: (tx: Tx, held: { reserved: number }) => Promise<T>): Promise<T> {
+    const held = { reserved: 0 }
+    try {
+      return await this.db.$transaction((tx) => fn(tx, held))
+    } catch (e) {
+      this.slots.release(held.reserved)
+      throw e
+    }
+  }
+
+  private async writePixels(tx: Tx, call: Call, trigger: CallEventTrigger, held: { reserved: number }): Promise<Pick<RecordedCallEvent, 'pixels' | 'handoff'>> {
+    const triggers = trigger === 'ANSWERED' ? ['ANSWERED', 'TIMER'] : [trigger]
+    const webhooks: Webhook[] = await tx.webhook.findMany({
+      where: { campaignId: call.campaignId, deletedAt: null, enabled: true, trigger: { in: triggers } },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    })
+    if (webhooks.length === 0) return { pixels: [], handoff: [] }
+    const tags = await tagMap(tx, call.id)
+    const firing: Webhook[] = []
+    const now = new Date()
+    for (const webhook of webhooksToFire(webhooks, trigger, tags)) {
+      if (!webhook.dedupeWindowSeconds || !(await isDeduped(tx, webhook.id, call, webhook.dedupeWindowSeconds, now))) firing.push(webhook)
+    }
+    const plan = planPixels(call, firing, tags, this.slots, now)
+    held.reserved += plan.reserved
+    if (plan.pixels.length) await tx.pixel.createMany({ data: plan.pixels.map((p) => ({ ...p, request: undefined, unresolvedTokens: undefined, tagsApplied: undefined })) })
+    return plan
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** A pixel of this webhook for this caller (another call) inside the window: the webhook does not fire again. */
+export async function isDeduped(tx: Tx | Db, webhookId: string, call: Call, windowSeconds: number, now = new Date()) {
+  const earlier = await tx.pixel.findFirst({
+    where: {
+      webhookId,
+      callerNumber: call.callerNumber,
+      callId: { not: call.id },
+      createdAt: { gte: new Date(now.getTime() - windowSeconds * 1000) },
+      status: { not: 'CANCELLED' },
+    },
+    select: { id: true },
+  })
+  return earlier !== null
+}

@@ -1,0 +1,218 @@
+// Call events from telephony: start, answered, end, conversion. Checked here; written by the call-event
+// store of the database in use, in one transaction per event (per batch of events on SQLite): the call
+// update, its tags, and a pixel for each webhook the event fires (the outbox). Pixels the local delivery
+// worker has room for are written already claimed by it and handed over in memory, so the common case
+// costs no claim query and no reload; the rest wait for the worker's claim loop. Either way a pixel is
+// written before the event is answered, and a worker that dies leaves it to be taken over when its lock
+// expires.
+import crypto from 'node:crypto'
+import type { Call, Pixel, Webhook } from '../generated/prisma/client.js'
+import { newId } from '../db/ids.js'
+import type { CallUpdatedEvent } from '../events/bus.js'
+import { checkTagInputs } from './applyTags.js'
+import { badInput } from './errors.js'
+import { publishCallUpdated } from './findCall.js'
+import type { DeliveryJob, Services, TagInput } from './interfaces.js'
+import { evaluateMatches } from './matchTags.js'
+import { normalisePhoneNumber } from './normalise.js'
+import type { MatchGroups } from './webhookConfig.js'
+
+export type CallEventInput =
+  | {
+      event: 'START'
+      campaignId: string
+      callerNumber: string
+      calledNumber?: string | null
+      uuid?: string | null
+      startedAt?: Date | null
+      tags?: TagInput[] | null
+    }
+  | { event: 'ANSWER'; uuid: string; answeredAt?: Date | null }
+  | { event: 'END'; uuid: string; endedAt?: Date | null }
+  | { event: 'CONVERSION'; uuid: string; convertedAt?: Date | null; tags?: TagInput[] | null }
+
+export interface CheckedStart {
+  event: 'START'
+  campaignId: string
+  callerNumber: string
+  calledNumber: string | null
+  uuid: string
+  startedAt: Date
+  tags: TagInput[]
+}
+
+export interface CheckedChange {
+  event: 'ANSWER' | 'END' | 'CONVERSION'
+  uuid: string
+  /** when it happened (answeredAt, endedAt, convertedAt) */
+  at: Date
+  tags: TagInput[]
+}
+
+export type CheckedCallEvent = CheckedStart | CheckedChange
+
+export type CallEventTrigger = 'CALL_START' | 'ANSWERED' | 'CALL_END' | 'CONVERSION'
+
+export interface RecordedCallEvent {
+  call: Call
+  published: CallUpdatedEvent['event']
+  /** the pixels written for the event (timers included) */
+  pixels: Pixel[]
+  /** those written claimed by this process's worker, to deliver now */
+  handoff: DeliveryJob[]
+}
+
+/** Writes checked call events; the SQLite and PostgreSQL stores implement it. */
+export interface CallEventStore {
+  record(companyId: string, event: CheckedCallEvent): Promise<RecordedCallEvent>
+  close(): Promise<void>
+}
+
+/** Room in this process's delivery worker: the stores ask for it while writing pixels. */
+export interface DeliverySlots {
+  /** up to `n` deliveries this process starts at once; 0 when it runs no worker or is full */
+  reserve(n: number): number
+  /** slots reserved for pixels that were not written after all */
+  release(n: number): void
+}
+
+const UUID_PATTERN = /^[A-Za-z0-9_-]{1,100}$/
+
+export function checkUuid(uuid: string): string {
+  if (!UUID_PATTERN.test(uuid)) throw badInput('uuid', 'use 1 to 100 characters of A-Z, a-z, 0-9, - and _')
+  return uuid
+}
+
+/** Normalises numbers and tags and fills in defaults; throws BAD_USER_INPUT naming the field. */
+export function checkCallEvent(input: CallEventInput, now = new Date()): CheckedCallEvent {
+  if (input.event === 'START') {
+    const callerNumber = normalisePhoneNumber(input.callerNumber)
+    if (!callerNumber) throw badInput('callerNumber', `"${input.callerNumber}" is not a phone number`)
+    let calledNumber: string | null = null
+    if (input.calledNumber) {
+      calledNumber = normalisePhoneNumber(input.calledNumber)
+      if (!calledNumber) throw badInput('calledNumber', `"${input.calledNumber}" is not a phone number`)
+    }
+    return {
+      event: 'START',
+      campaignId: input.campaignId,
+      callerNumber,
+      calledNumber,
+      uuid: checkUuid(input.uuid ?? crypto.randomUUID()),
+      startedAt: input.startedAt ?? now,
+      tags: checkTagInputs(input.tags ?? []),
+    }
+  }
+  const at = input.event === 'ANSWER' ? input.answeredAt : input.event === 'END' ? input.endedAt : input.convertedAt
+  return { event: input.event, uuid: input.uuid, at: at ?? now, tags: input.event === 'CONVERSION' ? checkTagInputs(input.tags ?? []) : [] }
+}
+
+export const NEW_CALL_STATUS = 'STARTED'
+
+/**
+ * The call after a change event, the trigger it reaches and the event published; throws BAD_USER_INPUT
+ * when the call's state does not allow it (STARTED -> ANSWERED -> ENDED, one conversion).
+ */
+export function applyChange(call: Call, event: CheckedChange, now = new Date()): { call: Call; trigger: CallEventTrigger; published: CallUpdatedEvent['event'] } {
+  switch (event.event) {
+    case 'ANSWER':
+      if (call.status !== 'STARTED') throw badInput('uuid', `call is ${call.status}; only a STARTED call can be answered`)
+      if (event.at < call.startedAt) throw badInput('answeredAt', 'is before the call started')
+      return { call: { ...call, status: 'ANSWERED', answeredAt: event.at, updatedAt: now }, trigger: 'ANSWERED', published: 'ANSWERED' }
+    case 'END': {
+      if (call.status === 'ENDED') throw badInput('uuid', 'call has already ended')
+      if (event.at < (call.answeredAt ?? call.startedAt)) throw badInput('endedAt', 'is before the call started or was answered')
+      // the connected time (answer to end), the figure pay-per-call buyers pay on; 0 for a call never answered
+      const durationSeconds = call.answeredAt ? Math.round((event.at.getTime() - call.answeredAt.getTime()) / 1000) : 0
+      return { call: { ...call, status: 'ENDED', endedAt: event.at, durationSeconds, updatedAt: now }, trigger: 'CALL_END', published: 'ENDED' }
+    }
+    case 'CONVERSION':
+      if (call.converted) throw badInput('uuid', 'call is already converted')
+      return { call: { ...call, converted: true, convertedAt: event.at, updatedAt: now }, trigger: 'CONVERSION', published: 'CONVERTED' }
+  }
+}
+
+/**
+ * The webhooks (enabled, not deleted, of the call's campaign, oldest first) that a trigger fires on this
+ * call, dedupe windows aside: those of the trigger whose matches hold, and on ANSWERED also the TIMER
+ * webhooks (their matches are checked when they come due).
+ */
+export function webhooksToFire(webhooks: readonly Webhook[], trigger: CallEventTrigger, tags: Record<string, string>): Webhook[] {
+  return webhooks.filter((w) =>
+    w.trigger === 'TIMER' ? trigger === 'ANSWERED' : w.trigger === trigger && evaluateMatches(w.matches as unknown as MatchGroups, tags).matched,
+  )
+}
+
+/** A pause of this long after a delivery's timeout keeps its pixel locked while the outcome is written. */
+export const LOCK_MARGIN_MS = 5000
+
+/** The pixel row for a webhook firing on a call: PENDING, or DELIVERING and locked when handed over. */
+export function newPixel(call: Call, webhook: Webhook, now: Date, handedOver: boolean): Pixel {
+  const due = webhook.trigger === 'TIMER' ? new Date((call.answeredAt ?? now).getTime() + (webhook.timerSeconds ?? 0) * 1000) : now
+  return {
+    id: newId(),
+    companyId: call.companyId,
+    campaignId: call.campaignId,
+    webhookId: webhook.id,
+    callId: call.id,
+    callerNumber: call.callerNumber,
+    trigger: webhook.trigger,
+    status: handedOver ? 'DELIVERING' : 'PENDING',
+    request: null,
+    unresolvedTokens: null,
+    tagsApplied: null,
+    responseNote: null,
+    attemptCount: 0,
+    nextAttemptAt: due,
+    lockedUntil: handedOver ? new Date(now.getTime() + webhook.timeoutMs + LOCK_MARGIN_MS) : null,
+    createdAt: now,
+    completedAt: null,
+  }
+}
+
+/**
+ * The pixels for the webhooks that fire, after the store's dedupe check. Pixels due now are handed over
+ * while the worker has room. The store writes `pixels`; `handoff` goes to the worker after the commit.
+ */
+export function planPixels(
+  call: Call,
+  firing: Webhook[],
+  tags: Record<string, string>,
+  slots: DeliverySlots,
+  now: Date,
+): { pixels: Pixel[]; handoff: DeliveryJob[]; reserved: number } {
+  const dueNow = firing.filter((w) => w.trigger !== 'TIMER').length
+  const reserved = dueNow ? slots.reserve(dueNow) : 0
+  let left = reserved
+  const pixels: Pixel[] = []
+  const handoff: DeliveryJob[] = []
+  for (const webhook of firing) {
+    const handedOver = webhook.trigger !== 'TIMER' && left > 0
+    const pixel = newPixel(call, webhook, now, handedOver)
+    pixels.push(pixel)
+    if (handedOver) {
+      left--
+      handoff.push({ pixel, webhook, call, tags })
+    }
+  }
+  return { pixels, handoff, reserved }
+}
+
+/** Records a call event (GraphQL mutations and the REST route both come here), hands over and publishes. */
+export async function recordCallEvent(services: Services, companyId: string, input: CallEventInput): Promise<RecordedCallEvent> {
+  const recorded = await services.callEvents.record(companyId, checkCallEvent(input))
+  if (recorded.handoff.length) services.pixelQueue.deliver(recorded.handoff)
+  if (recorded.pixels.length > recorded.handoff.length) services.pixelQueue.notify()
+  publishCallUpdated(services.pubsub, recorded.call, recorded.published)
+  return recorded
+}
+
+/** Polls until the call's CALL_START pixels have settled (delivered, failed or waiting for a retry) or the deadline. */
+export async function waitForStartPixels(db: Services['db'], callId: string, deadlineMs: number): Promise<void> {
+  const deadline = Date.now() + deadlineMs
+  while (Date.now() < deadline) {
+    const open = await db.pixel.count({ where: { callId, trigger: 'CALL_START', status: { in: ['PENDING', 'DELIVERING'] }, attemptCount: 0 } })
+    if (open === 0) return
+    await new Promise((r) => setTimeout(r, 10))
+  }
+}

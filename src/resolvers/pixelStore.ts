@@ -1,0 +1,85 @@
+// Where deliveries read pixels and record their attempts. On PostgreSQL through Prisma, one pixel at a
+// time; on embedded SQLite attempts are recorded in batches (pixelStoreSqlite.ts).
+import type { Pixel } from '../generated/prisma/client.js'
+import type { Db } from '../db/client.js'
+import { applyTags } from './applyTags.js'
+import type { DeliveryJob, TagInput } from './interfaces.js'
+
+/** What an attempt (or a decision not to send) changes on the pixel; fields left out keep their value. */
+export interface PixelUpdate {
+  status: 'PENDING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED'
+  attemptCount?: number
+  nextAttemptAt: Date | null
+  lockedUntil: Date | null
+  completedAt?: Date | null
+  responseNote?: string | null
+  tagsApplied?: Record<string, string>
+  /** the rendered request, written at the first attempt */
+  request?: Record<string, unknown>
+  unresolvedTokens?: string[]
+}
+
+export interface AttemptRecord {
+  number: number
+  startedAt: Date
+  durationMs: number
+  statusCode: number | null
+  responseHeaders: Record<string, string> | null
+  responseBody: string | null
+  responseTruncated: boolean
+  error: string | null
+}
+
+export interface PixelStore {
+  /** a claimed pixel with its webhook and call (and the call's tags when its first attempt is to come) */
+  load(pixelId: string): Promise<DeliveryJob>
+  /** keeps the pixel with this worker until then */
+  holdLock(pixelId: string, until: Date): Promise<void>
+  /** writes the attempt, the pixel's new state and the tags the response gave; answers the pixel as written */
+  settle(job: DeliveryJob, update: PixelUpdate, attempt: AttemptRecord | null, tags: TagInput[]): Promise<Pixel>
+  close(): Promise<void>
+}
+
+/** Tags of a call as key -> value. */
+export async function tagMap(db: Pick<Db, 'tag'>, callId: string): Promise<Record<string, string>> {
+  const tags = await db.tag.findMany({ where: { callId }, select: { key: true, value: true } })
+  return Object.fromEntries(tags.map((t) => [t.key, t.value]))
+}
+
+/** The pixel after an update, as the stores answer it. */
+export function updatedPixel(pixel: Pixel, update: PixelUpdate): Pixel {
+  const next = { ...pixel } as Record<string, unknown>
+  for (const [key, value] of Object.entries(update)) if (value !== undefined) next[key] = value
+  return next as unknown as Pixel
+}
+
+export class PrismaPixelStore implements PixelStore {
+  constructor(private readonly db: Db) {}
+
+  async load(pixelId: string): Promise<DeliveryJob> {
+    const { webhook, call, ...pixel } = await this.db.pixel.findUniqueOrThrow({ where: { id: pixelId }, include: { webhook: true, call: true } })
+    return { pixel, webhook, call, tags: pixel.request === null ? await tagMap(this.db, call.id) : null }
+  }
+
+  async holdLock(pixelId: string, until: Date): Promise<void> {
+    await this.db.pixel.update({ where: { id: pixelId }, data: { lockedUntil: until } })
+  }
+
+  async settle(job: DeliveryJob, update: PixelUpdate, attempt: AttemptRecord | null, tags: TagInput[]): Promise<Pixel> {
+    if (tags.length) {
+      await applyTags(this.db, job.call.id, tags, 'WEBHOOK', job.pixel.id)
+      await this.db.call.update({ where: { id: job.call.id }, data: { updatedAt: new Date() } })
+    }
+    const { request, ...rest } = update
+    return this.db.pixel.update({
+      where: { id: job.pixel.id },
+      data: {
+        ...rest,
+        ...(request ? { request: request as never } : {}),
+        ...(attempt ? { attempts: { create: { ...attempt, responseHeaders: attempt.responseHeaders ?? undefined } } } : {}),
+      },
+    })
+  }
+
+  async close(): Promise<void> {}
+}

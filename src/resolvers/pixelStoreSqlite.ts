@@ -1,0 +1,90 @@
+// Delivery outcomes on embedded SQLite, written in batches (group commit) on a connection of the store's
+// own: each attempt is an UPDATE of the pixel, an INSERT of the attempt and the response's tags, so at
+// thousands of deliveries a second the writes cost microseconds each instead of Prisma round trips.
+// Loading a claimed pixel (the claim loop's path: retries, timers, pixels of other instances) stays on Prisma.
+import type Database from 'better-sqlite3'
+import type { Pixel } from '../generated/prisma/client.js'
+import type { Db } from '../db/client.js'
+import { GroupCommit, type ItemResult } from '../db/groupCommit.js'
+import { newId } from '../db/ids.js'
+import { withBusyRetry } from '../db/sqliteBusy.js'
+import { openFastConnection, prepareTagUpsert, sqliteTime, sqliteValue } from '../db/sqliteRows.js'
+import type { DeliveryJob, TagInput } from './interfaces.js'
+import { PrismaPixelStore, updatedPixel, type AttemptRecord, type PixelStore, type PixelUpdate } from './pixelStore.js'
+
+interface Outcome {
+  job: DeliveryJob
+  update: PixelUpdate
+  attempt: AttemptRecord | null
+  tags: TagInput[]
+}
+
+const json = (v: unknown) => (v == null ? null : JSON.stringify(v))
+
+export class SqlitePixelStore implements PixelStore {
+  private readonly db: Database.Database
+  private readonly s
+  private readonly upsertTag
+  private readonly prisma: PrismaPixelStore
+  private readonly queue: GroupCommit<Outcome, Pixel>
+
+  constructor(file: string, prismaDb: Db) {
+    this.prisma = new PrismaPixelStore(prismaDb)
+    const db = (this.db = openFastConnection(file))
+    this.upsertTag = prepareTagUpsert(db)
+    this.s = {
+      updatePixel: db.prepare(`UPDATE "Pixel" SET "status" = ?, "attemptCount" = ?, "nextAttemptAt" = ?, "lockedUntil" = ?, "completedAt" = ?,
+        "responseNote" = ?, "tagsApplied" = ?, "request" = ?, "unresolvedTokens" = ? WHERE "id" = ?`),
+      insertAttempt: db.prepare(`INSERT INTO "PixelAttempt" ("id", "pixelId", "number", "startedAt", "durationMs", "statusCode", "responseHeaders",
+        "responseBody", "responseTruncated", "error") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      touchCall: db.prepare(`UPDATE "Call" SET "updatedAt" = ? WHERE "id" = ?`),
+    }
+    this.queue = new GroupCommit((outcomes) => this.writeBatch(outcomes))
+  }
+
+  load(pixelId: string): Promise<DeliveryJob> {
+    return this.prisma.load(pixelId)
+  }
+
+  holdLock(pixelId: string, until: Date): Promise<void> {
+    return this.prisma.holdLock(pixelId, until)
+  }
+
+  settle(job: DeliveryJob, update: PixelUpdate, attempt: AttemptRecord | null, tags: TagInput[]): Promise<Pixel> {
+    return this.queue.push({ job, update, attempt, tags })
+  }
+
+  private writeBatch(outcomes: Outcome[]): Promise<ItemResult<Pixel>[]> {
+    const run = this.db.transaction(() => outcomes.map((o): ItemResult<Pixel> => ({ ok: true, value: this.write(o) })))
+    return withBusyRetry(() => run.immediate())
+  }
+
+  private write({ job, update, attempt, tags }: Outcome): Pixel {
+    const now = new Date()
+    const p = updatedPixel(job.pixel, update)
+    this.s.updatePixel.run(
+      p.status,
+      p.attemptCount,
+      ...[p.nextAttemptAt, p.lockedUntil, p.completedAt].map(sqliteValue),
+      p.responseNote,
+      json(p.tagsApplied),
+      json(p.request),
+      json(p.unresolvedTokens),
+      p.id,
+    )
+    if (attempt) {
+      const a = attempt
+      this.s.insertAttempt.run(newId(), p.id, a.number, sqliteTime(a.startedAt), a.durationMs, a.statusCode, json(a.responseHeaders), a.responseBody, a.responseTruncated ? 1 : 0, a.error)
+    }
+    if (tags.length) {
+      for (const { key, value } of tags) this.upsertTag(newId(), job.call.id, key, value, 'WEBHOOK', p.id, now)
+      this.s.touchCall.run(sqliteTime(now), job.call.id)
+    }
+    return p
+  }
+
+  async close(): Promise<void> {
+    await this.queue.drain()
+    this.db.close()
+  }
+}
