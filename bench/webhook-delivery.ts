@@ -85,6 +85,18 @@ for (const [trigger, name] of [['CALL_START', 'start-a'], ['CALL_START', 'start-
   })
 }
 
+// telephony reports call events on the REST door (POST /call-events), one request per event
+async function callEvent(event: object) {
+  const res = await request(`${app.url}/call-events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${keys.adminKey}` },
+    body: JSON.stringify(event),
+    dispatcher: api,
+  })
+  const body = await res.body.text()
+  if (res.statusCode !== 200) throw new Error(`call event answered ${res.statusCode}: ${body}`)
+}
+
 const sentAt = new Map<string, number>()
 let callSeq = 0
 async function lifecycle(): Promise<void> {
@@ -92,10 +104,10 @@ async function lifecycle(): Promise<void> {
   const t0 = performance.now()
   sentAt.set(`start-a:${uuid}`, t0)
   sentAt.set(`start-b:${uuid}`, t0)
-  await gql('mutation($i:StartCallInput!){ startCall(input:$i) { id } }', { i: { campaignId, uuid, callerNumber: `+1415555${String(callSeq % 10_000).padStart(4, '0')}` } })
-  await gql('mutation($u:String!){ answerCall(input:{uuid:$u}) { id } }', { u: uuid })
+  await callEvent({ event: 'start', campaignId, uuid, callerNumber: `+1415555${String(callSeq % 10_000).padStart(4, '0')}` })
+  await callEvent({ event: 'answered', uuid })
   sentAt.set(`end:${uuid}`, performance.now())
-  await gql('mutation($u:String!){ endCall(input:{uuid:$u}) { id } }', { u: uuid })
+  await callEvent({ event: 'end', uuid })
 }
 
 async function settle(expected: number, timeoutMs = 120_000): Promise<number> {

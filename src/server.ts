@@ -14,6 +14,7 @@ import type { Logger } from './logger.js'
 import { authenticate } from './resolvers/authenticate.js'
 import { RinghookError } from './resolvers/errors.js'
 import type { Services } from './resolvers/interfaces.js'
+import { createCallEventRoutes } from './http/callEventRoutes.js'
 import { createPostbackRoutes } from './http/postbackRoutes.js'
 import { BodyTooLargeError, readBody, sendJson } from './http/readBody.js'
 import { schema } from './schema/index.js'
@@ -51,6 +52,7 @@ type WsInitialContext = { connectionParams?: Record<string, unknown> }
 export function createServer({ config, services, logger }: ServerDeps): RinghookServer {
   const { db } = services
   const postbackRoutes = createPostbackRoutes(services, config, logger)
+  const callEventRoutes = createCallEventRoutes(services, config)
 
   const yoga = createYoga<ServerContext, Context>({
     schema,
@@ -93,6 +95,7 @@ export function createServer({ config, services, logger }: ServerDeps): Ringhook
       }
       if (config.role === 'worker') return sendJson(res, 404, { error: 'this instance runs ROLE=worker: it delivers webhooks and serves only /healthz and /readyz' })
       if (postbackRoutes.handles(req.method, path)) return await postbackRoutes.handle(req, res, path)
+      if (callEventRoutes.handles(req.method, path)) return await callEventRoutes.handle(req, res)
       if (path === '/graphql') {
         if (req.method === 'POST') {
           const body = await readBody(req, config.bodyLimitBytes)
