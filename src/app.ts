@@ -53,7 +53,7 @@ export function createServices(config: Config, db: Db, bus: EventBus, logger: Lo
   const worker =
     config.role === 'api'
       ? null
-      : new PixelWorker(db, { pixels: pixelStore, pubsub: bus.pubsub, http }, logger, {
+      : new PixelWorker({ pixels: pixelStore, pubsub: bus.pubsub, http }, logger, {
           concurrency: config.pixelConcurrency,
           pollMs: config.pixelPollMs,
           lockMs: config.pixelLockMs,

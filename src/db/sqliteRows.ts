@@ -1,7 +1,7 @@
 // Rows read and written on embedded SQLite without Prisma, in the shapes Prisma stores and answers:
 // DateTime as ISO text (`2026-11-30T03:11:29.570+00:00`), Boolean as 0/1, Json as JSON text.
 import Database from 'better-sqlite3'
-import type { Call, Webhook } from '../generated/prisma/client.js'
+import type { Call, Pixel, Webhook } from '../generated/prisma/client.js'
 
 /** Prisma's SQLite DateTime text. */
 export const sqliteTime = (d: Date) => d.toISOString().replace('Z', '+00:00')
@@ -36,6 +36,19 @@ export function webhookFromRow(row: Row): Webhook {
     createdAt: new Date(row.createdAt as string),
     updatedAt: new Date(row.updatedAt as string),
     deletedAt: dateOf(row.deletedAt),
+  }
+}
+
+export function pixelFromRow(row: Row): Pixel {
+  return {
+    ...(row as unknown as Pixel),
+    request: jsonOf(row.request),
+    unresolvedTokens: jsonOf(row.unresolvedTokens),
+    tagsApplied: jsonOf(row.tagsApplied),
+    nextAttemptAt: dateOf(row.nextAttemptAt),
+    lockedUntil: dateOf(row.lockedUntil),
+    createdAt: new Date(row.createdAt as string),
+    completedAt: dateOf(row.completedAt),
   }
 }
 

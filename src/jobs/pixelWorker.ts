@@ -4,10 +4,8 @@
 // retries and timers coming due, pixels whose worker died). The loop is woken when this process writes
 // PENDING pixels, and otherwise every `pollMs`. stop() stops taking work and waits for the deliveries in
 // flight (SIGTERM).
-import type { Db } from '../db/client.js'
-import { claimDuePixels } from '../resolvers/claimDuePixels.js'
 import type { DeliverySlots } from '../resolvers/callEvents.js'
-import { deliverJob, deliverPixel, type DeliveryDeps } from '../resolvers/deliverPixel.js'
+import { deliverJob, type DeliveryDeps } from '../resolvers/deliverPixel.js'
 import type { DeliveryJob, PixelQueue } from '../resolvers/interfaces.js'
 import type { Logger } from '../logger.js'
 
@@ -29,7 +27,6 @@ export class PixelWorker implements PixelQueue, DeliverySlots {
   private readonly idle: (() => void)[] = []
 
   constructor(
-    private readonly db: Db,
     private readonly deps: DeliveryDeps,
     private readonly logger: Logger,
     private readonly options: PixelWorkerOptions,
@@ -83,9 +80,9 @@ export class PixelWorker implements PixelQueue, DeliverySlots {
         this.wakeAgain = false
         const room = this.room
         if (room <= 0 || !this.running) break
-        const ids = await claimDuePixels(this.db, room, this.options.lockMs)
-        for (const id of ids) this.run(id, () => deliverPixel(this.deps, id))
-        if (ids.length === room) this.wakeAgain = true
+        const jobs = await this.deps.pixels.claim(room, this.options.lockMs)
+        for (const job of jobs) this.run(job.pixel.id, () => deliverJob(this.deps, job))
+        if (jobs.length === room) this.wakeAgain = true
       } while (this.wakeAgain && this.running)
     } catch (e) {
       this.logger.error({ err: e }, 'claiming pixels failed')

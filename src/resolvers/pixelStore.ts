@@ -3,6 +3,7 @@
 import type { Pixel } from '../generated/prisma/client.js'
 import type { Db } from '../db/client.js'
 import { applyTags } from './applyTags.js'
+import { claimDuePixels } from './claimDuePixels.js'
 import type { DeliveryJob, TagInput } from './interfaces.js'
 
 /** What an attempt (or a decision not to send) changes on the pixel; fields left out keep their value. */
@@ -31,6 +32,8 @@ export interface AttemptRecord {
 }
 
 export interface PixelStore {
+  /** marks up to `limit` due pixels DELIVERING, locked for `lockMs`, and answers them ready to deliver */
+  claim(limit: number, lockMs: number): Promise<DeliveryJob[]>
   /** a claimed pixel with its webhook and call (and the call's tags when its first attempt is to come) */
   load(pixelId: string): Promise<DeliveryJob>
   /** keeps the pixel with this worker until then */
@@ -55,6 +58,11 @@ export function updatedPixel(pixel: Pixel, update: PixelUpdate): Pixel {
 
 export class PrismaPixelStore implements PixelStore {
   constructor(private readonly db: Db) {}
+
+  async claim(limit: number, lockMs: number): Promise<DeliveryJob[]> {
+    const ids = await claimDuePixels(this.db, limit, lockMs)
+    return Promise.all(ids.map((id) => this.load(id)))
+  }
 
   async load(pixelId: string): Promise<DeliveryJob> {
     const { webhook, call, ...pixel } = await this.db.pixel.findUniqueOrThrow({ where: { id: pixelId }, include: { webhook: true, call: true } })

@@ -1,14 +1,15 @@
 // Delivery outcomes on embedded SQLite, written in batches (group commit) on a connection of the store's
 // own: each attempt is an UPDATE of the pixel, an INSERT of the attempt and the response's tags, so at
 // thousands of deliveries a second the writes cost microseconds each instead of Prisma round trips.
-// Loading a claimed pixel (the claim loop's path: retries, timers, pixels of other instances) stays on Prisma.
+// Claims are one UPDATE … RETURNING with the claimed pixels' webhooks, calls and tags read in the same
+// transaction. Loading one pixel (resend, test-fire) stays on Prisma.
 import type Database from 'better-sqlite3'
-import type { Pixel } from '../generated/prisma/client.js'
+import type { Call, Pixel, Webhook } from '../generated/prisma/client.js'
 import type { Db } from '../db/client.js'
 import { GroupCommit, type ItemResult } from '../db/groupCommit.js'
 import { newId } from '../db/ids.js'
 import { withBusyRetry } from '../db/sqliteBusy.js'
-import { openFastConnection, prepareTagUpsert, sqliteTime, sqliteValue } from '../db/sqliteRows.js'
+import { callFromRow, openFastConnection, pixelFromRow, prepareTagUpsert, sqliteTime, sqliteValue, webhookFromRow } from '../db/sqliteRows.js'
 import type { DeliveryJob, TagInput } from './interfaces.js'
 import { PrismaPixelStore, updatedPixel, type AttemptRecord, type PixelStore, type PixelUpdate } from './pixelStore.js'
 
@@ -19,6 +20,7 @@ interface Outcome {
   tags: TagInput[]
 }
 
+const DUE = `(("status" = 'PENDING' AND "nextAttemptAt" <= @now) OR ("status" = 'DELIVERING' AND "lockedUntil" < @now))`
 const json = (v: unknown) => (v == null ? null : JSON.stringify(v))
 
 export class SqlitePixelStore implements PixelStore {
@@ -38,8 +40,34 @@ export class SqlitePixelStore implements PixelStore {
       insertAttempt: db.prepare(`INSERT INTO "PixelAttempt" ("id", "pixelId", "number", "startedAt", "durationMs", "statusCode", "responseHeaders",
         "responseBody", "responseTruncated", "error") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       touchCall: db.prepare(`UPDATE "Call" SET "updatedAt" = ? WHERE "id" = ?`),
+      // due: PENDING and its time has come, or DELIVERING by a worker whose lock expired (it died)
+      claim: db.prepare(`UPDATE "Pixel" SET "status" = 'DELIVERING', "lockedUntil" = @lockedUntil
+        WHERE "id" IN (SELECT "id" FROM "Pixel" WHERE ${DUE} ORDER BY "nextAttemptAt" LIMIT @limit) AND ${DUE}
+        RETURNING *`),
+      webhook: db.prepare(`SELECT * FROM "Webhook" WHERE "id" = ?`),
+      call: db.prepare(`SELECT * FROM "Call" WHERE "id" = ?`),
+      tagsOf: db.prepare(`SELECT "key", "value" FROM "Tag" WHERE "callId" = ?`),
     }
     this.queue = new GroupCommit((outcomes) => this.writeBatch(outcomes))
+  }
+
+  claim(limit: number, lockMs: number): Promise<DeliveryJob[]> {
+    const run = this.db.transaction(() => {
+      const now = new Date()
+      const rows = this.s.claim.all({ now: sqliteTime(now), lockedUntil: sqliteTime(new Date(now.getTime() + lockMs)), limit }) as Record<string, unknown>[]
+      const webhooks = new Map<string, Webhook>()
+      const calls = new Map<string, Call>()
+      return rows.map((row): DeliveryJob => {
+        const pixel = pixelFromRow(row)
+        let webhook = webhooks.get(pixel.webhookId)
+        if (!webhook) webhooks.set(pixel.webhookId, (webhook = webhookFromRow(this.s.webhook.get(pixel.webhookId) as Record<string, unknown>)))
+        let call = calls.get(pixel.callId)
+        if (!call) calls.set(pixel.callId, (call = callFromRow(this.s.call.get(pixel.callId) as Record<string, unknown>)))
+        const tags = pixel.request === null ? Object.fromEntries((this.s.tagsOf.all(call.id) as { key: string; value: string }[]).map((t) => [t.key, t.value])) : null
+        return { pixel, webhook, call, tags }
+      })
+    })
+    return withBusyRetry(() => run.immediate())
   }
 
   load(pixelId: string): Promise<DeliveryJob> {
