@@ -64,7 +64,7 @@ const app = await startRinghook({
   ALLOWED_TARGETS: '127.0.0.1',
   PIXEL_CONCURRENCY: String(concurrency),
   PIXEL_POLL_MS: '50',
-})
+}, process.env.PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PROFILE}`] : [])
 const keys = JSON.parse(/\{[\s\S]*?\}/.exec(app.out())![0]) as { adminKey: string }
 const api = new Agent({ connections: concurrency, keepAliveTimeout: 30_000 })
 async function gql(query: string, variables: object) {

@@ -23,14 +23,19 @@ export class PixelWorker implements PixelQueue, DeliverySlots {
   private running = false
   private claiming = false
   private wakeAgain = false
+  /** due work may be waiting that found no room: look again when a delivery ends */
+  private waiting = true
   private timer: NodeJS.Timeout | null = null
   private readonly idle: (() => void)[] = []
+  private readonly minBatch: number
 
   constructor(
     private readonly deps: DeliveryDeps,
     private readonly logger: Logger,
     private readonly options: PixelWorkerOptions,
-  ) {}
+  ) {
+    this.minBatch = Math.max(1, Math.floor(options.concurrency / 8))
+  }
 
   start(): void {
     this.running = true
@@ -54,7 +59,7 @@ export class PixelWorker implements PixelQueue, DeliverySlots {
     if (n <= 0) return
     this.reserved -= n
     if (this.inFlight === 0 && this.reserved === 0) this.idle.splice(0).forEach((r) => r())
-    this.notify()
+    if (this.waiting) this.notify()
   }
 
   /** Pixels written claimed by this worker: delivered now, even while stopping (their slots were promised). */
@@ -63,9 +68,10 @@ export class PixelWorker implements PixelQueue, DeliverySlots {
     for (const job of jobs) this.run(job.pixel.id, () => deliverJob(this.deps, job))
   }
 
-  /** New PENDING pixels were written: look for due work now. */
+  /** New PENDING pixels were written (or the poll timer ticked): look for due work now. */
   notify(): void {
     if (!this.running) return
+    this.waiting = true
     if (this.claiming) {
       this.wakeAgain = true
       return
@@ -79,10 +85,13 @@ export class PixelWorker implements PixelQueue, DeliverySlots {
       do {
         this.wakeAgain = false
         const room = this.room
-        if (room <= 0 || !this.running) break
+        // with deliveries in flight, wait for a few free slots: one claim per batch, not one per delivery
+        if (room <= 0 || !this.running || (room < this.minBatch && this.inFlight > 0)) break
+        this.waiting = false
         const jobs = await this.deps.pixels.claim(room, this.options.lockMs)
         for (const job of jobs) this.run(job.pixel.id, () => deliverJob(this.deps, job))
-        if (jobs.length === room) this.wakeAgain = true
+        // a full batch: more may be due
+        if (jobs.length === room) this.waiting = this.wakeAgain = true
       } while (this.wakeAgain && this.running)
     } catch (e) {
       this.logger.error({ err: e }, 'claiming pixels failed')
@@ -98,7 +107,8 @@ export class PixelWorker implements PixelQueue, DeliverySlots {
       .finally(() => {
         this.inFlight--
         if (this.inFlight === 0 && this.reserved === 0) this.idle.splice(0).forEach((r) => r())
-        this.notify()
+        // a slot came free: claim only if work is known or suspected to wait (not after every delivery)
+        if (this.waiting) this.notify()
       })
   }
 

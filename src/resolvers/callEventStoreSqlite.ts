@@ -1,6 +1,6 @@
 // Call events on embedded SQLite: group commit on a connection of the store's own with prepared
-// statements. Events that arrive while a batch is written form the next batch, one transaction; each event
-// runs in a savepoint, so one refused event does not undo the others. Through Prisma an event cost some ten
+// statements. Events that arrive while a batch is written form the next batch, one transaction; an event
+// is refused before it writes anything, so one refused event does not undo the others. Through Prisma an event cost some ten
 // ORM queries (about 5 ms of CPU); here it is a few prepared statements (bench/README.md).
 import type Database from 'better-sqlite3'
 import type { Call, Webhook } from '../generated/prisma/client.js'
@@ -18,7 +18,7 @@ import {
   type DeliverySlots,
   type RecordedCallEvent,
 } from './callEvents.js'
-import { badInput, notFound } from './errors.js'
+import { badInput, notFound, RinghookError } from './errors.js'
 import type { TagInput } from './interfaces.js'
 
 interface Item {
@@ -67,17 +67,35 @@ export class SqliteCallEventStore implements CallEventStore {
   }
 
   private async writeBatch(items: Item[]): Promise<ItemResult<RecordedCallEvent>[]> {
-    const one = this.db.transaction((item: Item, cache: BatchCache, held: { reserved: number }) => this.apply(item, cache, held))
+    try {
+      return await this.writeTogether(items)
+    } catch (e) {
+      if (items.length === 1) throw e
+      // an unexpected failure (not a refused event): each event on its own, so only the failing one fails
+      const results: ItemResult<RecordedCallEvent>[] = []
+      for (const item of items) {
+        try {
+          results.push(...(await this.writeTogether([item])))
+        } catch (error) {
+          results.push({ ok: false, error })
+        }
+      }
+      return results
+    }
+  }
+
+  /**
+   * One transaction for the batch. A refused event (unknown call, wrong state) is refused by checks made
+   * before it writes anything, so it needs no savepoint; any other error fails the whole transaction.
+   */
+  private writeTogether(items: Item[]): Promise<ItemResult<RecordedCallEvent>[]> {
     const all = this.db.transaction((held: { reserved: number }) => {
       const cache: BatchCache = new Map()
       return items.map((item): ItemResult<RecordedCallEvent> => {
-        const before = held.reserved
         try {
-          // a savepoint: a refused event leaves nothing behind
-          return { ok: true, value: one(item, cache, held) }
+          return { ok: true, value: this.apply(item, cache, held) }
         } catch (error) {
-          this.slots.release(held.reserved - before)
-          held.reserved = before
+          if (!(error instanceof RinghookError)) throw error
           return { ok: false, error }
         }
       })

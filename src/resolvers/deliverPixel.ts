@@ -183,8 +183,9 @@ export async function deliverJob(deps: DeliveryDeps, job: DeliveryJob, options: 
     result = { statusCode: null, headers: {}, body: null, truncated: false, error: `refused: ${literal.reason}`, retryAfter: null, durationMs: 0 }
   } else {
     // the claim's lock must outlast this attempt, or another worker would take the pixel over mid-flight
+    // (a pixel handed over at its call event was locked for this already, a few milliseconds ago)
     const holdUntil = Date.now() + webhook.timeoutMs + LOCK_MARGIN_MS
-    if (!pixel.lockedUntil || pixel.lockedUntil.getTime() < holdUntil) await deps.pixels.holdLock(pixel.id, new Date(holdUntil))
+    if (!pixel.lockedUntil || pixel.lockedUntil.getTime() < holdUntil - LOCK_MARGIN_MS / 2) await deps.pixels.holdLock(pixel.id, new Date(holdUntil))
     result = await send(deps, { ...rendered, headers }, webhook.timeoutMs)
   }
   const attempt: AttemptRecord = {

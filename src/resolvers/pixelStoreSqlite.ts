@@ -20,7 +20,6 @@ interface Outcome {
   tags: TagInput[]
 }
 
-const DUE = `(("status" = 'PENDING' AND "nextAttemptAt" <= @now) OR ("status" = 'DELIVERING' AND "lockedUntil" < @now))`
 const json = (v: unknown) => (v == null ? null : JSON.stringify(v))
 
 export class SqlitePixelStore implements PixelStore {
@@ -40,10 +39,13 @@ export class SqlitePixelStore implements PixelStore {
       insertAttempt: db.prepare(`INSERT INTO "PixelAttempt" ("id", "pixelId", "number", "startedAt", "durationMs", "statusCode", "responseHeaders",
         "responseBody", "responseTruncated", "error") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       touchCall: db.prepare(`UPDATE "Call" SET "updatedAt" = ? WHERE "id" = ?`),
-      // due: PENDING and its time has come, or DELIVERING by a worker whose lock expired (it died)
-      claim: db.prepare(`UPDATE "Pixel" SET "status" = 'DELIVERING', "lockedUntil" = @lockedUntil
-        WHERE "id" IN (SELECT "id" FROM "Pixel" WHERE ${DUE} ORDER BY "nextAttemptAt" LIMIT @limit) AND ${DUE}
-        RETURNING *`),
+      // due: DELIVERING by a worker whose lock expired (it died), then PENDING whose time has come, oldest
+      // first. Two statements, each walking the (status, nextAttemptAt) index and stopping at the limit: one
+      // statement with OR had to read and sort every due row, a millisecond and more with a backlog.
+      claimExpired: db.prepare(`UPDATE "Pixel" SET "status" = 'DELIVERING', "lockedUntil" = @lockedUntil
+        WHERE "id" IN (SELECT "id" FROM "Pixel" WHERE "status" = 'DELIVERING' AND "lockedUntil" < @now LIMIT @limit) RETURNING *`),
+      claimPending: db.prepare(`UPDATE "Pixel" SET "status" = 'DELIVERING', "lockedUntil" = @lockedUntil
+        WHERE "id" IN (SELECT "id" FROM "Pixel" WHERE "status" = 'PENDING' AND "nextAttemptAt" <= @now ORDER BY "nextAttemptAt" LIMIT @limit) RETURNING *`),
       webhook: db.prepare(`SELECT * FROM "Webhook" WHERE "id" = ?`),
       call: db.prepare(`SELECT * FROM "Call" WHERE "id" = ?`),
       tagsOf: db.prepare(`SELECT "key", "value" FROM "Tag" WHERE "callId" = ?`),
@@ -54,7 +56,10 @@ export class SqlitePixelStore implements PixelStore {
   claim(limit: number, lockMs: number): Promise<DeliveryJob[]> {
     const run = this.db.transaction(() => {
       const now = new Date()
-      const rows = this.s.claim.all({ now: sqliteTime(now), lockedUntil: sqliteTime(new Date(now.getTime() + lockMs)), limit }) as Record<string, unknown>[]
+      const params = { now: sqliteTime(now), lockedUntil: sqliteTime(new Date(now.getTime() + lockMs)), limit }
+      // an immediate transaction: no other writer between the reads and the updates
+      const rows = this.s.claimExpired.all(params) as Record<string, unknown>[]
+      if (rows.length < limit) rows.push(...(this.s.claimPending.all({ ...params, limit: limit - rows.length }) as Record<string, unknown>[]))
       const webhooks = new Map<string, Webhook>()
       const calls = new Map<string, Call>()
       return rows.map((row): DeliveryJob => {
