@@ -10,11 +10,11 @@ import { createCampaign, startCall } from './fixtures.js'
 
 const root = path.resolve(import.meta.dirname, '..')
 
-function startWorker(databaseUrl: string): Promise<ChildProcess & { url?: string }> {
+function startWorker(databaseUrl: string, role: 'worker' | 'all' = 'worker'): Promise<ChildProcess & { url?: string }> {
   // node itself, not the tsx wrapper: SIGKILL must reach the process that delivers
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: root,
-    env: { ...process.env, DATABASE_URL: databaseUrl, ...(databaseUrl.startsWith('postgres') ? { JOBS_URL: databaseUrl } : {}), ROLE: 'worker', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'error', ALLOWED_TARGETS: '127.0.0.1', PIXEL_POLL_MS: '50', PIXEL_LOCK_MS: '1500', DEMO_COMPANY: 'off' },
+    env: { ...process.env, DATABASE_URL: databaseUrl, ...(databaseUrl.startsWith('postgres') ? { JOBS_URL: databaseUrl } : {}), ROLE: role, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'error', ALLOWED_TARGETS: '127.0.0.1', PIXEL_POLL_MS: '50', PIXEL_LOCK_MS: '1500', DEMO_COMPANY: 'off' },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let out = ''
@@ -22,7 +22,7 @@ function startWorker(databaseUrl: string): Promise<ChildProcess & { url?: string
     const timer = setTimeout(() => reject(new Error(`worker did not start: ${out}`)), 30_000)
     child.stdout!.on('data', (d) => {
       out += d
-      const m = /listening on (http:\/\/\S+)\/graphql/.exec(out)
+      const m = /listening on (http:\/\/[^\s/]+)/.exec(out)
       if (m) {
         clearTimeout(timer)
         resolve(Object.assign(child, { url: m[1] }))
@@ -87,6 +87,51 @@ describe(`worker process faults on ${testProvider}`, () => {
       const ids = sink.received('/slow').map((r) => r.headers['webhook-id'])
       expect(ids).toHaveLength(10)
       expect(new Set(ids).size).toBe(5)
+    } finally {
+      second.kill('SIGTERM')
+      await exited(second)
+    }
+  })
+  it('loses no pixel handed over in memory when the process that took the call events is killed (SIGKILL)', async () => {
+    sink.on('/handed', { delayMs: 800 })
+    const campaignId = await createCampaign(api, 'handoff')
+    ok(await api.gql(`mutation($c:ID!,$u:String!){ createWebhook(input:{campaignId:$c, name:"handed", trigger:CALL_START, url:$u, timeoutMs:1000}) { id } }`, { c: campaignId, u: `${sink.url}/handed` }))
+    // one process takes the call events and delivers (ROLE=all): its pixels are written claimed by it
+    const first = await startWorker(api.databaseUrl, 'all')
+    const answers = []
+    for (let i = 0; i < 4; i++) {
+      const res = await fetch(`${first.url}/call-events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${api.company.adminKey}` },
+        body: JSON.stringify({ event: 'start', campaignId, uuid: `handed-${i}`, callerNumber: '+14155550107' }),
+      })
+      answers.push((await res.json()) as { pixels: { status: string }[] })
+    }
+    expect(answers.map((a) => a.pixels.map((p) => p.status))).toEqual(Array(4).fill(['DELIVERING']))
+    const deadline = Date.now() + 10_000
+    while (sink.received('/handed').length < 4 && Date.now() < deadline) await sleep(10)
+    expect(sink.received('/handed').length).toBe(4)
+    first.kill('SIGKILL') // the deliveries were in flight, known only to the dead process's memory
+    await exited(first)
+    const stuck = await api.app.db.pixel.findMany({ where: { campaignId } })
+    expect(stuck.map((p) => p.status)).toEqual(Array(4).fill('DELIVERING'))
+
+    const second = await startWorker(api.databaseUrl)
+    try {
+      // written locked for the webhook's timeout plus 5 s: taken over once that passes
+      const until = Date.now() + 20_000
+      for (;;) {
+        const pixels = await api.app.db.pixel.findMany({ where: { campaignId }, include: { attempts: true } })
+        if (pixels.every((p) => p.status === 'SUCCEEDED')) {
+          expect(pixels.map((p) => p.attempts.length)).toEqual(Array(4).fill(1))
+          break
+        }
+        if (Date.now() > until) throw new Error(`not all delivered: ${JSON.stringify(pixels.map((p) => p.status))}`)
+        await sleep(50)
+      }
+      const ids = sink.received('/handed').map((r) => r.headers['webhook-id'])
+      expect(ids).toHaveLength(8)
+      expect(new Set(ids).size).toBe(4)
     } finally {
       second.kill('SIGTERM')
       await exited(second)

@@ -1,5 +1,5 @@
 // Call events on PostgreSQL (and any database Prisma drives): one interactive transaction per event.
-import type { Call, Webhook } from '../generated/prisma/client.js'
+import { Prisma, type Call, type Webhook } from '../generated/prisma/client.js'
 import type { Db } from '../db/client.js'
 import { applyTags } from './applyTags.js'
 import { applyChange, planPixels, webhooksToFire, type CallEventStore, type CallEventTrigger, type CheckedCallEvent, type DeliverySlots, type RecordedCallEvent } from './callEvents.js'
@@ -24,16 +24,19 @@ export class PrismaCallEventStore implements CallEventStore {
       if (campaign.archivedAt) throw badInput('campaignId', 'campaign is archived and takes no calls')
       if (await db.call.findUnique({ where: { uuid: event.uuid }, select: { id: true } })) throw badInput('uuid', `a call with uuid "${event.uuid}" exists`)
       return this.transaction(async (tx, held) => {
-        const call = await tx.call.create({
-          data: {
-            uuid: event.uuid,
-            companyId,
-            campaignId: campaign.id,
-            callerNumber: event.callerNumber,
-            calledNumber: event.calledNumber,
-            status: 'STARTED',
-            startedAt: event.startedAt,
-          },
+        const data = {
+          uuid: event.uuid,
+          companyId,
+          campaignId: campaign.id,
+          callerNumber: event.callerNumber,
+          calledNumber: event.calledNumber,
+          status: 'STARTED',
+          startedAt: event.startedAt,
+        }
+        const call = await tx.call.create({ data }).catch((e: unknown) => {
+          // the same uuid started at the same moment by another request: the unique index decides
+          if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === 'P2002') throw badInput('uuid', `a call with uuid "${event.uuid}" exists`)
+          throw e
         })
         // tags publishers sent before the call first; what telephony reports with the call wins over them
         await applyPendingTags(tx, call)
