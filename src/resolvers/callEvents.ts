@@ -78,7 +78,7 @@ export interface DeliverySlots {
 
 const UUID_PATTERN = /^[A-Za-z0-9_-]{1,100}$/
 
-export function checkUuid(uuid: string): string {
+function checkUuid(uuid: string): string {
   if (!UUID_PATTERN.test(uuid)) throw badInput('uuid', 'use 1 to 100 characters of A-Z, a-z, 0-9, - and _')
   return uuid
 }
@@ -106,8 +106,6 @@ export function checkCallEvent(input: CallEventInput, now = new Date()): Checked
   const at = input.event === 'ANSWER' ? input.answeredAt : input.event === 'END' ? input.endedAt : input.convertedAt
   return { event: input.event, uuid: input.uuid, at: at ?? now, tags: input.event === 'CONVERSION' ? checkTagInputs(input.tags ?? []) : [] }
 }
-
-export const NEW_CALL_STATUS = 'STARTED'
 
 /**
  * The call after a change event, the trigger it reaches and the event published; throws BAD_USER_INPUT

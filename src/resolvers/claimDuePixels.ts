@@ -1,12 +1,13 @@
-// The delivery worker takes due pixels in batches: one statement marks up to `limit` of them DELIVERING
-// with a lock, and returns their ids. A pixel whose worker died (lock expired) is due again. The
-// statement re-checks the condition on each row, so two workers never take the same pixel.
+// The delivery worker takes due pixels in batches (PostgreSQL; SQLite has its own in pixelStoreSqlite.ts):
+// a statement marks up to `limit` of them DELIVERING with a lock and returns their ids. Due are pixels
+// whose worker died (lock expired), then PENDING pixels whose time has come, oldest first: one statement
+// per state, so each walks the (status, nextAttemptAt) index and stops at the limit instead of sorting the
+// whole backlog. Each statement re-checks the condition on the rows it locks, so two workers never take
+// the same pixel.
 import type { Db } from '../db/client.js'
 import { Prisma } from '../generated/prisma/client.js'
 
-export async function claimDuePixels(db: Db, limit: number, lockMs: number, now = new Date()): Promise<string[]> {
-  const lockedUntil = new Date(now.getTime() + lockMs)
-  const due = Prisma.sql`(("status" = 'PENDING' AND "nextAttemptAt" <= ${now}) OR ("status" = 'DELIVERING' AND "lockedUntil" < ${now}))`
+async function claimWhere(db: Db, due: Prisma.Sql, limit: number, lockedUntil: Date): Promise<string[]> {
   const rows = await db.$queryRaw<{ id: string }[]>`
     UPDATE "Pixel" SET "status" = 'DELIVERING', "lockedUntil" = ${lockedUntil}
     WHERE "id" IN (SELECT "id" FROM "Pixel" WHERE ${due} ORDER BY "nextAttemptAt" LIMIT ${limit}) AND ${due}
@@ -14,8 +15,9 @@ export async function claimDuePixels(db: Db, limit: number, lockMs: number, now 
   return rows.map((r) => r.id)
 }
 
-/** When the next pixel comes due (for the worker's sleep), or null when none is waiting. */
-export async function nextPixelDue(db: Db): Promise<Date | null> {
-  const next = await db.pixel.findFirst({ where: { status: 'PENDING' }, orderBy: { nextAttemptAt: 'asc' }, select: { nextAttemptAt: true } })
-  return next?.nextAttemptAt ?? null
+export async function claimDuePixels(db: Db, limit: number, lockMs: number, now = new Date()): Promise<string[]> {
+  const lockedUntil = new Date(now.getTime() + lockMs)
+  const ids = await claimWhere(db, Prisma.sql`"status" = 'DELIVERING' AND "lockedUntil" < ${now}`, limit, lockedUntil)
+  if (ids.length < limit) ids.push(...(await claimWhere(db, Prisma.sql`"status" = 'PENDING' AND "nextAttemptAt" <= ${now}`, limit - ids.length, lockedUntil)))
+  return ids
 }

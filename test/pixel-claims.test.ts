@@ -1,0 +1,63 @@
+// The pixel outbox as a queue shared by workers: two claimers (each with a connection of its own) taking
+// batches at once never take the same pixel, and a pixel whose lock expired is taken again.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { openDatabase, type Db } from '../src/db/client.js'
+import { sqliteFilePath } from '../src/db/sqlitePath.js'
+import { PrismaPixelStore, type PixelStore } from '../src/resolvers/pixelStore.js'
+import { SqlitePixelStore } from '../src/resolvers/pixelStoreSqlite.js'
+import { ok, sleep, startTestApp, type TestApp } from './helpers/app.js'
+import { testProvider } from './helpers/db.js'
+import { postJson } from './helpers/postback.js'
+import { createCampaign } from './fixtures.js'
+
+describe(`pixel claims on ${testProvider}`, () => {
+  let t: TestApp
+  let otherDb: Db
+  const stores: PixelStore[] = []
+  beforeAll(async () => {
+    // an API instance runs no worker: the pixels its call events write wait in the outbox
+    t = await startTestApp({ env: { ROLE: 'api' } })
+    otherDb = await openDatabase(t.databaseUrl)
+    for (const db of [t.app.db, otherDb]) stores.push(testProvider === 'sqlite' ? new SqlitePixelStore(sqliteFilePath(t.databaseUrl), db) : new PrismaPixelStore(db))
+  })
+  afterAll(async () => {
+    for (const s of stores) await s.close()
+    await otherDb?.$disconnect()
+    await t?.close()
+  })
+
+  it('two claimers taking batches at once never take the same pixel; an expired lock makes a pixel due again', async () => {
+    const campaignId = await createCampaign(t)
+    ok(await t.gql(`mutation($c:ID!){ createWebhook(input:{campaignId:$c, name:"q", trigger:CALL_START, url:"http://127.0.0.1:9/q"}) { id } }`, { c: campaignId }))
+    for (let i = 0; i < 30; i++) {
+      const r = await postJson(t, '/call-events', { event: 'start', campaignId, uuid: `claim-${i}`, callerNumber: '+14155550108' }, { authorization: `Bearer ${t.company.adminKey}` })
+      expect(r.body.pixels.map((p: { status: string }) => p.status)).toEqual(['PENDING'])
+    }
+    const taken: string[][] = [[], []]
+    await Promise.all(
+      stores.map(async (store, i) => {
+        for (let round = 0; round < 50; round++) {
+          const jobs = await store.claim(3, 60_000)
+          if (jobs.length === 0) break
+          taken[i]!.push(...jobs.map((j) => j.pixel.id))
+          // what a delivery needs comes with the claim
+          for (const j of jobs) expect([j.pixel.status, j.webhook.name, j.call.campaignId, typeof j.tags]).toEqual(['DELIVERING', 'q', campaignId, 'object'])
+        }
+      }),
+    )
+    const all = [...taken[0]!, ...taken[1]!]
+    expect(all).toHaveLength(30)
+    expect(new Set(all).size).toBe(30)
+    expect(taken[0]!.length).toBeGreaterThan(0)
+    expect(taken[1]!.length).toBeGreaterThan(0)
+    // locked: nothing is due
+    expect(await stores[0]!.claim(10, 200)).toHaveLength(0)
+
+    // a short lock expires: the pixel is due again (its worker is taken to be dead)
+    await t.app.db.pixel.updateMany({ where: { campaignId }, data: { lockedUntil: new Date(Date.now() + 150) } })
+    expect(await stores[1]!.claim(100, 60_000)).toHaveLength(0)
+    await sleep(250)
+    const again = await stores[1]!.claim(100, 60_000)
+    expect(again.map((j) => j.pixel.id).sort()).toEqual([...all].sort())
+  })
+})
