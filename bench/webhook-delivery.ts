@@ -64,6 +64,8 @@ const app = await startRinghook({
   ALLOWED_TARGETS: '127.0.0.1',
   PIXEL_CONCURRENCY: String(concurrency),
   PIXEL_POLL_MS: '50',
+  // as many connections to the sink as the bare client opens (the default cap per endpoint is 32)
+  PIXEL_CONNECTIONS_PER_ENDPOINT: String(concurrency),
 }, process.env.PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PROFILE}`] : [])
 const keys = JSON.parse(/\{[\s\S]*?\}/.exec(app.out())![0]) as { adminKey: string }
 const api = new Agent({ connections: concurrency, keepAliveTimeout: 30_000 })

@@ -47,7 +47,7 @@ function redact(url: string): string {
 export function createServices(config: Config, db: Db, bus: EventBus, logger: Logger): { services: Services; worker: PixelWorker | null; closeServices(): Promise<void> } {
   const rateLimitRedis = config.redisUrl ? new Redis(config.redisUrl, { enableOfflineQueue: false }) : null
   rateLimitRedis?.on('error', (e) => logger.error({ err: e }, 'redis (rate limits) connection error'))
-  const http = createOutboundHttp(config.allowedTargets)
+  const http = createOutboundHttp(config.allowedTargets, config.pixelConnectionsPerEndpoint)
   const sqliteFile = config.databaseProvider === 'sqlite' ? sqliteFilePath(config.databaseUrl) : null
   const pixelStore = sqliteFile ? new SqlitePixelStore(sqliteFile, db) : new PrismaPixelStore(db)
   const worker =

@@ -30,6 +30,7 @@ const schema = z.object({
   PIXEL_CONCURRENCY: z.coerce.number().int().positive().default(64),
   PIXEL_POLL_MS: z.coerce.number().int().positive().default(250),
   PIXEL_LOCK_MS: z.coerce.number().int().positive().default(60_000),
+  PIXEL_CONNECTIONS_PER_ENDPOINT: z.coerce.number().int().positive().default(32),
   LOG_LEVEL: z.enum(['silent', 'error', 'info', 'debug']).default('info'),
 })
 
@@ -58,6 +59,8 @@ export interface Config {
   pixelConcurrency: number
   pixelPollMs: number
   pixelLockMs: number
+  /** keep-alive connections the delivery client opens to one origin at most */
+  pixelConnectionsPerEndpoint: number
   logLevel: 'silent' | 'error' | 'info' | 'debug'
 }
 
@@ -107,6 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pixelConcurrency: e.PIXEL_CONCURRENCY,
     pixelPollMs: e.PIXEL_POLL_MS,
     pixelLockMs: e.PIXEL_LOCK_MS,
+    pixelConnectionsPerEndpoint: e.PIXEL_CONNECTIONS_PER_ENDPOINT,
     logLevel: e.LOG_LEVEL,
   }
 }

@@ -76,7 +76,13 @@ export function createEventBus(redisUrl: string | undefined, logger: Logger): Ev
   }
 }
 
-/** Dates -> ISO strings, recursively, so a payload survives JSON the same way in-process and over Redis. */
-export function toJsonSafe<T>(value: T): Record<string, unknown> {
-  return JSON.parse(JSON.stringify(value)) as Record<string, unknown>
+/**
+ * A database row as the bus carries it: its Date columns as ISO strings, so a payload has the same shape
+ * in-process and over Redis (JSON). Its other values must be JSON already (Json columns are); a shallow
+ * copy, where toJsonSafe copies deeply through JSON text.
+ */
+export function jsonRow(row: object): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(row)) out[key] = value instanceof Date ? value.toISOString() : value
+  return out
 }

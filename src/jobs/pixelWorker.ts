@@ -17,6 +17,9 @@ export interface PixelWorkerOptions {
 }
 
 export class PixelWorker implements PixelQueue, DeliverySlots {
+  /** requests out (the concurrency cap counts these) */
+  private sending = 0
+  /** deliveries not yet recorded (stop() waits for these) */
   private inFlight = 0
   /** slots promised to call-event writes not yet handed over */
   private reserved = 0
@@ -45,7 +48,7 @@ export class PixelWorker implements PixelQueue, DeliverySlots {
   }
 
   private get room(): number {
-    return this.options.concurrency - this.inFlight - this.reserved
+    return this.options.concurrency - this.sending - this.reserved
   }
 
   reserve(n: number): number {
@@ -65,7 +68,7 @@ export class PixelWorker implements PixelQueue, DeliverySlots {
   /** Pixels written claimed by this worker: delivered now, even while stopping (their slots were promised). */
   deliver(jobs: DeliveryJob[]): void {
     this.reserved -= jobs.length
-    for (const job of jobs) this.run(job.pixel.id, () => deliverJob(this.deps, job))
+    for (const job of jobs) this.run(job.pixel.id, (onSent) => deliverJob(this.deps, job, { onSent }))
   }
 
   /** New PENDING pixels were written (or the poll timer ticked): look for due work now. */
@@ -86,10 +89,10 @@ export class PixelWorker implements PixelQueue, DeliverySlots {
         this.wakeAgain = false
         const room = this.room
         // with deliveries in flight, wait for a few free slots: one claim per batch, not one per delivery
-        if (room <= 0 || !this.running || (room < this.minBatch && this.inFlight > 0)) break
+        if (room <= 0 || !this.running || (room < this.minBatch && this.sending > 0)) break
         this.waiting = false
         const jobs = await this.deps.pixels.claim(room, this.options.lockMs)
-        for (const job of jobs) this.run(job.pixel.id, () => deliverJob(this.deps, job))
+        for (const job of jobs) this.run(job.pixel.id, (onSent) => deliverJob(this.deps, job, { onSent }))
         // a full batch: more may be due
         if (jobs.length === room) this.waiting = this.wakeAgain = true
       } while (this.wakeAgain && this.running)
@@ -100,15 +103,24 @@ export class PixelWorker implements PixelQueue, DeliverySlots {
     }
   }
 
-  private run(pixelId: string, delivery: () => Promise<unknown>): void {
+  private run(pixelId: string, delivery: (onSent: () => void) => Promise<unknown>): void {
     this.inFlight++
-    delivery()
+    this.sending++
+    let sent = false
+    // the slot is free once the request is over: recording the outcome is the database's work, not the endpoint's
+    const onSent = () => {
+      if (sent) return
+      sent = true
+      this.sending--
+      // a slot came free: claim only if work is known or suspected to wait (not after every delivery)
+      if (this.waiting) this.notify()
+    }
+    delivery(onSent)
       .catch((e) => this.logger.error({ err: e, pixelId }, 'pixel delivery failed; it is retried when its lock expires'))
       .finally(() => {
+        onSent()
         this.inFlight--
         if (this.inFlight === 0 && this.reserved === 0) this.idle.splice(0).forEach((r) => r())
-        // a slot came free: claim only if work is known or suspected to wait (not after every delivery)
-        if (this.waiting) this.notify()
       })
   }
 

@@ -4,7 +4,7 @@
 import { isIP } from 'node:net'
 import { request } from 'undici'
 import type { Call, Pixel, Webhook } from '../generated/prisma/client.js'
-import { toJsonSafe, type PubSub } from '../events/bus.js'
+import { jsonRow, type PubSub } from '../events/bus.js'
 import { LOCK_MARGIN_MS } from './callEvents.js'
 import type { DeliveryJob, TagInput } from './interfaces.js'
 import { evaluateMatches } from './matchTags.js'
@@ -138,7 +138,14 @@ const isRetryable = (a: AttemptResult) =>
   !a.error?.startsWith('refused') && (a.error !== null || a.statusCode === 429 || (a.statusCode !== null && a.statusCode >= 500))
 
 /** One attempt of a claimed pixel, read from the store (the claim loop, resend, test-fire). */
-export async function deliverPixel(deps: DeliveryDeps, pixelId: string, options: { maxAttempts?: number } = {}): Promise<Pixel> {
+export interface DeliveryOptions {
+  /** 1 (test-fire): never retried */
+  maxAttempts?: number
+  /** called once the request is over (answered, failed, or not sent), before the outcome is written */
+  onSent?: () => void
+}
+
+export async function deliverPixel(deps: DeliveryDeps, pixelId: string, options: DeliveryOptions = {}): Promise<Pixel> {
   return deliverJob(deps, await deps.pixels.load(pixelId), options)
 }
 
@@ -147,7 +154,7 @@ export async function deliverPixel(deps: DeliveryDeps, pixelId: string, options:
  * checked first: a call that ended before the timer, or conditions that no longer hold, cancel it.
  * `maxAttempts` 1 (test-fire) never retries.
  */
-export async function deliverJob(deps: DeliveryDeps, job: DeliveryJob, options: { maxAttempts?: number } = {}): Promise<Pixel> {
+export async function deliverJob(deps: DeliveryDeps, job: DeliveryJob, options: DeliveryOptions = {}): Promise<Pixel> {
   const { pixel, webhook, call } = job
   const now = new Date()
   const tags = job.tags ?? {}
@@ -160,7 +167,10 @@ export async function deliverJob(deps: DeliveryDeps, job: DeliveryJob, options: 
         : !evaluateMatches(webhook.matches as unknown as MatchGroups, tags).matched
           ? 'conditions did not hold when the timer came due'
           : null
-    if (reason) return settle(deps, job, { status: 'CANCELLED', responseNote: reason, completedAt: now, lockedUntil: null, nextAttemptAt: null }, null, [])
+    if (reason) {
+      options.onSent?.()
+      return settle(deps, job, { status: 'CANCELLED', responseNote: reason, completedAt: now, lockedUntil: null, nextAttemptAt: null }, null, [])
+    }
   }
 
   let rendered = pixel.request as unknown as RenderedRequest | null
@@ -199,6 +209,7 @@ export async function deliverJob(deps: DeliveryDeps, job: DeliveryJob, options: 
     error: result.error,
   }
 
+  options.onSent?.()
   const maxAttempts = options.maxAttempts ?? webhook.maxAttempts
   if (result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300) {
     const mapping = webhook.responseMapping as unknown as ResponseMappingInput | null
@@ -235,6 +246,6 @@ export async function deliverJob(deps: DeliveryDeps, job: DeliveryJob, options: 
 
 async function settle(deps: DeliveryDeps, job: DeliveryJob, update: PixelUpdate, attempt: AttemptRecord | null, tags: TagInput[]): Promise<Pixel> {
   const updated = await deps.pixels.settle(job, update, attempt, tags)
-  deps.pubsub.publish('pixelFired', updated.companyId, { pixel: toJsonSafe(updated) })
+  deps.pubsub.publish('pixelFired', updated.companyId, { pixel: jsonRow(updated) })
   return updated
 }

@@ -1,7 +1,7 @@
 import type { Db } from '../db/client.js'
 import type { Call } from '../generated/prisma/client.js'
 import type { PubSub, CallUpdatedEvent } from '../events/bus.js'
-import { toJsonSafe } from '../events/bus.js'
+import { jsonRow } from '../events/bus.js'
 import { notFound } from './errors.js'
 
 /** The company's call by uuid, or NOT_FOUND (another company's uuid answers the same). */
@@ -12,5 +12,5 @@ export async function findCall(db: Db, companyId: string, uuid: string, field = 
 }
 
 export function publishCallUpdated(pubsub: PubSub, call: Call, event: CallUpdatedEvent['event']): void {
-  pubsub.publish('callUpdated', call.companyId, { event, call: toJsonSafe(call) })
+  pubsub.publish('callUpdated', call.companyId, { event, call: jsonRow(call) })
 }
