@@ -152,7 +152,8 @@ describe(`more pixels than delivery slots on ${testProvider}`, () => {
   let t: TestApp
   let sink: Receiver
   beforeAll(async () => {
-    t = await startTestApp({ env: { ALLOWED_TARGETS: '127.0.0.1', PIXEL_POLL_MS: '50', PIXEL_CONCURRENCY: '2' } })
+    // no polling: claims happen only because pixels were written PENDING or a slot came free
+    t = await startTestApp({ env: { ALLOWED_TARGETS: '127.0.0.1', PIXEL_POLL_MS: '60000', PIXEL_CONCURRENCY: '2' } })
     sink = await startReceiver()
   })
   afterAll(async () => {

@@ -91,7 +91,14 @@ export class PixelWorker implements PixelQueue, DeliverySlots {
         // with deliveries in flight, wait for a few free slots: one claim per batch, not one per delivery
         if (room <= 0 || !this.running || (room < this.minBatch && this.sending > 0)) break
         this.waiting = false
-        const jobs = await this.deps.pixels.claim(room, this.options.lockMs)
+        // the slots are held while the claim is on its way, so pixels handed over meanwhile cannot take them
+        this.reserved += room
+        let jobs: DeliveryJob[]
+        try {
+          jobs = await this.deps.pixels.claim(room, this.options.lockMs)
+        } finally {
+          this.reserved -= room
+        }
         for (const job of jobs) this.run(job.pixel.id, (onSent) => deliverJob(this.deps, job, { onSent }))
         // a full batch: more may be due
         if (jobs.length === room) this.waiting = this.wakeAgain = true
