@@ -121,12 +121,25 @@ async function settle(expected: number, timeoutMs = 120_000): Promise<number> {
 // phase 1: as fast as the driver and Ringhook go
 arrivals.clear()
 sentAt.clear()
+// CPU each side spends, to tell which one is the limit (both share the machine's cores)
+const serverCpu = () => {
+  const fields = fs.readFileSync(`/proc/${app.child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100 // utime + stime, clock ticks (100/s) -> ms
+}
+const cpu0 = { server: serverCpu(), bench: process.cpuUsage() }
 const t0 = performance.now()
 const end = t0 + duration
 await Promise.all(Array.from({ length: concurrency }, async () => { while (performance.now() < end) await lifecycle() }))
 const expected = callSeq * 3
 const done = await settle(expected)
 const maxRate = arrivals.size / ((done - t0) / 1000)
+const busy = {
+  server: (serverCpu() - cpu0.server) / (done - t0),
+  bench: (() => {
+    const u = process.cpuUsage(cpu0.bench)
+    return (u.user + u.system) / 1000 / (done - t0)
+  })(),
+}
 const phase1 = { calls: callSeq, pixels: arrivals.size, expected, seconds: (done - t0) / 1000 }
 
 // phase 2: a steady rate of pixels (3 per call lifecycle), latency from each call event to the request at the sink
@@ -156,5 +169,6 @@ console.log(`| --- | --- |`)
 console.log(`| bare undici request, keep-alive, ${concurrency} concurrent | ${Math.round(bareRate)} req/s |`)
 console.log(`| Ringhook, driven as fast as it goes | ${Math.round(maxRate)} pixels/s (${phase1.pixels} of ${phase1.expected} pixels from ${phase1.calls} calls in ${phase1.seconds.toFixed(1)} s) |`)
 console.log(`| Ringhook / bare undici | ${((maxRate / bareRate) * 100).toFixed(1)} % |`)
+console.log(`| CPU while driven as fast as it goes: Ringhook / benchmark (driver and sink) | ${(busy.server * 100).toFixed(0)} % / ${(busy.bench * 100).toFixed(0)} % of a core |`)
 console.log(`| steady ${steadyRate} pixels/s: trigger-to-request p50 | ${percentile(latencies, 50).toFixed(1)} ms |`)
 console.log(`| steady ${steadyRate} pixels/s: trigger-to-request p99 | ${percentile(latencies, 99).toFixed(1)} ms (${latencies.length} pixels) |`)

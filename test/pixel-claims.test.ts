@@ -37,7 +37,7 @@ describe(`pixel claims on ${testProvider}`, () => {
     await Promise.all(
       stores.map(async (store, i) => {
         for (let round = 0; round < 50; round++) {
-          const jobs = await store.claim(3, 60_000)
+          const jobs = await store.claim(3, 60_000, true)
           if (jobs.length === 0) break
           taken[i]!.push(...jobs.map((j) => j.pixel.id))
           // what a delivery needs comes with the claim
@@ -51,13 +51,15 @@ describe(`pixel claims on ${testProvider}`, () => {
     expect(taken[0]!.length).toBeGreaterThan(0)
     expect(taken[1]!.length).toBeGreaterThan(0)
     // locked: nothing is due
-    expect(await stores[0]!.claim(10, 200)).toHaveLength(0)
+    expect(await stores[0]!.claim(10, 200, true)).toHaveLength(0)
 
     // a short lock expires: the pixel is due again (its worker is taken to be dead)
     await t.app.db.pixel.updateMany({ where: { campaignId }, data: { lockedUntil: new Date(Date.now() + 150) } })
-    expect(await stores[1]!.claim(100, 60_000)).toHaveLength(0)
+    expect(await stores[1]!.claim(100, 60_000, true)).toHaveLength(0)
     await sleep(250)
-    const again = await stores[1]!.claim(100, 60_000)
+    // only a claim that looks for them takes them over
+    expect(await stores[1]!.claim(100, 60_000, false)).toHaveLength(0)
+    const again = await stores[1]!.claim(100, 60_000, true)
     expect(again.map((j) => j.pixel.id).sort()).toEqual([...all].sort())
   })
 })

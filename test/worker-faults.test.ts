@@ -10,11 +10,11 @@ import { createCampaign, startCall } from './fixtures.js'
 
 const root = path.resolve(import.meta.dirname, '..')
 
-function startWorker(databaseUrl: string, role: 'worker' | 'all' = 'worker'): Promise<ChildProcess & { url?: string }> {
+function startWorker(databaseUrl: string, role: 'worker' | 'all' = 'worker', extraEnv: Record<string, string> = {}): Promise<ChildProcess & { url?: string }> {
   // node itself, not the tsx wrapper: SIGKILL must reach the process that delivers
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: root,
-    env: { ...process.env, DATABASE_URL: databaseUrl, ...(databaseUrl.startsWith('postgres') ? { JOBS_URL: databaseUrl } : {}), ROLE: role, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'error', ALLOWED_TARGETS: '127.0.0.1', PIXEL_POLL_MS: '50', PIXEL_LOCK_MS: '1500', DEMO_COMPANY: 'off' },
+    env: { ...process.env, DATABASE_URL: databaseUrl, ...(databaseUrl.startsWith('postgres') ? { JOBS_URL: databaseUrl } : {}), ROLE: role, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'error', ALLOWED_TARGETS: '127.0.0.1', PIXEL_POLL_MS: '50', PIXEL_LOCK_MS: '1500', DEMO_COMPANY: 'off', ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let out = ''
@@ -97,7 +97,8 @@ describe(`worker process faults on ${testProvider}`, () => {
     const campaignId = await createCampaign(api, 'handoff')
     ok(await api.gql(`mutation($c:ID!,$u:String!){ createWebhook(input:{campaignId:$c, name:"handed", trigger:CALL_START, url:$u, timeoutMs:1000}) { id } }`, { c: campaignId, u: `${sink.url}/handed` }))
     // one process takes the call events and delivers (ROLE=all): its pixels are written claimed by it
-    const first = await startWorker(api.databaseUrl, 'all')
+    // (no polling: a claim on its way holds the slots, and the events should find them free)
+    const first = await startWorker(api.databaseUrl, 'all', { PIXEL_POLL_MS: '60000' })
     const answers = []
     for (let i = 0; i < 4; i++) {
       const res = await fetch(`${first.url}/call-events`, {

@@ -31,6 +31,7 @@ export class PixelWorker implements PixelQueue, DeliverySlots {
   private timer: NodeJS.Timeout | null = null
   private readonly idle: (() => void)[] = []
   private readonly minBatch: number
+  private lastTakeOver = 0
 
   constructor(
     private readonly deps: DeliveryDeps,
@@ -95,7 +96,11 @@ export class PixelWorker implements PixelQueue, DeliverySlots {
         this.reserved += room
         let jobs: DeliveryJob[]
         try {
-          jobs = await this.deps.pixels.claim(room, this.options.lockMs)
+          // pixels of dead workers are rare: looked for once per poll interval, not at every claim (that
+          // reads every pixel in flight)
+          const takeOver = Date.now() - this.lastTakeOver >= this.options.pollMs
+          if (takeOver) this.lastTakeOver = Date.now()
+          jobs = await this.deps.pixels.claim(room, this.options.lockMs, takeOver)
         } finally {
           this.reserved -= room
         }

@@ -15,9 +15,9 @@ async function claimWhere(db: Db, due: Prisma.Sql, limit: number, lockedUntil: D
   return rows.map((r) => r.id)
 }
 
-export async function claimDuePixels(db: Db, limit: number, lockMs: number, now = new Date()): Promise<string[]> {
+export async function claimDuePixels(db: Db, limit: number, lockMs: number, takeOver = true, now = new Date()): Promise<string[]> {
   const lockedUntil = new Date(now.getTime() + lockMs)
-  const ids = await claimWhere(db, Prisma.sql`"status" = 'DELIVERING' AND "lockedUntil" < ${now}`, limit, lockedUntil)
+  const ids = takeOver ? await claimWhere(db, Prisma.sql`"status" = 'DELIVERING' AND "lockedUntil" < ${now}`, limit, lockedUntil) : []
   if (ids.length < limit) ids.push(...(await claimWhere(db, Prisma.sql`"status" = 'PENDING' AND "nextAttemptAt" <= ${now}`, limit - ids.length, lockedUntil)))
   return ids
 }

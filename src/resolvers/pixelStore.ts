@@ -32,8 +32,11 @@ export interface AttemptRecord {
 }
 
 export interface PixelStore {
-  /** marks up to `limit` due pixels DELIVERING, locked for `lockMs`, and answers them ready to deliver */
-  claim(limit: number, lockMs: number): Promise<DeliveryJob[]>
+  /**
+   * Marks up to `limit` due pixels DELIVERING, locked for `lockMs`, and answers them ready to deliver:
+   * PENDING pixels whose time has come, and with `takeOver`, first those whose worker's lock expired.
+   */
+  claim(limit: number, lockMs: number, takeOver: boolean): Promise<DeliveryJob[]>
   /** a claimed pixel with its webhook and call (and the call's tags when its first attempt is to come) */
   load(pixelId: string): Promise<DeliveryJob>
   /** keeps the pixel with this worker until then */
@@ -59,8 +62,8 @@ export function updatedPixel(pixel: Pixel, update: PixelUpdate): Pixel {
 export class PrismaPixelStore implements PixelStore {
   constructor(private readonly db: Db) {}
 
-  async claim(limit: number, lockMs: number): Promise<DeliveryJob[]> {
-    const ids = await claimDuePixels(this.db, limit, lockMs)
+  async claim(limit: number, lockMs: number, takeOver: boolean): Promise<DeliveryJob[]> {
+    const ids = await claimDuePixels(this.db, limit, lockMs, takeOver)
     return Promise.all(ids.map((id) => this.load(id)))
   }
 

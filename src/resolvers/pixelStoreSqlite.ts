@@ -53,12 +53,12 @@ export class SqlitePixelStore implements PixelStore {
     this.queue = new GroupCommit((outcomes) => this.writeBatch(outcomes))
   }
 
-  claim(limit: number, lockMs: number): Promise<DeliveryJob[]> {
+  claim(limit: number, lockMs: number, takeOver: boolean): Promise<DeliveryJob[]> {
     const run = this.db.transaction(() => {
       const now = new Date()
       const params = { now: sqliteTime(now), lockedUntil: sqliteTime(new Date(now.getTime() + lockMs)), limit }
       // an immediate transaction: no other writer between the reads and the updates
-      const rows = this.s.claimExpired.all(params) as Record<string, unknown>[]
+      const rows = takeOver ? (this.s.claimExpired.all(params) as Record<string, unknown>[]) : []
       if (rows.length < limit) rows.push(...(this.s.claimPending.all({ ...params, limit: limit - rows.length }) as Record<string, unknown>[]))
       const webhooks = new Map<string, Webhook>()
       const calls = new Map<string, Call>()
