@@ -8,6 +8,7 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { Agent, request } from 'undici'
 import { startRinghook, stopProcess } from './process.js'
 
@@ -146,6 +147,9 @@ const phase1 = { calls: callSeq, pixels: arrivals.size, expected, seconds: (done
 arrivals.clear()
 sentAt.clear()
 const callsPerSecond = steadyRate / 3
+// the benchmark's own event-loop delay: a pause here shows in the latencies too
+const loopDelay = monitorEventLoopDelay({ resolution: 5 })
+loopDelay.enable()
 const steadyStart = performance.now()
 const inflight: Promise<void>[] = []
 for (let i = 0; performance.now() - steadyStart < duration; i++) {
@@ -156,6 +160,7 @@ for (let i = 0; performance.now() - steadyStart < duration; i++) {
 }
 await Promise.all(inflight)
 await settle(sentAt.size)
+loopDelay.disable()
 const latencies = [...sentAt].filter(([k]) => arrivals.has(k)).map(([k, t]) => arrivals.get(k)! - t)
 
 await stopProcess(app.child)
@@ -172,3 +177,4 @@ console.log(`| Ringhook / bare undici | ${((maxRate / bareRate) * 100).toFixed(1
 console.log(`| CPU while driven as fast as it goes: Ringhook / benchmark (driver and sink) | ${(busy.server * 100).toFixed(0)} % / ${(busy.bench * 100).toFixed(0)} % of a core |`)
 console.log(`| steady ${steadyRate} pixels/s: trigger-to-request p50 | ${percentile(latencies, 50).toFixed(1)} ms |`)
 console.log(`| steady ${steadyRate} pixels/s: trigger-to-request p99 | ${percentile(latencies, 99).toFixed(1)} ms (${latencies.length} pixels) |`)
+console.log(`| steady ${steadyRate} pixels/s: trigger-to-request max | ${Math.max(...latencies).toFixed(1)} ms; the benchmark's own event-loop delay max ${(loopDelay.max / 1e6).toFixed(1)} ms |`)
