@@ -82,6 +82,8 @@ describe(`POST /call-events on ${testProvider}`, () => {
       ['{"event":', 400, 'body'],
       [[{ event: 'start' }], 400, 'body'],
       [{ event: 'hangup', uuid: 'ok-1' }, 400, 'event'],
+      [{ event: 'constructor', uuid: 'ok-1' }, 400, 'event'],
+      [{ event: '__proto__', uuid: 'ok-1' }, 400, 'event'],
       [{ campaignId }, 400, 'event'],
       [{ event: 'start', campaignId }, 400, 'callerNumber'],
       [{ event: 'start', campaignId, callerNumber: 'not a number' }, 400, 'callerNumber'],
@@ -91,6 +93,7 @@ describe(`POST /call-events on ${testProvider}`, () => {
       [{ event: 'start', campaignId, callerNumber: '+14155550100', tags: 'x' }, 400, 'tags'],
       [{ event: 'start', campaignId, callerNumber: '+14155550100', tags: { 'bad key!': 'x' } }, 400, 'tags[0].key'],
       [{ event: 'answered', uuid: 'ok-1', answeredAt: 'yesterday' }, 400, 'answeredAt'],
+      [{ event: 'answered', uuid: 'ok-1', answeredAt: '5' }, 400, 'answeredAt'],
       [{ event: 'answered', uuid: 'ok-1', answeredAt: '2000-01-01T00:00:00Z' }, 400, 'answeredAt'],
       [{ event: 'answered', uuid: 'missing' }, 404, 'uuid'],
       [{ event: 'end' }, 400, 'uuid'],
@@ -134,6 +137,23 @@ describe(`POST /call-events on ${testProvider}`, () => {
       ['tg-c', '+14155550104'],
     ])
     expect(sink.received('/together')).toHaveLength(3)
+  })
+
+  it('decides events of one call that arrive at once one after the other, each on the state the other left', async () => {
+    const campaignId = await createCampaign(t)
+    for (const uuid of ['race-1', 'race-2']) {
+      expect((await event(t, { event: 'start', campaignId, uuid, callerNumber: '+14155550109' })).status).toBe(200)
+      expect((await event(t, { event: 'answered', uuid })).status).toBe(200)
+    }
+    const [ended, converted] = await Promise.all([event(t, { event: 'end', uuid: 'race-1' }), event(t, { event: 'conversion', uuid: 'race-1' })])
+    expect([ended.status, converted.status]).toEqual([200, 200])
+    const call = await t.app.db.call.findUniqueOrThrow({ where: { uuid: 'race-1' } })
+    expect([call.status, call.converted, call.answeredAt !== null, call.endedAt !== null, call.convertedAt !== null]).toEqual(['ENDED', true, true, true, true])
+    // the same event twice at once: one is taken, the other refused
+    const twice = await Promise.all([event(t, { event: 'conversion', uuid: 'race-2' }), event(t, { event: 'conversion', uuid: 'race-2' })])
+    expect(twice.map((a) => a.status).sort()).toEqual([200, 400])
+    const ends = await Promise.all([event(t, { event: 'end', uuid: 'race-2' }), event(t, { event: 'end', uuid: 'race-2' })])
+    expect(ends.map((a) => a.status).sort()).toEqual([200, 400])
   })
 
   it('start can wait for its webhooks: the answer carries the tags they wrote', async () => {

@@ -61,5 +61,16 @@ describe(`pixel claims on ${testProvider}`, () => {
     expect(await stores[1]!.claim(100, 60_000, false)).toHaveLength(0)
     const again = await stores[1]!.claim(100, 60_000, true)
     expect(again.map((j) => j.pixel.id).sort()).toEqual([...all].sort())
+
+    // the worker taken for dead answers late: its outcome is not written over the one that took over
+    const job = again[0]!
+    const outcome = { status: 'SUCCEEDED' as const, attemptCount: 1, nextAttemptAt: null, lockedUntil: null, completedAt: new Date() }
+    const attempt = { number: 1, startedAt: new Date(), durationMs: 3, statusCode: 200, responseHeaders: {}, responseBody: 'ok', responseTruncated: false, error: null }
+    const written = await stores[1]!.settle(job, outcome, attempt, [{ key: 'late', value: 'no' }])
+    expect(written?.status).toBe('SUCCEEDED')
+    expect(await stores[0]!.settle(job, { ...outcome, status: 'FAILED' }, { ...attempt, statusCode: 500 }, [{ key: 'late', value: 'yes' }])).toBeNull()
+    const pixel = await t.app.db.pixel.findUniqueOrThrow({ where: { id: job.pixel.id }, include: { attempts: true } })
+    expect([pixel.status, pixel.attempts.map((a) => a.statusCode)]).toEqual(['SUCCEEDED', [200]])
+    expect((await t.app.db.tag.findFirstOrThrow({ where: { callId: job.call.id, key: 'late' } })).value).toBe('no')
   })
 })

@@ -5,14 +5,15 @@
 const BUSY_RETRY_MS = 2
 const BUSY_GIVE_UP_MS = 10_000
 
+export const isBusy = (e: unknown) => ['SQLITE_BUSY', 'SQLITE_LOCKED'].includes((e as { code?: string }).code ?? '')
+
 export async function withBusyRetry<T>(fn: () => T, giveUpMs = BUSY_GIVE_UP_MS): Promise<T> {
   const deadline = Date.now() + giveUpMs
   for (;;) {
     try {
       return fn()
     } catch (e) {
-      const code = (e as { code?: string }).code
-      if ((code !== 'SQLITE_BUSY' && code !== 'SQLITE_LOCKED') || Date.now() > deadline) throw e
+      if (!isBusy(e) || Date.now() > deadline) throw e
       await new Promise((r) => setTimeout(r, BUSY_RETRY_MS))
     }
   }

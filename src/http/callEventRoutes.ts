@@ -17,6 +17,9 @@ const TIME_FIELD = { START: 'startedAt', ANSWER: 'answeredAt', END: 'endedAt', C
 
 type Fields = Record<string, unknown>
 
+/** a date and a time of day, with seconds, fractions and an offset optional */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/
+
 function text(fields: Fields, name: string, required: true): string
 function text(fields: Fields, name: string, required?: false): string | null
 function text(fields: Fields, name: string, required = false): string | null {
@@ -33,7 +36,7 @@ function time(fields: Fields, name: string): Date | null {
   const v = text(fields, name)
   if (v === null) return null
   const d = new Date(v)
-  if (Number.isNaN(d.getTime())) throw badInput(name, `"${v}" is not an ISO 8601 time`)
+  if (!ISO_TIME.test(v) || Number.isNaN(d.getTime())) throw badInput(name, `"${v}" is not an ISO 8601 time (2026-11-30T12:00:00Z)`)
   return d
 }
 
@@ -54,7 +57,8 @@ function tags(fields: Fields): TagInput[] | null {
 /** A JSON body -> the event it reports; BAD_USER_INPUT naming the field otherwise. */
 export function parseCallEvent(fields: Fields): { input: CallEventInput; waitForWebhooksMs: number | null } {
   const name = text(fields, 'event', true)
-  const event = EVENTS[name.toLowerCase()]
+  const key = name.toLowerCase()
+  const event = Object.hasOwn(EVENTS, key) ? EVENTS[key] : undefined
   if (!event) throw badInput('event', `"${name}" is not an event: use ${Object.keys(EVENTS).join(', ')}`)
   const at = time(fields, TIME_FIELD[event])
   if (event === 'START') {

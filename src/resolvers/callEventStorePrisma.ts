@@ -1,4 +1,4 @@
-// Call events on PostgreSQL (and any database Prisma drives): one interactive transaction per event.
+// Call events on PostgreSQL: one interactive transaction per event, the call's row locked in it.
 import { Prisma, type Call, type Webhook } from '../generated/prisma/client.js'
 import type { Db } from '../db/client.js'
 import { applyTags } from './applyTags.js'
@@ -44,11 +44,14 @@ export class PrismaCallEventStore implements CallEventStore {
         return { call, published: 'STARTED' as const, ...(await this.writePixels(tx, call, 'CALL_START', held)) }
       })
     }
-    const before = await findCall(db, companyId, event.uuid)
-    const change = applyChange(before, event)
+    const { id } = await findCall(db, companyId, event.uuid)
     return this.transaction(async (tx, held) => {
+      // the call row stays locked until commit: two events of one call (end and conversion at once) are
+      // decided one after the other, each on the state the other left
+      await tx.$executeRaw`SELECT 1 FROM "Call" WHERE "id" = ${id} FOR UPDATE`
+      const change = applyChange(await tx.call.findUniqueOrThrow({ where: { id } }), event)
       const { id: _id, uuid: _uuid, companyId: _company, updatedAt: _updated, ...data } = change.call
-      const call = await tx.call.update({ where: { id: before.id }, data })
+      const call = await tx.call.update({ where: { id }, data })
       await applyTags(tx, call.id, event.tags, 'CALL_EVENT')
       return { call, published: change.published, ...(await this.writePixels(tx, call, change.trigger, held)) }
     })

@@ -6,7 +6,7 @@ import type Database from 'better-sqlite3'
 import type { Call, Webhook } from '../generated/prisma/client.js'
 import { GroupCommit, type ItemResult } from '../db/groupCommit.js'
 import { newId } from '../db/ids.js'
-import { withBusyRetry } from '../db/sqliteBusy.js'
+import { isBusy, withBusyRetry } from '../db/sqliteBusy.js'
 import { callFromRow, openFastConnection, prepareTagUpsert, sqliteTime, sqliteValue, webhookFromRow } from '../db/sqliteRows.js'
 import {
   applyChange,
@@ -70,7 +70,7 @@ export class SqliteCallEventStore implements CallEventStore {
     try {
       return await this.writeTogether(items)
     } catch (e) {
-      if (items.length === 1) throw e
+      if (items.length === 1 || isBusy(e)) throw e
       // an unexpected failure (not a refused event): each event on its own, so only the failing one fails
       const results: ItemResult<RecordedCallEvent>[] = []
       for (const item of items) {

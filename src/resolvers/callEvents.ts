@@ -143,6 +143,8 @@ export function webhooksToFire(webhooks: readonly Webhook[], trigger: CallEventT
 
 /** A pause of this long after a delivery's timeout keeps its pixel locked while the outcome is written. */
 export const LOCK_MARGIN_MS = 5000
+/** A pixel handed over is locked this much longer, so its delivery may start that late and keep the full margin. */
+const HANDOVER_START_MS = 5000
 
 /** The pixel row for a webhook firing on a call: PENDING, or DELIVERING and locked when handed over. */
 export function newPixel(call: Call, webhook: Webhook, now: Date, handedOver: boolean): Pixel {
@@ -162,7 +164,7 @@ export function newPixel(call: Call, webhook: Webhook, now: Date, handedOver: bo
     responseNote: null,
     attemptCount: 0,
     nextAttemptAt: due,
-    lockedUntil: handedOver ? new Date(now.getTime() + webhook.timeoutMs + LOCK_MARGIN_MS) : null,
+    lockedUntil: handedOver ? new Date(now.getTime() + HANDOVER_START_MS + webhook.timeoutMs + LOCK_MARGIN_MS) : null,
     createdAt: now,
     completedAt: null,
   }

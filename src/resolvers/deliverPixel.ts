@@ -9,7 +9,7 @@ import { LOCK_MARGIN_MS } from './callEvents.js'
 import type { DeliveryJob, TagInput } from './interfaces.js'
 import { evaluateMatches } from './matchTags.js'
 import type { OutboundHttp } from './outboundHttp.js'
-import type { AttemptRecord, PixelStore, PixelUpdate } from './pixelStore.js'
+import { updatedPixel, type AttemptRecord, type PixelStore, type PixelUpdate } from './pixelStore.js'
 import { renderFormBody, renderTemplate, type TokenContext } from './renderTokens.js'
 import { tagsFromResponse } from './responseTags.js'
 import { signWebhook } from './signWebhook.js'
@@ -193,9 +193,9 @@ export async function deliverJob(deps: DeliveryDeps, job: DeliveryJob, options: 
     result = { statusCode: null, headers: {}, body: null, truncated: false, error: `refused: ${literal.reason}`, retryAfter: null, durationMs: 0 }
   } else {
     // the claim's lock must outlast this attempt, or another worker would take the pixel over mid-flight
-    // (a pixel handed over at its call event was locked for this already, a few milliseconds ago)
+    // (a pixel handed over at its call event was locked for this already, with room to start late)
     const holdUntil = Date.now() + webhook.timeoutMs + LOCK_MARGIN_MS
-    if (!pixel.lockedUntil || pixel.lockedUntil.getTime() < holdUntil - LOCK_MARGIN_MS / 2) await deps.pixels.holdLock(pixel.id, new Date(holdUntil))
+    if (!pixel.lockedUntil || pixel.lockedUntil.getTime() < holdUntil) await deps.pixels.holdLock(pixel.id, new Date(holdUntil))
     result = await send(deps, { ...rendered, headers }, webhook.timeoutMs)
   }
   const attempt: AttemptRecord = {
@@ -244,8 +244,10 @@ export async function deliverJob(deps: DeliveryDeps, job: DeliveryJob, options: 
   return settle(deps, job, update, attempt, [])
 }
 
+/** Records the outcome and publishes it; a worker taken for dead (its pixel taken over) records nothing. */
 async function settle(deps: DeliveryDeps, job: DeliveryJob, update: PixelUpdate, attempt: AttemptRecord | null, tags: TagInput[]): Promise<Pixel> {
   const updated = await deps.pixels.settle(job, update, attempt, tags)
+  if (!updated) return updatedPixel(job.pixel, update)
   deps.pubsub.publish('pixelFired', updated.companyId, { pixel: jsonRow(updated) })
   return updated
 }

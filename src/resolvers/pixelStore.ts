@@ -41,8 +41,13 @@ export interface PixelStore {
   load(pixelId: string): Promise<DeliveryJob>
   /** keeps the pixel with this worker until then */
   holdLock(pixelId: string, until: Date): Promise<void>
-  /** writes the attempt, the pixel's new state and the tags the response gave; answers the pixel as written */
-  settle(job: DeliveryJob, update: PixelUpdate, attempt: AttemptRecord | null, tags: TagInput[]): Promise<Pixel>
+  /**
+   * Writes the attempt, the pixel's new state and the tags the response gave, and answers the pixel as
+   * written; only while the pixel is still as this worker took it (DELIVERING, the same attempt count).
+   * Answers null and writes nothing when it is not: another worker took it over (this one was taken for
+   * dead) and records its own attempt.
+   */
+  settle(job: DeliveryJob, update: PixelUpdate, attempt: AttemptRecord | null, tags: TagInput[]): Promise<Pixel | null>
   close(): Promise<void>
 }
 
@@ -76,19 +81,20 @@ export class PrismaPixelStore implements PixelStore {
     await this.db.pixel.update({ where: { id: pixelId }, data: { lockedUntil: until } })
   }
 
-  async settle(job: DeliveryJob, update: PixelUpdate, attempt: AttemptRecord | null, tags: TagInput[]): Promise<Pixel> {
-    if (tags.length) {
-      await applyTags(this.db, job.call.id, tags, 'WEBHOOK', job.pixel.id)
-      await this.db.call.update({ where: { id: job.call.id }, data: { updatedAt: new Date() } })
-    }
+  async settle(job: DeliveryJob, update: PixelUpdate, attempt: AttemptRecord | null, tags: TagInput[]): Promise<Pixel | null> {
     const { request, ...rest } = update
-    return this.db.pixel.update({
-      where: { id: job.pixel.id },
-      data: {
-        ...rest,
-        ...(request ? { request: request as never } : {}),
-        ...(attempt ? { attempts: { create: { ...attempt, responseHeaders: attempt.responseHeaders ?? undefined } } } : {}),
-      },
+    return this.db.$transaction(async (tx) => {
+      const { count } = await tx.pixel.updateMany({
+        where: { id: job.pixel.id, status: 'DELIVERING', attemptCount: job.pixel.attemptCount },
+        data: { ...rest, ...(request ? { request: request as never } : {}) },
+      })
+      if (count === 0) return null
+      if (attempt) await tx.pixelAttempt.create({ data: { ...attempt, pixelId: job.pixel.id, responseHeaders: attempt.responseHeaders ?? undefined } })
+      if (tags.length) {
+        await applyTags(tx, job.call.id, tags, 'WEBHOOK', job.pixel.id)
+        await tx.call.update({ where: { id: job.call.id }, data: { updatedAt: new Date() } })
+      }
+      return tx.pixel.findUniqueOrThrow({ where: { id: job.pixel.id } })
     })
   }
 

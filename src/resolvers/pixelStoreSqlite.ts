@@ -8,7 +8,7 @@ import type { Call, Pixel, Webhook } from '../generated/prisma/client.js'
 import type { Db } from '../db/client.js'
 import { GroupCommit, type ItemResult } from '../db/groupCommit.js'
 import { newId } from '../db/ids.js'
-import { withBusyRetry } from '../db/sqliteBusy.js'
+import { isBusy, withBusyRetry } from '../db/sqliteBusy.js'
 import { callFromRow, openFastConnection, pixelFromRow, prepareTagUpsert, sqliteTime, sqliteValue, webhookFromRow } from '../db/sqliteRows.js'
 import type { DeliveryJob, TagInput } from './interfaces.js'
 import { PrismaPixelStore, updatedPixel, type AttemptRecord, type PixelStore, type PixelUpdate } from './pixelStore.js'
@@ -27,15 +27,17 @@ export class SqlitePixelStore implements PixelStore {
   private readonly s
   private readonly upsertTag
   private readonly prisma: PrismaPixelStore
-  private readonly queue: GroupCommit<Outcome, Pixel>
+  private readonly queue: GroupCommit<Outcome, Pixel | null>
 
   constructor(file: string, prismaDb: Db) {
     this.prisma = new PrismaPixelStore(prismaDb)
     const db = (this.db = openFastConnection(file))
     this.upsertTag = prepareTagUpsert(db)
     this.s = {
+      // only while the pixel is as this worker took it: a worker taken for dead must not overwrite the one that took over
       updatePixel: db.prepare(`UPDATE "Pixel" SET "status" = ?, "attemptCount" = ?, "nextAttemptAt" = ?, "lockedUntil" = ?, "completedAt" = ?,
-        "responseNote" = ?, "tagsApplied" = ?, "request" = ?, "unresolvedTokens" = ? WHERE "id" = ?`),
+        "responseNote" = ?, "tagsApplied" = ?, "request" = ?, "unresolvedTokens" = ?
+        WHERE "id" = ? AND "status" = 'DELIVERING' AND "attemptCount" = ?`),
       insertAttempt: db.prepare(`INSERT INTO "PixelAttempt" ("id", "pixelId", "number", "startedAt", "durationMs", "statusCode", "responseHeaders",
         "responseBody", "responseTruncated", "error") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       touchCall: db.prepare(`UPDATE "Call" SET "updatedAt" = ? WHERE "id" = ?`),
@@ -83,19 +85,34 @@ export class SqlitePixelStore implements PixelStore {
     return this.prisma.holdLock(pixelId, until)
   }
 
-  settle(job: DeliveryJob, update: PixelUpdate, attempt: AttemptRecord | null, tags: TagInput[]): Promise<Pixel> {
+  settle(job: DeliveryJob, update: PixelUpdate, attempt: AttemptRecord | null, tags: TagInput[]): Promise<Pixel | null> {
     return this.queue.push({ job, update, attempt, tags })
   }
 
-  private writeBatch(outcomes: Outcome[]): Promise<ItemResult<Pixel>[]> {
-    const run = this.db.transaction(() => outcomes.map((o): ItemResult<Pixel> => ({ ok: true, value: this.write(o) })))
-    return withBusyRetry(() => run.immediate())
+  private async writeBatch(outcomes: Outcome[]): Promise<ItemResult<Pixel | null>[]> {
+    const run = this.db.transaction((batch: Outcome[]) => batch.map((o) => this.write(o)))
+    try {
+      return (await withBusyRetry(() => run.immediate(outcomes))).map((value) => ({ ok: true, value }))
+    } catch (e) {
+      // a busy database stays busy for the next one too; any other failure is one outcome's, so the others
+      // are written one by one (else their pixels would be sent again when their locks expire)
+      if (outcomes.length === 1 || isBusy(e)) throw e
+      const results: ItemResult<Pixel | null>[] = []
+      for (const o of outcomes) {
+        try {
+          results.push({ ok: true, value: (await withBusyRetry(() => run.immediate([o])))[0]! })
+        } catch (error) {
+          results.push({ ok: false, error })
+        }
+      }
+      return results
+    }
   }
 
-  private write({ job, update, attempt, tags }: Outcome): Pixel {
+  private write({ job, update, attempt, tags }: Outcome): Pixel | null {
     const now = new Date()
     const p = updatedPixel(job.pixel, update)
-    this.s.updatePixel.run(
+    const { changes } = this.s.updatePixel.run(
       p.status,
       p.attemptCount,
       ...[p.nextAttemptAt, p.lockedUntil, p.completedAt].map(sqliteValue),
@@ -104,7 +121,9 @@ export class SqlitePixelStore implements PixelStore {
       json(p.request),
       json(p.unresolvedTokens),
       p.id,
+      job.pixel.attemptCount,
     )
+    if (changes === 0) return null
     if (attempt) {
       const a = attempt
       this.s.insertAttempt.run(newId(), p.id, a.number, sqliteTime(a.startedAt), a.durationMs, a.statusCode, json(a.responseHeaders), a.responseBody, a.responseTruncated ? 1 : 0, a.error)
