@@ -5,14 +5,11 @@ import { ok, startTestApp, type TestApp } from './helpers/app.js'
 import { testProvider } from './helpers/db.js'
 import { postJson } from './helpers/postback.js'
 import { settledPixels, startReceiver, type Receiver } from './helpers/receiver.js'
-import { createCampaign } from './fixtures.js'
+import { createCampaign, createWebhook } from './fixtures.js'
 
 const event = (t: TestApp, body: unknown, key: string | null = t.company.adminKey) => postJson(t, '/call-events', body, key ? { authorization: `Bearer ${key}` } : {})
 
-async function webhook(t: TestApp, campaignId: string, input: Record<string, unknown>): Promise<string> {
-  const d = ok(await t.gql<{ createWebhook: { id: string } }>(`mutation($i:CreateWebhookInput!){ createWebhook(input:$i) { id } }`, { i: { campaignId, name: `w${Math.random()}`, ...input } }))
-  return d.createWebhook.id
-}
+const webhook = (t: TestApp, campaignId: string, input: Record<string, unknown>) => createWebhook(t, { campaignId, ...input })
 
 describe(`POST /call-events on ${testProvider}`, () => {
   let t: TestApp

@@ -19,3 +19,13 @@ export async function startCall(
   )
   return d.startCall
 }
+
+/** A webhook (CALL_START unless given) through the API; answers its id. */
+export async function createWebhook(t: TestApp, input: { campaignId: string } & Record<string, unknown>): Promise<string> {
+  const d = ok(
+    await t.gql<{ createWebhook: { id: string } }>(`mutation($i:CreateWebhookInput!){ createWebhook(input:$i) { id } }`, {
+      i: { name: `w${Math.random()}`, trigger: 'CALL_START', ...input },
+    }),
+  )
+  return d.createWebhook.id
+}

@@ -5,10 +5,10 @@ import { openDatabase, type Db } from '../src/db/client.js'
 import { sqliteFilePath } from '../src/db/sqlitePath.js'
 import { PrismaPixelStore, type PixelStore } from '../src/resolvers/pixelStore.js'
 import { SqlitePixelStore } from '../src/resolvers/pixelStoreSqlite.js'
-import { ok, sleep, startTestApp, type TestApp } from './helpers/app.js'
+import { sleep, startTestApp, type TestApp } from './helpers/app.js'
 import { testProvider } from './helpers/db.js'
 import { postJson } from './helpers/postback.js'
-import { createCampaign } from './fixtures.js'
+import { createCampaign, createWebhook } from './fixtures.js'
 
 describe(`pixel claims on ${testProvider}`, () => {
   let t: TestApp
@@ -28,7 +28,7 @@ describe(`pixel claims on ${testProvider}`, () => {
 
   it('two claimers taking batches at once never take the same pixel; an expired lock makes a pixel due again', async () => {
     const campaignId = await createCampaign(t)
-    ok(await t.gql(`mutation($c:ID!){ createWebhook(input:{campaignId:$c, name:"q", trigger:CALL_START, url:"http://127.0.0.1:9/q"}) { id } }`, { c: campaignId }))
+    await createWebhook(t, { campaignId, name: 'q', url: 'http://127.0.0.1:9/q' })
     for (let i = 0; i < 30; i++) {
       const r = await postJson(t, '/call-events', { event: 'start', campaignId, uuid: `claim-${i}`, callerNumber: '+14155550108' }, { authorization: `Bearer ${t.company.adminKey}` })
       expect(r.body.pixels.map((p: { status: string }) => p.status)).toEqual(['PENDING'])

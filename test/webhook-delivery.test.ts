@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { collect, ok, sleep, startTestApp, untilSubscribed, type TestApp } from './helpers/app.js'
 import { testProvider } from './helpers/db.js'
 import { settledPixels, startReceiver, type Receiver } from './helpers/receiver.js'
-import { createCampaign, startCall } from './fixtures.js'
+import { createCampaign, createWebhook, startCall } from './fixtures.js'
 
 const SECRET = `whsec_${Buffer.alloc(32, 9).toString('base64')}`
 
@@ -23,8 +23,7 @@ describe(`webhook delivery on ${testProvider}`, () => {
     campaignId = await createCampaign(t, `c-${Math.random()}`)
   })
 
-  const webhook = async (input: Record<string, unknown>) =>
-    ok(await t.gql<{ createWebhook: { id: string } }>(`mutation($i:CreateWebhookInput!){ createWebhook(input:$i) { id } }`, { i: { campaignId, name: 'w', trigger: 'CALL_START', ...input } })).createWebhook.id
+  const webhook = (input: Record<string, unknown>) => createWebhook(t, { campaignId, name: 'w', ...input })
 
   const settled = (callUuid: string, count: number) => settledPixels(t, callUuid, count)
 

@@ -3,10 +3,10 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ok, sleep, startTestApp, type TestApp } from './helpers/app.js'
+import { sleep, startTestApp, type TestApp } from './helpers/app.js'
 import { testProvider } from './helpers/db.js'
 import { startReceiver, type Receiver } from './helpers/receiver.js'
-import { createCampaign, startCall } from './fixtures.js'
+import { createCampaign, createWebhook, startCall } from './fixtures.js'
 
 const root = path.resolve(import.meta.dirname, '..')
 
@@ -33,6 +33,17 @@ function startWorker(databaseUrl: string, role: 'worker' | 'all' = 'worker', ext
   })
 }
 
+/** Waits (at most 20 s) until every pixel of the campaign has SUCCEEDED; answers them with their attempts. */
+async function allSucceeded(api: TestApp, campaignId: string) {
+  const until = Date.now() + 20_000
+  for (;;) {
+    const pixels = await api.app.db.pixel.findMany({ where: { campaignId }, include: { attempts: true } })
+    if (pixels.every((p) => p.status === 'SUCCEEDED')) return pixels
+    if (Date.now() > until) throw new Error(`not all delivered: ${JSON.stringify(pixels.map((p) => p.status))}`)
+    await sleep(50)
+  }
+}
+
 const exited = (child: ChildProcess) => new Promise((resolve) => (child.exitCode !== null || child.signalCode ? resolve(null) : child.once('exit', resolve)))
 
 describe(`worker process faults on ${testProvider}`, () => {
@@ -50,7 +61,7 @@ describe(`worker process faults on ${testProvider}`, () => {
   it('loses no pixel when the worker is killed (SIGKILL) mid-delivery and started again', async () => {
     sink.on('/slow', { delayMs: 800 })
     const campaignId = await createCampaign(api)
-    ok(await api.gql(`mutation($c:ID!,$u:String!){ createWebhook(input:{campaignId:$c, name:"slow", trigger:CALL_START, url:$u, timeoutMs:1000}) { id } }`, { c: campaignId, u: `${sink.url}/slow` }))
+    await createWebhook(api, { campaignId, name: 'slow', url: `${sink.url}/slow`, timeoutMs: 1000 })
     const calls = []
     for (let i = 0; i < 5; i++) calls.push(await startCall(api, { campaignId, uuid: `kill-${i}` }))
     // the API instance runs no worker: nothing is delivered yet
@@ -73,16 +84,8 @@ describe(`worker process faults on ${testProvider}`, () => {
     const second = await startWorker(api.databaseUrl)
     try {
       // each attempt holds its pixel for the webhook's timeout plus 5 s: the killed worker's locks expire then
-      const until = Date.now() + 20_000
-      for (;;) {
-        const pixels = await api.app.db.pixel.findMany({ where: { webhook: { campaignId } }, include: { attempts: true } })
-        if (pixels.every((p) => p.status === 'SUCCEEDED')) {
-          expect(pixels.map((p) => p.attempts.length)).toEqual(Array(5).fill(1))
-          break
-        }
-        if (Date.now() > until) throw new Error(`not all delivered: ${JSON.stringify(pixels.map((p) => p.status))}`)
-        await sleep(50)
-      }
+      const pixels = await allSucceeded(api, campaignId)
+      expect(pixels.map((p) => p.attempts.length)).toEqual(Array(5).fill(1))
       // receivers saw each pixel twice, with the same webhook-id to dedupe by
       const ids = sink.received('/slow').map((r) => r.headers['webhook-id'])
       expect(ids).toHaveLength(10)
@@ -95,7 +98,7 @@ describe(`worker process faults on ${testProvider}`, () => {
   it('loses no pixel handed over in memory when the process that took the call events is killed (SIGKILL)', async () => {
     sink.on('/handed', { delayMs: 800 })
     const campaignId = await createCampaign(api, 'handoff')
-    ok(await api.gql(`mutation($c:ID!,$u:String!){ createWebhook(input:{campaignId:$c, name:"handed", trigger:CALL_START, url:$u, timeoutMs:1000}) { id } }`, { c: campaignId, u: `${sink.url}/handed` }))
+    await createWebhook(api, { campaignId, name: 'handed', url: `${sink.url}/handed`, timeoutMs: 1000 })
     // one process takes the call events and delivers (ROLE=all): its pixels are written claimed by it
     // (no polling: a claim on its way holds the slots, and the events should find them free)
     const first = await startWorker(api.databaseUrl, 'all', { PIXEL_POLL_MS: '60000' })
@@ -119,17 +122,9 @@ describe(`worker process faults on ${testProvider}`, () => {
 
     const second = await startWorker(api.databaseUrl)
     try {
-      // written locked for the webhook's timeout plus 5 s: taken over once that passes
-      const until = Date.now() + 20_000
-      for (;;) {
-        const pixels = await api.app.db.pixel.findMany({ where: { campaignId }, include: { attempts: true } })
-        if (pixels.every((p) => p.status === 'SUCCEEDED')) {
-          expect(pixels.map((p) => p.attempts.length)).toEqual(Array(4).fill(1))
-          break
-        }
-        if (Date.now() > until) throw new Error(`not all delivered: ${JSON.stringify(pixels.map((p) => p.status))}`)
-        await sleep(50)
-      }
+      // written locked for 5 s to start, the webhook's timeout and 5 s to record: taken over once that passes
+      const pixels = await allSucceeded(api, campaignId)
+      expect(pixels.map((p) => p.attempts.length)).toEqual(Array(4).fill(1))
       const ids = sink.received('/handed').map((r) => r.headers['webhook-id'])
       expect(ids).toHaveLength(8)
       expect(new Set(ids).size).toBe(4)

@@ -1,6 +1,8 @@
-// Group commit for the fast paths on embedded SQLite: items that arrive while a batch is being written
-// are written together in the next one, one transaction however many there are. Each caller's promise
-// settles after its batch commits (or with its own error: one bad item does not fail the others).
+// Group commit for the hot paths (postbacks, call events, delivery outcomes): items that arrive while a
+// batch is being written are written together in the next one, one transaction however many there are.
+// Each caller's promise settles after its batch commits, or with its own error: a write may refuse single
+// items, and when a whole batch fails, its items can be written again one by one so that only the bad
+// one fails.
 
 export type ItemResult<O> = { ok: true; value: O } | { ok: false; error: unknown }
 
@@ -15,10 +17,14 @@ export class GroupCommit<I, O> {
   private flushing = false
   private scheduled = false
 
-  /** `write` commits a batch and answers for each item, in order. */
+  /**
+   * `write` commits a batch and answers for each item, in order. When it throws for a batch of several,
+   * `retryAlone(error)` says whether to write each item on its own (not when the failure would be the same
+   * for every item, a busy database say).
+   */
   constructor(
     private readonly write: (items: I[]) => Promise<ItemResult<O>[]>,
-    private readonly maxBatch = 500,
+    private readonly options: { maxBatch?: number; retryAlone?: (error: unknown) => boolean } = {},
   ) {}
 
   push(item: I): Promise<O> {
@@ -46,9 +52,9 @@ export class GroupCommit<I, O> {
   private async flush(): Promise<void> {
     if (this.flushing || this.queue.length === 0) return
     this.flushing = true
-    const batch = this.queue.splice(0, this.maxBatch)
+    const batch = this.queue.splice(0, this.options.maxBatch ?? 500)
     try {
-      const results = await this.write(batch.map((w) => w.item))
+      const results = await this.writeBatch(batch.map((w) => w.item))
       batch.forEach((w, i) => {
         const r = results[i]!
         if (r.ok) w.resolve(r.value)
@@ -59,6 +65,23 @@ export class GroupCommit<I, O> {
     } finally {
       this.flushing = false
       if (this.queue.length) this.schedule()
+    }
+  }
+
+  private async writeBatch(items: I[]): Promise<ItemResult<O>[]> {
+    try {
+      return await this.write(items)
+    } catch (e) {
+      if (items.length === 1 || !this.options.retryAlone?.(e)) throw e
+      const results: ItemResult<O>[] = []
+      for (const item of items) {
+        try {
+          results.push(...(await this.write([item])))
+        } catch (error) {
+          results.push({ ok: false, error })
+        }
+      }
+      return results
     }
   }
 }

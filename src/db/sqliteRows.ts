@@ -62,6 +62,13 @@ export function prepareTagUpsert(db: Database.Database) {
     statement.run(id, callId, key, value, source, sourceId, sqliteTime(now), sqliteTime(now))
 }
 
+/** A call's tags as key -> value. */
+export function prepareTagsOf(db: Database.Database) {
+  const statement = db.prepare(`SELECT "key", "value" FROM "Tag" WHERE "callId" = ?`)
+  return (callId: string): Record<string, string> =>
+    Object.fromEntries((statement.all(callId) as { key: string; value: string }[]).map((t) => [t.key, t.value]))
+}
+
 /** A connection of a fast path's own: WAL, and no synchronous wait on a lock (see sqliteBusy.ts). */
 export function openFastConnection(file: string): Database.Database {
   const db = new Database(file, { timeout: 0 })

@@ -7,10 +7,10 @@ import { authenticate } from '../resolvers/authenticate.js'
 import { recordCallEvent, waitForStartPixels, type CallEventInput } from '../resolvers/callEvents.js'
 import { badInput, forbidden, RinghookError } from '../resolvers/errors.js'
 import type { Services, TagInput } from '../resolvers/interfaces.js'
+import { tagMap } from '../resolvers/pixelStore.js'
 import { readBody, sendJson } from './readBody.js'
 
 export const CALL_EVENTS_PATH = '/call-events'
-const MAX_START_WAIT_MS = 30_000
 
 const EVENTS: Record<string, CallEventInput['event']> = { start: 'START', answered: 'ANSWER', end: 'END', conversion: 'CONVERSION' }
 const TIME_FIELD = { START: 'startedAt', ANSWER: 'answeredAt', END: 'endedAt', CONVERSION: 'convertedAt' } as const
@@ -100,9 +100,8 @@ export function createCallEventRoutes(services: Services, config: Config) {
       const recorded = await recordCallEvent(services, auth.companyId, input)
       let tags: Record<string, string> | undefined
       if (waitForWebhooksMs) {
-        await waitForStartPixels(services.db, recorded.call.id, Math.min(waitForWebhooksMs, MAX_START_WAIT_MS))
-        const rows = await services.db.tag.findMany({ where: { callId: recorded.call.id }, select: { key: true, value: true } })
-        tags = Object.fromEntries(rows.map((t) => [t.key, t.value]))
+        await waitForStartPixels(services.db, recorded.call.id, waitForWebhooksMs)
+        tags = await tagMap(services.db, recorded.call.id)
       }
       sendJson(res, 200, {
         event: input.event,

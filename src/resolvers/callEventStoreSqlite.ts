@@ -7,7 +7,7 @@ import type { Call, Webhook } from '../generated/prisma/client.js'
 import { GroupCommit, type ItemResult } from '../db/groupCommit.js'
 import { newId } from '../db/ids.js'
 import { isBusy, withBusyRetry } from '../db/sqliteBusy.js'
-import { callFromRow, openFastConnection, prepareTagUpsert, sqliteTime, sqliteValue, webhookFromRow } from '../db/sqliteRows.js'
+import { callFromRow, openFastConnection, prepareTagsOf, prepareTagUpsert, sqliteTime, sqliteValue, webhookFromRow } from '../db/sqliteRows.js'
 import {
   applyChange,
   planPixels,
@@ -33,6 +33,7 @@ export class SqliteCallEventStore implements CallEventStore {
   private readonly db: Database.Database
   private readonly s
   private readonly upsertTag
+  private readonly tagsOf
   private readonly queue: GroupCommit<Item, RecordedCallEvent>
 
   constructor(
@@ -41,6 +42,7 @@ export class SqliteCallEventStore implements CallEventStore {
   ) {
     const db = (this.db = openFastConnection(file))
     this.upsertTag = prepareTagUpsert(db)
+    this.tagsOf = prepareTagsOf(db)
     this.s = {
       campaign: db.prepare(`SELECT "id", "archivedAt" FROM "Campaign" WHERE "id" = ? AND "companyId" = ?`),
       callByUuid: db.prepare(`SELECT * FROM "Call" WHERE "uuid" = ?`),
@@ -53,35 +55,17 @@ export class SqliteCallEventStore implements CallEventStore {
         ORDER BY "createdAt", "id"`),
       deletePendingTag: db.prepare(`DELETE FROM "PendingTag" WHERE "id" = ?`),
       postbackReachedCall: db.prepare(`UPDATE "Postback" SET "callId" = ? WHERE "id" = ?`),
-      tagsOf: db.prepare(`SELECT "key", "value" FROM "Tag" WHERE "callId" = ?`),
       webhooks: db.prepare(`SELECT * FROM "Webhook" WHERE "campaignId" = ? AND "deletedAt" IS NULL AND "enabled" = 1 ORDER BY "createdAt", "id"`),
       deduped: db.prepare(`SELECT 1 FROM "Pixel" WHERE "webhookId" = ? AND "callerNumber" = ? AND "callId" <> ? AND "createdAt" >= ? AND "status" <> 'CANCELLED' LIMIT 1`),
       insertPixel: db.prepare(`INSERT INTO "Pixel" ("id", "companyId", "campaignId", "webhookId", "callId", "callerNumber", "trigger", "status", "attemptCount", "nextAttemptAt", "lockedUntil", "createdAt")
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)`),
     }
-    this.queue = new GroupCommit((items) => this.writeBatch(items))
+    // an unexpected failure (not a refused event): each event on its own, so only the failing one fails
+    this.queue = new GroupCommit((items) => this.writeTogether(items), { retryAlone: (e) => !isBusy(e) })
   }
 
   record(companyId: string, event: CheckedCallEvent): Promise<RecordedCallEvent> {
     return this.queue.push({ companyId, event })
-  }
-
-  private async writeBatch(items: Item[]): Promise<ItemResult<RecordedCallEvent>[]> {
-    try {
-      return await this.writeTogether(items)
-    } catch (e) {
-      if (items.length === 1 || isBusy(e)) throw e
-      // an unexpected failure (not a refused event): each event on its own, so only the failing one fails
-      const results: ItemResult<RecordedCallEvent>[] = []
-      for (const item of items) {
-        try {
-          results.push(...(await this.writeTogether([item])))
-        } catch (error) {
-          results.push({ ok: false, error })
-        }
-      }
-      return results
-    }
   }
 
   /**
@@ -169,7 +153,7 @@ export class SqliteCallEventStore implements CallEventStore {
     if (!webhooks) cache.set(call.campaignId, (webhooks = (this.s.webhooks.all(call.campaignId) as Record<string, unknown>[]).map(webhookFromRow)))
     const triggers = trigger === 'ANSWERED' ? ['ANSWERED', 'TIMER'] : [trigger]
     if (!webhooks.some((w) => triggers.includes(w.trigger))) return { pixels: [], handoff: [] }
-    const tags = Object.fromEntries((this.s.tagsOf.all(call.id) as { key: string; value: string }[]).map((t) => [t.key, t.value]))
+    const tags = this.tagsOf(call.id)
     const firing = webhooksToFire(webhooks, trigger, tags).filter(
       (w) => !w.dedupeWindowSeconds || !this.s.deduped.get(w.id, call.callerNumber, call.id, sqliteTime(new Date(now.getTime() - w.dedupeWindowSeconds * 1000))),
     )

@@ -207,9 +207,12 @@ export async function recordCallEvent(services: Services, companyId: string, inp
   return recorded
 }
 
-/** Polls until the call's CALL_START pixels have settled (delivered, failed or waiting for a retry) or the deadline. */
+/** the longest a start event may wait for its webhooks */
+const MAX_START_WAIT_MS = 30_000
+
+/** Polls until the call's CALL_START pixels have settled (delivered, failed or waiting for a retry) or the deadline (at most 30 s). */
 export async function waitForStartPixels(db: Services['db'], callId: string, deadlineMs: number): Promise<void> {
-  const deadline = Date.now() + deadlineMs
+  const deadline = Date.now() + Math.min(deadlineMs, MAX_START_WAIT_MS)
   while (Date.now() < deadline) {
     const open = await db.pixel.count({ where: { callId, trigger: 'CALL_START', status: { in: ['PENDING', 'DELIVERING'] }, attemptCount: 0 } })
     if (open === 0) return

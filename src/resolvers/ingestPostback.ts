@@ -1,9 +1,10 @@
 // One function ingests a postback, whether it came by GET, POST or the GraphQL mutation.
 import type { ApiKey } from '../generated/prisma/client.js'
+import { newId } from '../db/ids.js'
 import type { Services } from './interfaces.js'
 import { normalisePhoneNumber } from './normalise.js'
 import { parsePostbackFields, type PostbackProblem } from './parsePostback.js'
-import { PostbackWriter, type PostbackAnswer, type PostbackRecord, type WrittenPostback } from './postbackWriter.js'
+import type { PostbackAnswer, PostbackRecord, WrittenPostback } from './postbackWriter.js'
 
 export type PostbackChannel = 'GRAPHQL' | 'REST_GET' | 'REST_POST'
 
@@ -70,7 +71,7 @@ export async function ingestWithKey(services: Services, apiKey: ApiKey, request:
   }
 
   const record: PostbackRecord = {
-    id: PostbackWriter.newId(),
+    id: newId(),
     companyId: apiKey.companyId,
     apiKeyId: apiKey.id,
     pinnedCampaignId: apiKey.campaignId,

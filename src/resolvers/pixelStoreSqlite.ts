@@ -9,7 +9,7 @@ import type { Db } from '../db/client.js'
 import { GroupCommit, type ItemResult } from '../db/groupCommit.js'
 import { newId } from '../db/ids.js'
 import { isBusy, withBusyRetry } from '../db/sqliteBusy.js'
-import { callFromRow, openFastConnection, pixelFromRow, prepareTagUpsert, sqliteTime, sqliteValue, webhookFromRow } from '../db/sqliteRows.js'
+import { callFromRow, openFastConnection, pixelFromRow, prepareTagsOf, prepareTagUpsert, sqliteTime, sqliteValue, webhookFromRow } from '../db/sqliteRows.js'
 import type { DeliveryJob, TagInput } from './interfaces.js'
 import { PrismaPixelStore, updatedPixel, type AttemptRecord, type PixelStore, type PixelUpdate } from './pixelStore.js'
 
@@ -26,6 +26,7 @@ export class SqlitePixelStore implements PixelStore {
   private readonly db: Database.Database
   private readonly s
   private readonly upsertTag
+  private readonly tagsOf
   private readonly prisma: PrismaPixelStore
   private readonly queue: GroupCommit<Outcome, Pixel | null>
 
@@ -33,6 +34,7 @@ export class SqlitePixelStore implements PixelStore {
     this.prisma = new PrismaPixelStore(prismaDb)
     const db = (this.db = openFastConnection(file))
     this.upsertTag = prepareTagUpsert(db)
+    this.tagsOf = prepareTagsOf(db)
     this.s = {
       // only while the pixel is as this worker took it: a worker taken for dead must not overwrite the one that took over
       updatePixel: db.prepare(`UPDATE "Pixel" SET "status" = ?, "attemptCount" = ?, "nextAttemptAt" = ?, "lockedUntil" = ?, "completedAt" = ?,
@@ -50,9 +52,10 @@ export class SqlitePixelStore implements PixelStore {
         WHERE "id" IN (SELECT "id" FROM "Pixel" WHERE "status" = 'PENDING' AND "nextAttemptAt" <= @now ORDER BY "nextAttemptAt" LIMIT @limit) RETURNING *`),
       webhook: db.prepare(`SELECT * FROM "Webhook" WHERE "id" = ?`),
       call: db.prepare(`SELECT * FROM "Call" WHERE "id" = ?`),
-      tagsOf: db.prepare(`SELECT "key", "value" FROM "Tag" WHERE "callId" = ?`),
     }
-    this.queue = new GroupCommit((outcomes) => this.writeBatch(outcomes))
+    // a busy database stays busy for the next one too; any other failure is one outcome's, so the others
+    // are written one by one (else their pixels would be sent again when their locks expire)
+    this.queue = new GroupCommit((outcomes) => this.writeBatch(outcomes), { retryAlone: (e) => !isBusy(e) })
   }
 
   claim(limit: number, lockMs: number, takeOver: boolean): Promise<DeliveryJob[]> {
@@ -70,7 +73,7 @@ export class SqlitePixelStore implements PixelStore {
         if (!webhook) webhooks.set(pixel.webhookId, (webhook = webhookFromRow(this.s.webhook.get(pixel.webhookId) as Record<string, unknown>)))
         let call = calls.get(pixel.callId)
         if (!call) calls.set(pixel.callId, (call = callFromRow(this.s.call.get(pixel.callId) as Record<string, unknown>)))
-        const tags = pixel.request === null ? Object.fromEntries((this.s.tagsOf.all(call.id) as { key: string; value: string }[]).map((t) => [t.key, t.value])) : null
+        const tags = pixel.request === null ? this.tagsOf(call.id) : null
         return { pixel, webhook, call, tags }
       })
     })
@@ -90,23 +93,8 @@ export class SqlitePixelStore implements PixelStore {
   }
 
   private async writeBatch(outcomes: Outcome[]): Promise<ItemResult<Pixel | null>[]> {
-    const run = this.db.transaction((batch: Outcome[]) => batch.map((o) => this.write(o)))
-    try {
-      return (await withBusyRetry(() => run.immediate(outcomes))).map((value) => ({ ok: true, value }))
-    } catch (e) {
-      // a busy database stays busy for the next one too; any other failure is one outcome's, so the others
-      // are written one by one (else their pixels would be sent again when their locks expire)
-      if (outcomes.length === 1 || isBusy(e)) throw e
-      const results: ItemResult<Pixel | null>[] = []
-      for (const o of outcomes) {
-        try {
-          results.push({ ok: true, value: (await withBusyRetry(() => run.immediate([o])))[0]! })
-        } catch (error) {
-          results.push({ ok: false, error })
-        }
-      }
-      return results
-    }
+    const run = this.db.transaction(() => outcomes.map((o) => this.write(o)))
+    return (await withBusyRetry(() => run.immediate())).map((value) => ({ ok: true, value }))
   }
 
   private write({ job, update, attempt, tags }: Outcome): Pixel | null {

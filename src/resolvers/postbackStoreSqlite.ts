@@ -2,21 +2,17 @@
 // batch is one synchronous transaction of a few microseconds a row, where the same rows through Prisma's
 // raw queries cost about 0.15 ms each (bench/README.md).
 // Its busy timeout is 0: a locked database is retried asynchronously (src/db/sqliteBusy.ts).
-import Database from 'better-sqlite3'
+import type Database from 'better-sqlite3'
 import { withBusyRetry } from '../db/sqliteBusy.js'
+import { openFastConnection, sqliteTime, sqliteValue } from '../db/sqliteRows.js'
 import type { BatchLookups, BatchPlan, CallRow, PostbackRecord, PostbackStore, WrittenPostback } from './postbackWriter.js'
-
-/** Prisma's SQLite DateTime text: `2026-11-30T03:11:29.570+00:00`. */
-const sqliteTime = (d: Date) => d.toISOString().replace('Z', '+00:00')
 
 export class SqlitePostbackStore implements PostbackStore {
   private readonly db: Database.Database
   private readonly statements
 
   constructor(file: string) {
-    this.db = new Database(file, { timeout: 0 })
-    this.db.pragma('journal_mode = WAL')
-    this.db.pragma('synchronous = NORMAL')
+    this.db = openFastConnection(file)
     const callColumns = '"id", "uuid", "companyId", "campaignId", "callerNumber", "status", "startedAt"'
     this.statements = {
       callByUuid: this.db.prepare(`SELECT ${callColumns} FROM "Call" WHERE "uuid" = ?`),
@@ -48,9 +44,9 @@ export class SqlitePostbackStore implements PostbackStore {
         calls.push(...(s.callsByNumber.all(companyId, number, since) as CallRow[]))
       }
       const { results, postbacks, tags, pendingTags } = plan(calls)
-      for (const row of postbacks) s.postback.run(row.map((v) => (v instanceof Date ? sqliteTime(v) : v)))
-      for (const row of tags) s.tag.run(row.map((v) => (v instanceof Date ? sqliteTime(v) : v)))
-      for (const row of pendingTags) s.pendingTag.run(row.map((v) => (v instanceof Date ? sqliteTime(v) : v)))
+      for (const row of postbacks) s.postback.run(row.map(sqliteValue))
+      for (const row of tags) s.tag.run(row.map(sqliteValue))
+      for (const row of pendingTags) s.pendingTag.run(row.map(sqliteValue))
       return results
     })
     return withBusyRetry(() => run.immediate())

@@ -2,6 +2,7 @@
 // their calls and written together in one transaction (find calls by uuid and by number, insert postbacks,
 // upsert tags, insert pending tags), however many there are. Each caller's promise settles after the
 // commit, so an answer always means the postback is stored.
+import { GroupCommit, type ItemResult } from '../db/groupCommit.js'
 import { newId } from '../db/ids.js'
 import type { PostbackProblem } from './parsePostback.js'
 
@@ -101,12 +102,6 @@ export interface PostbackStore {
   close(): Promise<void>
 }
 
-interface Pending {
-  record: PostbackRecord
-  resolve: (w: WrittenPostback) => void
-  reject: (e: unknown) => void
-}
-
 export function lookupsFor(records: PostbackRecord[], now: Date): BatchLookups {
   const live = records.filter((r) => !r.rejection)
   const byNumber = live.filter((r) => r.callerNumber)
@@ -165,13 +160,13 @@ export function planBatch(records: PostbackRecord[], calls: CallRow[], now: Date
         answer.callUuid = call.uuid
         answer.callerNumber = call.callerNumber
         for (const [key, value] of Object.entries(record.tags)) {
-          tagRows.set(`${call.id}\u0000${key}`, [PostbackWriter.newId(), call.id, key, value, record.id, now, now])
+          tagRows.set(`${call.id}\u0000${key}`, [newId(), call.id, key, value, record.id, now, now])
         }
       } else if (record.callerNumber) {
         answer.outcome = 'TAGS_STORED'
         const expiresAt = new Date(record.receivedAt.getTime() + record.pendingTtlSeconds * 1000)
         for (const [key, value] of Object.entries(record.tags)) {
-          plan.pendingTags.push([PostbackWriter.newId(), record.companyId, record.callerNumber, record.pinnedCampaignId, record.id, key, value, now, expiresAt])
+          plan.pendingTags.push([newId(), record.companyId, record.callerNumber, record.pinnedCampaignId, record.id, key, value, now, expiresAt])
         }
       } else {
         const problem: PostbackProblem = { code: 'CALL_NOT_FOUND', field: 'call_uuid', message: `no call with call_uuid "${record.callUuid}"` }
@@ -197,79 +192,32 @@ export function planBatch(records: PostbackRecord[], calls: CallRow[], now: Date
 const time = (t: Date | string) => (typeof t === 'string' ? Date.parse(t) : t.getTime())
 
 export class PostbackWriter {
-  private queue: Pending[] = []
-  private flushing = false
-  private scheduled = false
+  private readonly queue: GroupCommit<PostbackRecord, WrittenPostback>
   private closed = false
 
   constructor(
     private readonly store: PostbackStore,
-    private readonly maxBatch = 500,
-  ) {}
-
-  /** Time-ordered ids (see db/ids.ts). */
-  static newId(): string {
-    return newId()
+    maxBatch = 500,
+  ) {
+    // one bad row (a concurrent duplicate idempotency key, say) must not fail the others
+    this.queue = new GroupCommit((records) => this.writeBatch(records), { maxBatch, retryAlone: () => true })
   }
 
   write(record: PostbackRecord): Promise<WrittenPostback> {
     if (this.closed) return Promise.reject(new Error('postback writer is closed'))
-    return new Promise((resolve, reject) => {
-      this.queue.push({ record, resolve, reject })
-      this.schedule()
-    })
+    return this.queue.push(record)
   }
 
   /** Waits for everything queued to be written. */
   async close(): Promise<void> {
     this.closed = true
-    while (this.queue.length || this.flushing) await new Promise((r) => setTimeout(r, 5))
+    await this.queue.drain()
     await this.store.close()
   }
 
-  private schedule(): void {
-    if (this.flushing || this.scheduled) return
-    this.scheduled = true
-    // requests parsed in the same turn of the event loop share a batch; under load, the ones that arrive
-    // while a batch is being written form the next one
-    setImmediate(() => {
-      this.scheduled = false
-      void this.flush()
-    })
-  }
-
-  private async flush(): Promise<void> {
-    if (this.flushing || this.queue.length === 0) return
-    this.flushing = true
-    const batch = this.queue.splice(0, this.maxBatch)
-    const write = (pending: Pending[]) => {
-      const now = new Date()
-      const records = pending.map((p) => p.record)
-      return this.store.writeBatch(records, (calls) => planBatch(records, calls, now), lookupsFor(records, now))
-    }
-    try {
-      let written: (WrittenPostback | null)[]
-      try {
-        written = await write(batch)
-      } catch (batchError) {
-        if (batch.length === 1) throw batchError
-        // one bad row (a concurrent duplicate idempotency key, say) must not fail the others
-        written = []
-        for (const p of batch) {
-          try {
-            written.push(...(await write([p])))
-          } catch (e) {
-            written.push(null)
-            p.reject(e)
-          }
-        }
-      }
-      batch.forEach((p, i) => written[i] && p.resolve(written[i]!))
-    } catch (e) {
-      batch.forEach((p) => p.reject(e))
-    } finally {
-      this.flushing = false
-      if (this.queue.length) this.schedule()
-    }
+  private async writeBatch(records: PostbackRecord[]): Promise<ItemResult<WrittenPostback>[]> {
+    const now = new Date()
+    const written = await this.store.writeBatch(records, (calls) => planBatch(records, calls, now), lookupsFor(records, now))
+    return written.map((value) => ({ ok: true, value }))
   }
 }

@@ -108,9 +108,6 @@ const AddCallTagsInput = builder.inputType('AddCallTagsInput', {
   fields: (t) => ({ uuid: t.string({ required: true }), tags: t.field({ type: [TagInputRef], required: true }) }),
 })
 
-/** how long startCall may wait for its start webhooks */
-const MAX_START_WAIT_MS = 30_000
-
 builder.mutationFields((t) => ({
   startCall: t.prismaField({
     type: 'Call',
@@ -120,7 +117,7 @@ builder.mutationFields((t) => ({
       const { call } = await recordCallEvent(ctx.services, ctx.auth.companyId, { event: 'START', ...event, campaignId: input.campaignId.toString() })
       if (!waitForWebhooksMs) return call
       // read again: start webhooks may have written tags while startCall waited
-      await waitForStartPixels(ctx.services.db, call.id, Math.min(waitForWebhooksMs, MAX_START_WAIT_MS))
+      await waitForStartPixels(ctx.services.db, call.id, waitForWebhooksMs)
       return ctx.services.db.call.findUniqueOrThrow({ ...query, where: { id: call.id } })
     },
   }),
