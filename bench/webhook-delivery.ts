@@ -15,6 +15,8 @@ import { startRinghook, stopProcess } from './process.js'
 const duration = Number(process.env.DURATION ?? 10) * 1000
 const concurrency = Number(process.env.CONCURRENCY ?? 64)
 const steadyRate = Number(process.env.RATE ?? 500)
+// call lifecycles in flight in the phase driven as fast as it goes (telephony has many calls at once)
+const lifecycles = Number(process.env.LIFECYCLES ?? concurrency * 4)
 
 // the sink: answers 200 at once and notes when each pixel's request arrived
 const arrivals = new Map<string, number>()
@@ -69,7 +71,7 @@ const app = await startRinghook({
   PIXEL_CONNECTIONS_PER_ENDPOINT: String(concurrency),
 }, process.env.PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PROFILE}`] : [])
 const keys = JSON.parse(/\{[\s\S]*?\}/.exec(app.out())![0]) as { adminKey: string }
-const api = new Agent({ connections: concurrency, keepAliveTimeout: 30_000 })
+const api = new Agent({ connections: lifecycles, keepAliveTimeout: 30_000 })
 async function gql(query: string, variables: object) {
   const res = await request(`${app.url}/graphql`, {
     method: 'POST',
@@ -130,7 +132,7 @@ const serverCpu = () => {
 const cpu0 = { server: serverCpu(), bench: process.cpuUsage() }
 const t0 = performance.now()
 const end = t0 + duration
-await Promise.all(Array.from({ length: concurrency }, async () => { while (performance.now() < end) await lifecycle() }))
+await Promise.all(Array.from({ length: lifecycles }, async () => { while (performance.now() < end) await lifecycle() }))
 const expected = callSeq * 3
 const done = await settle(expected)
 const maxRate = arrivals.size / ((done - t0) / 1000)

@@ -16,7 +16,7 @@ import { PrismaPostbackStore } from './resolvers/postbackStorePrisma.js'
 import { SqlitePostbackStore } from './resolvers/postbackStoreSqlite.js'
 import { sqliteFilePath } from './db/sqlitePath.js'
 import { PixelWorker } from './jobs/pixelWorker.js'
-import { createOutboundHttp } from './resolvers/outboundHttp.js'
+import { createThreadedOutboundHttp } from './resolvers/outboundHttp.js'
 import type { DeliverySlots } from './resolvers/callEvents.js'
 import { PrismaCallEventStore } from './resolvers/callEventStorePrisma.js'
 import { SqliteCallEventStore } from './resolvers/callEventStoreSqlite.js'
@@ -43,18 +43,23 @@ function redact(url: string): string {
   return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@')
 }
 
+/** Deliveries under way (claimed or handed over, queued for the delivery thread, or out) per request slot. */
+const DELIVERIES_PER_REQUEST_SLOT = 4
+
 /** The stores and helpers that the operations in resolvers/ work with. */
 export function createServices(config: Config, db: Db, bus: EventBus, logger: Logger): { services: Services; worker: PixelWorker | null; closeServices(): Promise<void> } {
   const rateLimitRedis = config.redisUrl ? new Redis(config.redisUrl, { enableOfflineQueue: false }) : null
   rateLimitRedis?.on('error', (e) => logger.error({ err: e }, 'redis (rate limits) connection error'))
-  const http = createOutboundHttp(config.allowedTargets, config.pixelConnectionsPerEndpoint)
+  // requests go out on a thread of their own, PIXEL_CONCURRENCY at most at once; the worker keeps more
+  // than that under way, so the next request is waiting there when one ends
+  const http = createThreadedOutboundHttp(config.allowedTargets, config.pixelConnectionsPerEndpoint, config.pixelConcurrency)
   const sqliteFile = config.databaseProvider === 'sqlite' ? sqliteFilePath(config.databaseUrl) : null
   const pixelStore = sqliteFile ? new SqlitePixelStore(sqliteFile, db) : new PrismaPixelStore(db)
   const worker =
     config.role === 'api'
       ? null
       : new PixelWorker({ pixels: pixelStore, pubsub: bus.pubsub, http }, logger, {
-          concurrency: config.pixelConcurrency,
+          concurrency: config.pixelConcurrency * DELIVERIES_PER_REQUEST_SLOT,
           pollMs: config.pixelPollMs,
           lockMs: config.pixelLockMs,
         })

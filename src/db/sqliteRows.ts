@@ -69,10 +69,43 @@ export function prepareTagsOf(db: Database.Database) {
     Object.fromEntries((statement.all(callId) as { key: string; value: string }[]).map((t) => [t.key, t.value]))
 }
 
-/** A connection of a fast path's own: WAL, and no synchronous wait on a lock (see sqliteBusy.ts). */
-export function openFastConnection(file: string): Database.Database {
-  const db = new Database(file, { timeout: 0 })
-  db.pragma('journal_mode = WAL')
-  db.pragma('synchronous = NORMAL')
-  return db
+/**
+ * The connection the fast paths (postbacks, call events, delivery outcomes and claims) write through: one
+ * per database file and process, shared. SQLite drops a connection's page cache whenever another
+ * connection has written since its last transaction, so with a connection per store each batch started
+ * with a cold cache and read its index pages again. WAL, and no synchronous wait on a lock (see
+ * sqliteBusy.ts); each store calls close() once, and the last one closes the connection.
+ */
+export function openFastConnection(file: string): FastConnection {
+  let entry = shared.get(file)
+  if (!entry) {
+    const db = new Database(file, { timeout: 0 })
+    db.pragma('journal_mode = WAL')
+    db.pragma('synchronous = NORMAL')
+    db.pragma(`cache_size = -${FAST_CACHE_KIB}`)
+    shared.set(file, (entry = { db, users: 0 }))
+  }
+  entry.users++
+  const held = entry
+  let closed = false
+  return {
+    db: held.db,
+    close: () => {
+      if (closed) return
+      closed = true
+      if (--held.users === 0) {
+        shared.delete(file)
+        held.db.close()
+      }
+    },
+  }
 }
+
+export interface FastConnection {
+  db: Database.Database
+  close(): void
+}
+
+/** Page cache of the shared connection (SQLite's default is 2 MB). */
+const FAST_CACHE_KIB = 64 * 1024
+const shared = new Map<string, { db: Database.Database; users: number }>()

@@ -7,7 +7,7 @@ import type { Call, Webhook } from '../generated/prisma/client.js'
 import { GroupCommit, type ItemResult } from '../db/groupCommit.js'
 import { newId } from '../db/ids.js'
 import { isBusy, withBusyRetry } from '../db/sqliteBusy.js'
-import { callFromRow, openFastConnection, prepareTagsOf, prepareTagUpsert, sqliteTime, sqliteValue, webhookFromRow } from '../db/sqliteRows.js'
+import { callFromRow, openFastConnection, type FastConnection, prepareTagsOf, prepareTagUpsert, sqliteTime, sqliteValue, webhookFromRow } from '../db/sqliteRows.js'
 import {
   applyChange,
   planPixels,
@@ -31,6 +31,7 @@ type BatchCache = Map<string, Webhook[]>
 
 export class SqliteCallEventStore implements CallEventStore {
   private readonly db: Database.Database
+  private readonly connection: FastConnection
   private readonly s
   private readonly upsertTag
   private readonly tagsOf
@@ -40,7 +41,7 @@ export class SqliteCallEventStore implements CallEventStore {
     file: string,
     private readonly slots: DeliverySlots,
   ) {
-    const db = (this.db = openFastConnection(file))
+    const db = (this.db = (this.connection = openFastConnection(file)).db)
     this.upsertTag = prepareTagUpsert(db)
     this.tagsOf = prepareTagsOf(db)
     this.s = {
@@ -167,6 +168,6 @@ export class SqliteCallEventStore implements CallEventStore {
 
   async close(): Promise<void> {
     await this.queue.drain()
-    this.db.close()
+    this.connection.close()
   }
 }

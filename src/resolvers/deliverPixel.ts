@@ -2,28 +2,20 @@
 // and settle the pixel through the pixel store (the attempt, the response's tags, and SUCCEEDED, FAILED,
 // or PENDING again with the next attempt scheduled: exponential backoff with jitter, Retry-After honoured).
 import { isIP } from 'node:net'
-import { request } from 'undici'
 import type { Call, Pixel, Webhook } from '../generated/prisma/client.js'
 import { jsonRow, type PubSub } from '../events/bus.js'
 import { LOCK_MARGIN_MS } from './callEvents.js'
 import type { DeliveryJob, TagInput } from './interfaces.js'
 import { evaluateMatches } from './matchTags.js'
-import type { OutboundHttp } from './outboundHttp.js'
+import type { AttemptResult, OutboundHttp, RenderedRequest } from './outboundHttp.js'
 import { updatedPixel, type AttemptRecord, type PixelStore, type PixelUpdate } from './pixelStore.js'
 import { renderFormBody, renderTemplate, type TokenContext } from './renderTokens.js'
 import { tagsFromResponse } from './responseTags.js'
 import { signWebhook } from './signWebhook.js'
 import type { HeaderInput, MatchGroups, ResponseMappingInput } from './webhookConfig.js'
 
-export const RESPONSE_BODY_LIMIT = 64 * 1024
 const MAX_RETRY_DELAY_MS = 3_600_000
 
-export interface RenderedRequest {
-  method: string
-  url: string
-  headers: Record<string, string>
-  body: string | null
-}
 
 export interface DeliveryDeps {
   pixels: PixelStore
@@ -78,60 +70,6 @@ export function retryDelayMs(attempt: number, baseMs: number, retryAfter: string
   }
   const exponential = baseMs * 2 ** (attempt - 1)
   return Math.min(Math.round(exponential * (0.8 + Math.random() * 0.4)), MAX_RETRY_DELAY_MS)
-}
-
-interface AttemptResult {
-  statusCode: number | null
-  headers: Record<string, string>
-  body: string | null
-  truncated: boolean
-  error: string | null
-  retryAfter: string | null
-  durationMs: number
-}
-
-async function send(deps: DeliveryDeps, req: RenderedRequest, timeoutMs: number): Promise<AttemptResult> {
-  const started = performance.now()
-  const result: AttemptResult = { statusCode: null, headers: {}, body: null, truncated: false, error: null, retryAfter: null, durationMs: 0 }
-  try {
-    const res = await request(req.url, {
-      method: req.method as 'POST',
-      headers: req.headers,
-      body: req.body ?? undefined,
-      dispatcher: deps.http.dispatcher,
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-      signal: AbortSignal.timeout(timeoutMs),
-    })
-    result.statusCode = res.statusCode
-    for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) result.headers[k] = Array.isArray(v) ? v.join(', ') : v
-    result.retryAfter = result.headers['retry-after'] ?? null
-    const chunks: Buffer[] = []
-    let size = 0
-    for await (const chunk of res.body) {
-      const buf = chunk as Buffer
-      if (size + buf.length > RESPONSE_BODY_LIMIT) {
-        chunks.push(buf.subarray(0, RESPONSE_BODY_LIMIT - size))
-        result.truncated = true
-        res.body.destroy()
-        break
-      }
-      chunks.push(buf)
-      size += buf.length
-    }
-    result.body = Buffer.concat(chunks).toString('utf8')
-  } catch (e) {
-    const err = e as Error & { code?: string; cause?: Error & { code?: string } }
-    const cause = err.cause ?? err
-    result.error =
-      err.name === 'TimeoutError' || cause.code === 'UND_ERR_HEADERS_TIMEOUT' || cause.code === 'UND_ERR_BODY_TIMEOUT'
-        ? `timed out after ${timeoutMs} ms`
-        : cause.code === 'REFUSED_TARGET'
-          ? `refused: ${cause.message}`
-          : `${cause.code ? `${cause.code}: ` : ''}${cause.message}`
-  }
-  result.durationMs = Math.round(performance.now() - started)
-  return result
 }
 
 const isRetryable = (a: AttemptResult) =>
@@ -196,7 +134,7 @@ export async function deliverJob(deps: DeliveryDeps, job: DeliveryJob, options: 
     // (a pixel handed over at its call event was locked for this already, with room to start late)
     const holdUntil = Date.now() + webhook.timeoutMs + LOCK_MARGIN_MS
     if (!pixel.lockedUntil || pixel.lockedUntil.getTime() < holdUntil) await deps.pixels.holdLock(pixel.id, new Date(holdUntil))
-    result = await send(deps, { ...rendered, headers }, webhook.timeoutMs)
+    result = await deps.http.exchange({ ...rendered, headers }, webhook.timeoutMs)
   }
   const attempt: AttemptRecord = {
     number: attemptNumber,

@@ -1,25 +1,75 @@
 // The HTTP client that delivers pixels: undici's pooled dispatcher (keep-alive, a connection cap per
 // endpoint), with the target check done on the address actually connected to, so DNS rebinding cannot
-// slip a private address past it.
+// slip a private address past it. An exchange is one request and its answer (body kept to 64 KB), within
+// the webhook's timeout; it never throws: what went wrong is in the result.
+// The threaded client (createThreadedOutboundHttp) makes the same exchanges on a thread of its own
+// (outboundHttpThread.ts): sockets, HTTP parsing and timers off the thread that takes call events and
+// writes the database (bench/README.md).
 import dns from 'node:dns'
 import { isIP, type LookupFunction } from 'node:net'
-import { Agent } from 'undici'
-import { checkTarget, parseAllowedTargets, type AllowedTarget } from './checkTarget.js'
+import { createRequire } from 'node:module'
+import path from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { Worker } from 'node:worker_threads'
+import { Agent, request } from 'undici'
+import { checkTarget, parseAllowedTargets } from './checkTarget.js'
+
+export const RESPONSE_BODY_LIMIT = 64 * 1024
 
 export class RefusedTargetError extends Error {
   readonly code = 'REFUSED_TARGET'
 }
 
+export interface RenderedRequest {
+  method: string
+  url: string
+  headers: Record<string, string>
+  body: string | null
+}
+
+export interface AttemptResult {
+  statusCode: number | null
+  headers: Record<string, string>
+  body: string | null
+  truncated: boolean
+  error: string | null
+  retryAfter: string | null
+  durationMs: number
+}
+
+export type TargetVerdict = { ok: true } | { ok: false; reason: string }
+
 export interface OutboundHttp {
-  dispatcher: Agent
-  allowed: AllowedTarget[]
   /** the same check the dispatcher makes, for a URL before it is sent (IP literals are never looked up) */
-  check(url: URL): Promise<{ ok: true } | { ok: false; reason: string }>
+  check(url: URL): Promise<TargetVerdict>
+  /** sends the request and reads the answer, all within `timeoutMs` */
+  exchange(req: RenderedRequest, timeoutMs: number): Promise<AttemptResult>
   close(): Promise<void>
 }
 
 const resolveAll = async (host: string) => (await dns.promises.lookup(host, { all: true })).map((a) => a.address)
 
+const LITERAL_VERDICTS_MAX = 10_000
+
+/** The target check with IP literals judged once each (their verdict never changes: ALLOWED_TARGETS is read once). */
+function targetChecker(allowedTargets: string): (url: URL) => Promise<TargetVerdict> {
+  const allowed = parseAllowedTargets(allowedTargets)
+  const literalVerdicts = new Map<string, TargetVerdict>()
+  return async (url) => {
+    const literal = isIP(url.hostname.replace(/^\[(.*)\]$/, '$1')) ? url.hostname : null
+    const known = literal === null ? undefined : literalVerdicts.get(literal)
+    if (known) return known
+    const result = await checkTarget(url, allowed, resolveAll)
+    const verdict: TargetVerdict = result.ok ? { ok: true } : result
+    if (literal !== null) {
+      if (literalVerdicts.size >= LITERAL_VERDICTS_MAX) literalVerdicts.clear()
+      literalVerdicts.set(literal, verdict)
+    }
+    return verdict
+  }
+}
+
+/** The client in this thread. */
 export function createOutboundHttp(allowedTargets: string, connectionsPerEndpoint = 32): OutboundHttp {
   const allowed = parseAllowedTargets(allowedTargets)
   const lookup: LookupFunction = (hostname, options, callback) => {
@@ -36,12 +86,134 @@ export function createOutboundHttp(allowedTargets: string, connectionsPerEndpoin
   }
   const dispatcher = new Agent({ connections: connectionsPerEndpoint, keepAliveTimeout: 30_000, connect: { lookup } })
   return {
-    dispatcher,
-    allowed,
-    check: async (url) => {
-      const result = await checkTarget(url, allowed, resolveAll)
-      return result.ok ? { ok: true } : result
-    },
+    check: targetChecker(allowedTargets),
+    exchange: (req, timeoutMs) => exchange(dispatcher, req, timeoutMs),
     close: () => dispatcher.close(),
+  }
+}
+
+async function exchange(dispatcher: Agent, req: RenderedRequest, timeoutMs: number): Promise<AttemptResult> {
+  const started = performance.now()
+  const result: AttemptResult = { statusCode: null, headers: {}, body: null, truncated: false, error: null, retryAfter: null, durationMs: 0 }
+  // the whole exchange, headers and body, within the webhook's timeout: a timer of our own (AbortSignal.timeout,
+  // with its weak timer and DOMException, cost about 2 % of the server's time in the webhook benchmark)
+  const abort = new AbortController()
+  let timedOut = false
+  const timer = setTimeout(() => {
+    timedOut = true
+    abort.abort()
+  }, timeoutMs)
+  try {
+    const res = await request(req.url, {
+      method: req.method as 'POST',
+      headers: req.headers,
+      body: req.body ?? undefined,
+      dispatcher,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      signal: abort.signal,
+    })
+    result.statusCode = res.statusCode
+    for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) result.headers[k] = Array.isArray(v) ? v.join(', ') : v
+    result.retryAfter = result.headers['retry-after'] ?? null
+    const chunks: Buffer[] = []
+    let size = 0
+    for await (const chunk of res.body) {
+      const buf = chunk as Buffer
+      if (size + buf.length > RESPONSE_BODY_LIMIT) {
+        chunks.push(buf.subarray(0, RESPONSE_BODY_LIMIT - size))
+        result.truncated = true
+        res.body.destroy()
+        break
+      }
+      chunks.push(buf)
+      size += buf.length
+    }
+    result.body = Buffer.concat(chunks).toString('utf8')
+  } catch (e) {
+    const err = e as Error & { code?: string; cause?: Error & { code?: string } }
+    const cause = err.cause ?? err
+    result.error =
+      timedOut || cause.code === 'UND_ERR_HEADERS_TIMEOUT' || cause.code === 'UND_ERR_BODY_TIMEOUT'
+        ? `timed out after ${timeoutMs} ms`
+        : cause.code === 'REFUSED_TARGET'
+          ? `refused: ${cause.message}`
+          : `${cause.code ? `${cause.code}: ` : ''}${cause.message}`
+  }
+  clearTimeout(timer)
+  result.durationMs = Math.round(performance.now() - started)
+  return result
+}
+
+/** What the thread is started with. */
+export interface OutboundThreadData {
+  allowedTargets: string
+  connectionsPerEndpoint: number
+  /** requests out at once; more wait in the thread's queue, oldest first */
+  maxInFlight: number
+}
+
+/** Requests and answers cross in batches: a message per turn of either thread, not one per request. */
+export type ExchangeBatch = { id: number; req: RenderedRequest; timeoutMs: number }[]
+export type AnswerBatch = { id: number; result: AttemptResult }[]
+
+// the thread's entry is TypeScript when the server runs from source (npm start, tests): it registers tsx first
+function threadSource(): { code: string } | { url: URL } {
+  const here = fileURLToPath(import.meta.url)
+  const entry = pathToFileURL(path.join(path.dirname(here), `outboundHttpThread${path.extname(here)}`))
+  if (path.extname(here) !== '.ts') return { url: entry }
+  const tsxApi = pathToFileURL(path.join(path.dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/esm/api/index.mjs'))
+  return { code: `import(${JSON.stringify(tsxApi.href)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}) })` }
+}
+
+/**
+ * The client whose exchanges run on a thread of its own, at most `maxInFlight` at once: the thread starts
+ * the next one queued there as soon as one ends, without waiting for this thread to get round to it. The
+ * target check of IP literals stays here.
+ */
+export function createThreadedOutboundHttp(allowedTargets: string, connectionsPerEndpoint: number, maxInFlight: number): OutboundHttp {
+  const source = threadSource()
+  const workerData: OutboundThreadData = { allowedTargets, connectionsPerEndpoint, maxInFlight }
+  const thread = 'code' in source ? new Worker(source.code, { eval: true, workerData }) : new Worker(source.url, { workerData })
+  thread.unref()
+  const waiting = new Map<number, (result: AttemptResult) => void>()
+  let nextId = 0
+  let outbox: ExchangeBatch = []
+  let failed: string | null = null
+  const answerAll = (why: string) => {
+    failed ??= why
+    for (const [id, resolve] of waiting) {
+      waiting.delete(id)
+      resolve({ statusCode: null, headers: {}, body: null, truncated: false, error: why, retryAfter: null, durationMs: 0 })
+    }
+  }
+  thread.on('message', (answers: AnswerBatch) => {
+    for (const { id, result } of answers) {
+      waiting.get(id)?.(result)
+      waiting.delete(id)
+    }
+    if (waiting.size === 0) thread.unref()
+  })
+  thread.on('error', (e) => answerAll(`the delivery thread failed: ${e.message}`))
+  thread.on('exit', (code) => answerAll(`the delivery thread exited (code ${code})`))
+  return {
+    check: targetChecker(allowedTargets),
+    exchange: (req, timeoutMs) =>
+      new Promise((resolve) => {
+        if (failed) return resolve({ statusCode: null, headers: {}, body: null, truncated: false, error: failed, retryAfter: null, durationMs: 0 })
+        const id = ++nextId
+        waiting.set(id, resolve)
+        // an answer awaited keeps the process alive
+        if (waiting.size === 1) thread.ref()
+        if (outbox.push({ id, req, timeoutMs }) === 1) {
+          setImmediate(() => {
+            thread.postMessage(outbox)
+            outbox = []
+          })
+        }
+      }),
+    close: async () => {
+      await thread.terminate()
+    },
   }
 }

@@ -9,7 +9,7 @@ import type { Db } from '../db/client.js'
 import { GroupCommit, type ItemResult } from '../db/groupCommit.js'
 import { newId } from '../db/ids.js'
 import { isBusy, withBusyRetry } from '../db/sqliteBusy.js'
-import { callFromRow, openFastConnection, pixelFromRow, prepareTagsOf, prepareTagUpsert, sqliteTime, sqliteValue, webhookFromRow } from '../db/sqliteRows.js'
+import { callFromRow, openFastConnection, type FastConnection, pixelFromRow, prepareTagsOf, prepareTagUpsert, sqliteTime, sqliteValue, webhookFromRow } from '../db/sqliteRows.js'
 import type { DeliveryJob, TagInput } from './interfaces.js'
 import { PrismaPixelStore, updatedPixel, type AttemptRecord, type PixelStore, type PixelUpdate } from './pixelStore.js'
 
@@ -24,6 +24,7 @@ const json = (v: unknown) => (v == null ? null : JSON.stringify(v))
 
 export class SqlitePixelStore implements PixelStore {
   private readonly db: Database.Database
+  private readonly connection: FastConnection
   private readonly s
   private readonly upsertTag
   private readonly tagsOf
@@ -32,7 +33,7 @@ export class SqlitePixelStore implements PixelStore {
 
   constructor(file: string, prismaDb: Db) {
     this.prisma = new PrismaPixelStore(prismaDb)
-    const db = (this.db = openFastConnection(file))
+    const db = (this.db = (this.connection = openFastConnection(file)).db)
     this.upsertTag = prepareTagUpsert(db)
     this.tagsOf = prepareTagsOf(db)
     this.s = {
@@ -125,6 +126,6 @@ export class SqlitePixelStore implements PixelStore {
 
   async close(): Promise<void> {
     await this.queue.drain()
-    this.db.close()
+    this.connection.close()
   }
 }

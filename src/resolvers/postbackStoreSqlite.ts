@@ -4,15 +4,16 @@
 // Its busy timeout is 0: a locked database is retried asynchronously (src/db/sqliteBusy.ts).
 import type Database from 'better-sqlite3'
 import { withBusyRetry } from '../db/sqliteBusy.js'
-import { openFastConnection, sqliteTime, sqliteValue } from '../db/sqliteRows.js'
+import { openFastConnection, type FastConnection, sqliteTime, sqliteValue } from '../db/sqliteRows.js'
 import type { BatchLookups, BatchPlan, CallRow, PostbackRecord, PostbackStore, WrittenPostback } from './postbackWriter.js'
 
 export class SqlitePostbackStore implements PostbackStore {
   private readonly db: Database.Database
+  private readonly connection: FastConnection
   private readonly statements
 
   constructor(file: string) {
-    this.db = openFastConnection(file)
+    this.db = (this.connection = openFastConnection(file)).db
     const callColumns = '"id", "uuid", "companyId", "campaignId", "callerNumber", "status", "startedAt"'
     this.statements = {
       callByUuid: this.db.prepare(`SELECT ${callColumns} FROM "Call" WHERE "uuid" = ?`),
@@ -53,6 +54,6 @@ export class SqlitePostbackStore implements PostbackStore {
   }
 
   async close(): Promise<void> {
-    this.db.close()
+    this.connection.close()
   }
 }

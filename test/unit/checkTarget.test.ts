@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { checkTarget, isPublicAddress, parseAllowedTargets } from '../../src/resolvers/checkTarget.js'
+import { createOutboundHttp } from '../../src/resolvers/outboundHttp.js'
 
 // a fake DNS: never a real lookup
 const fakeDns = (records: Record<string, string[]>) => {
@@ -167,5 +168,26 @@ describe('checkTarget', () => {
     const dns = fakeDns({ localhost: ['127.0.0.1', '::1'] })
     const r = await checkTarget(new URL('http://localhost:4000/'), none, dns.resolve)
     expect(r).toEqual({ ok: false, reason: '127.0.0.1 (resolved from localhost) is loopback and not in ALLOWED_TARGETS' })
+  })
+})
+
+describe('the delivery client judges each IP literal once', () => {
+  it('answers the same verdict again for an address seen before, and judges a new one on its own', async () => {
+    const http = createOutboundHttp('127.0.0.1')
+    try {
+      for (let round = 0; round < 2; round++) {
+        expect(await http.check(new URL('http://127.0.0.1:9/a'))).toEqual({ ok: true })
+        expect(await http.check(new URL('http://127.0.0.2:9/b'))).toEqual({ ok: false, reason: expect.stringContaining('loopback') })
+        expect(await http.check(new URL('http://[::1]:9/c'))).toEqual({ ok: false, reason: expect.stringContaining('loopback') })
+        expect(await http.check(new URL('http://10.1.2.3/d'))).toEqual({ ok: false, reason: expect.stringContaining('private') })
+      }
+      // another client with another allow list judges afresh
+      const other = createOutboundHttp('127.0.0.2')
+      expect(await other.check(new URL('http://127.0.0.2:9/b'))).toEqual({ ok: true })
+      expect(await other.check(new URL('http://127.0.0.1:9/a'))).toEqual({ ok: false, reason: expect.stringContaining('loopback') })
+      await other.close()
+    } finally {
+      await http.close()
+    }
   })
 })
