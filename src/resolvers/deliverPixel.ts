@@ -133,8 +133,13 @@ export async function deliverJob(deps: DeliveryDeps, job: DeliveryJob, options: 
     // the claim's lock must outlast this attempt, or another worker would take the pixel over mid-flight
     // (a pixel handed over at its call event was locked for this already, with room to start late)
     const holdUntil = Date.now() + webhook.timeoutMs + LOCK_MARGIN_MS
-    if (!pixel.lockedUntil || pixel.lockedUntil.getTime() < holdUntil) await deps.pixels.holdLock(pixel.id, new Date(holdUntil))
-    result = await deps.http.exchange({ ...rendered, headers }, webhook.timeoutMs)
+    let lockedUntil = pixel.lockedUntil?.getTime() ?? 0
+    if (lockedUntil < holdUntil) {
+      await deps.pixels.holdLock(pixel.id, new Date(holdUntil))
+      lockedUntil = holdUntil
+    }
+    // a request that waits for a free request slot must still start in time to end within the lock
+    result = await deps.http.exchange({ ...rendered, headers }, webhook.timeoutMs, lockedUntil - webhook.timeoutMs - LOCK_MARGIN_MS)
   }
   const attempt: AttemptRecord = {
     number: attemptNumber,

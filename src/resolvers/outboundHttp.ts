@@ -42,8 +42,11 @@ export type TargetVerdict = { ok: true } | { ok: false; reason: string }
 export interface OutboundHttp {
   /** the same check the dispatcher makes, for a URL before it is sent (IP literals are never looked up) */
   check(url: URL): Promise<TargetVerdict>
-  /** sends the request and reads the answer, all within `timeoutMs` */
-  exchange(req: RenderedRequest, timeoutMs: number): Promise<AttemptResult>
+  /**
+   * sends the request and reads the answer, all within `timeoutMs`; not sent at all when it cannot start
+   * by `startBy` (epoch ms: the pixel's lock would not outlast it)
+   */
+  exchange(req: RenderedRequest, timeoutMs: number, startBy?: number): Promise<AttemptResult>
   close(): Promise<void>
 }
 
@@ -87,12 +90,15 @@ export function createOutboundHttp(allowedTargets: string, connectionsPerEndpoin
   const dispatcher = new Agent({ connections: connectionsPerEndpoint, keepAliveTimeout: 30_000, connect: { lookup } })
   return {
     check: targetChecker(allowedTargets),
-    exchange: (req, timeoutMs) => exchange(dispatcher, req, timeoutMs),
+    exchange: (req, timeoutMs, startBy) => exchange(dispatcher, req, timeoutMs, startBy),
     close: () => dispatcher.close(),
   }
 }
 
-async function exchange(dispatcher: Agent, req: RenderedRequest, timeoutMs: number): Promise<AttemptResult> {
+const notSent = (error: string): AttemptResult => ({ statusCode: null, headers: {}, body: null, truncated: false, error, retryAfter: null, durationMs: 0 })
+
+async function exchange(dispatcher: Agent, req: RenderedRequest, timeoutMs: number, startBy = Infinity): Promise<AttemptResult> {
+  if (Date.now() > startBy) return notSent(`not sent: waited for a request slot until ${new Date(startBy).toISOString()}, too late to end within the pixel's lock`)
   const started = performance.now()
   const result: AttemptResult = { statusCode: null, headers: {}, body: null, truncated: false, error: null, retryAfter: null, durationMs: 0 }
   // the whole exchange, headers and body, within the webhook's timeout: a timer of our own (AbortSignal.timeout,
@@ -154,7 +160,7 @@ export interface OutboundThreadData {
 }
 
 /** Requests and answers cross in batches: a message per turn of either thread, not one per request. */
-export type ExchangeBatch = { id: number; req: RenderedRequest; timeoutMs: number }[]
+export type ExchangeBatch = { id: number; req: RenderedRequest; timeoutMs: number; startBy?: number }[]
 export type AnswerBatch = { id: number; result: AttemptResult }[]
 
 // the thread's entry is TypeScript when the server runs from source (npm start, tests): it registers tsx first
@@ -179,14 +185,7 @@ export function createThreadedOutboundHttp(allowedTargets: string, connectionsPe
   const waiting = new Map<number, (result: AttemptResult) => void>()
   let nextId = 0
   let outbox: ExchangeBatch = []
-  let failed: string | null = null
-  const answerAll = (why: string) => {
-    failed ??= why
-    for (const [id, resolve] of waiting) {
-      waiting.delete(id)
-      resolve({ statusCode: null, headers: {}, body: null, truncated: false, error: why, retryAfter: null, durationMs: 0 })
-    }
-  }
+  let closing = false
   thread.on('message', (answers: AnswerBatch) => {
     for (const { id, result } of answers) {
       waiting.get(id)?.(result)
@@ -194,25 +193,29 @@ export function createThreadedOutboundHttp(allowedTargets: string, connectionsPe
     }
     if (waiting.size === 0) thread.unref()
   })
-  thread.on('error', (e) => answerAll(`the delivery thread failed: ${e.message}`))
-  thread.on('exit', (code) => answerAll(`the delivery thread exited (code ${code})`))
+  // the thread ending by itself is a bug: the process ends too, as for an uncaught error here (pixels under
+  // way stay locked in the database and are taken over when their locks expire)
+  thread.on('exit', (code) => {
+    if (!closing) throw new Error(`the delivery thread exited (code ${code}) with ${waiting.size} request(s) under way`)
+  })
   return {
     check: targetChecker(allowedTargets),
-    exchange: (req, timeoutMs) =>
+    exchange: (req, timeoutMs, startBy) =>
       new Promise((resolve) => {
-        if (failed) return resolve({ statusCode: null, headers: {}, body: null, truncated: false, error: failed, retryAfter: null, durationMs: 0 })
         const id = ++nextId
         waiting.set(id, resolve)
         // an answer awaited keeps the process alive
         if (waiting.size === 1) thread.ref()
-        if (outbox.push({ id, req, timeoutMs }) === 1) {
-          setImmediate(() => {
+        // requests made in one go (a batch of call events handing pixels over) cross in one message
+        if (outbox.push({ id, req, timeoutMs, startBy }) === 1) {
+          queueMicrotask(() => {
             thread.postMessage(outbox)
             outbox = []
           })
         }
       }),
     close: async () => {
+      closing = true
       await thread.terminate()
     },
   }

@@ -22,9 +22,9 @@ function answer(id: number, result: AnswerBatch[number]['result']): void {
 
 function startNext(): void {
   while (inFlight < maxInFlight && queue.length) {
-    const { id, req, timeoutMs } = queue.shift()!
+    const { id, req, timeoutMs, startBy } = queue.shift()!
     inFlight++
-    void http.exchange(req, timeoutMs).then((result) => {
+    void http.exchange(req, timeoutMs, startBy).then((result) => {
       inFlight--
       answer(id, result)
       startNext()

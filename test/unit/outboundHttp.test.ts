@@ -1,0 +1,81 @@
+// The threaded delivery client against a real receiver on loopback: requests in flight capped, the next
+// one sent from the thread's queue, a request that would start too late for its lock not sent at all,
+// timeouts, and the target check made on the thread for host names.
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createThreadedOutboundHttp, type OutboundHttp } from '../../src/resolvers/outboundHttp.js'
+
+describe('threaded delivery client', () => {
+  let server: http.Server
+  let url: string
+  let open = 0
+  let mostOpen = 0
+  const seen: string[] = []
+  const clients: OutboundHttp[] = []
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      seen.push(req.url!)
+      open++
+      mostOpen = Math.max(mostOpen, open)
+      const hold = Number(new URL(req.url!, 'http://x').searchParams.get('hold') ?? 0)
+      if (hold < 0) return // never answers
+      setTimeout(() => {
+        open--
+        res.writeHead(200, { 'content-type': 'application/json' })
+        res.end(JSON.stringify({ path: req.url }))
+      }, hold)
+    })
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  })
+  afterAll(async () => {
+    for (const c of clients) await c.close()
+    server.closeAllConnections()
+    await new Promise((r) => server.close(r))
+  })
+  const client = (maxInFlight: number, allowed = '127.0.0.1') => {
+    const c = createThreadedOutboundHttp(allowed, 8, maxInFlight)
+    clients.push(c)
+    return c
+  }
+  const get = (path: string) => ({ method: 'GET', url: `${url}${path}`, headers: {}, body: null })
+
+  it('sends at most maxInFlight at once and the rest from its queue, answering each', async () => {
+    const c = client(2)
+    mostOpen = 0
+    const results = await Promise.all(Array.from({ length: 6 }, (_, i) => c.exchange(get(`/cap?hold=80&i=${i}`), 5000)))
+    expect(results.map((r) => [r.statusCode, r.error])).toEqual(Array(6).fill([200, null]))
+    expect(results.map((r) => JSON.parse(r.body!).path)).toEqual(Array.from({ length: 6 }, (_, i) => `/cap?hold=80&i=${i}`))
+    expect(mostOpen).toBe(2)
+  })
+
+  it('does not send a request that could only start after its start-by time', async () => {
+    const c = client(1)
+    const before = seen.length
+    const first = c.exchange(get('/late?hold=300&n=1'), 5000)
+    const second = c.exchange(get('/late?hold=0&n=2'), 5000, Date.now() + 100)
+    const [a, b] = await Promise.all([first, second])
+    expect(a.statusCode).toBe(200)
+    expect(b.statusCode).toBeNull()
+    expect(b.error).toMatch(/^not sent: waited for a request slot until .*, too late to end within the pixel's lock$/)
+    expect(seen.slice(before)).toEqual(['/late?hold=300&n=1'])
+  })
+
+  it('times out a receiver that never answers', async () => {
+    const c = client(4)
+    const r = await c.exchange(get('/hang?hold=-1'), 200)
+    expect([r.statusCode, r.error]).toEqual([null, 'timed out after 200 ms'])
+    expect(r.durationMs).toBeGreaterThanOrEqual(190)
+  })
+
+  it('refuses a host name whose address is not allowed, on the thread, before connecting', async () => {
+    const c = client(4, '127.0.0.2')
+    const before = seen.length
+    const port = (server.address() as AddressInfo).port
+    const r = await c.exchange({ method: 'GET', url: `http://localhost:${port}/refused`, headers: {}, body: null }, 2000)
+    expect(r.statusCode).toBeNull()
+    expect(r.error).toMatch(/^refused: .*loopback/)
+    expect(seen.length).toBe(before)
+  })
+})
