@@ -15,6 +15,8 @@ import { signWebhook } from './signWebhook.js'
 import type { HeaderInput, MatchGroups, ResponseMappingInput } from './webhookConfig.js'
 
 const MAX_RETRY_DELAY_MS = 3_600_000
+/** time kept between a request's end and its pixel's lock expiring, to record the outcome */
+const RECORD_MS = 1000
 
 
 export interface DeliveryDeps {
@@ -138,8 +140,9 @@ export async function deliverJob(deps: DeliveryDeps, job: DeliveryJob, options: 
       await deps.pixels.holdLock(pixel.id, new Date(holdUntil))
       lockedUntil = holdUntil
     }
-    // a request that waits for a free request slot must still start in time to end within the lock
-    result = await deps.http.exchange({ ...rendered, headers }, webhook.timeoutMs, lockedUntil - webhook.timeoutMs - LOCK_MARGIN_MS)
+    // a request that waits for a free request slot must still start in time to end a second before the
+    // lock does (recording an outcome takes milliseconds; the rest of the margin covers the wait)
+    result = await deps.http.exchange({ ...rendered, headers }, webhook.timeoutMs, lockedUntil - webhook.timeoutMs - RECORD_MS)
   }
   const attempt: AttemptRecord = {
     number: attemptNumber,
