@@ -22,6 +22,7 @@ import { PrismaCallEventStore } from './resolvers/callEventStorePrisma.js'
 import { SqliteCallEventStore } from './resolvers/callEventStoreSqlite.js'
 import { PrismaPixelStore } from './resolvers/pixelStore.js'
 import { SqlitePixelStore } from './resolvers/pixelStoreSqlite.js'
+import { SqliteWriter } from './db/sqliteWriter.js'
 
 export interface RunningApp {
   config: Config
@@ -47,14 +48,16 @@ function redact(url: string): string {
 const DELIVERIES_PER_REQUEST_SLOT = 4
 
 /** The stores and helpers that the operations in resolvers/ work with. */
-export function createServices(config: Config, db: Db, bus: EventBus, logger: Logger): { services: Services; worker: PixelWorker | null; closeServices(): Promise<void> } {
+export function createServices(config: Config, db: Db, bus: EventBus, logger: Logger): { services: Services; worker: PixelWorker | null; ready(): Promise<void>; closeServices(): Promise<void> } {
   const rateLimitRedis = config.redisUrl ? new Redis(config.redisUrl, { enableOfflineQueue: false }) : null
   rateLimitRedis?.on('error', (e) => logger.error({ err: e }, 'redis (rate limits) connection error'))
   // requests go out on a thread of their own, PIXEL_CONCURRENCY at most at once; the worker keeps more
   // than that under way, so the next request is waiting there when one ends
   const http = createThreadedOutboundHttp(config.allowedTargets, config.pixelConnectionsPerEndpoint, config.pixelConcurrency)
   const sqliteFile = config.databaseProvider === 'sqlite' ? sqliteFilePath(config.databaseUrl) : null
-  const pixelStore = sqliteFile ? new SqlitePixelStore(sqliteFile, db) : new PrismaPixelStore(db)
+  // on SQLite, call events, outcomes and claims are written on a thread of their own
+  const writer = sqliteFile ? new SqliteWriter(sqliteFile) : null
+  const pixelStore = writer ? new SqlitePixelStore(writer, db) : new PrismaPixelStore(db)
   const worker =
     config.role === 'api'
       ? null
@@ -73,13 +76,16 @@ export function createServices(config: Config, db: Db, bus: EventBus, logger: Lo
     apiKeys: new ApiKeyCache(db, config.apiKeyCacheMs),
     postbackWriter: new PostbackWriter(sqliteFile ? new SqlitePostbackStore(sqliteFile) : new PrismaPostbackStore(db, config.databaseProvider)),
     postbackLimiter: new PostbackRateLimiter(config.postbackRateLimitPerMinute, rateLimitRedis),
-    callEvents: sqliteFile ? new SqliteCallEventStore(sqliteFile, slots) : new PrismaCallEventStore(db, slots),
+    callEvents: writer ? new SqliteCallEventStore(writer, worker?.slots ?? null) : new PrismaCallEventStore(db, slots),
     pixelStore,
     pixelQueue: worker ?? { notify: () => {}, deliver: () => {} },
   }
   return {
     services,
     worker,
+    ready: async () => {
+      await writer?.ready()
+    },
     closeServices: async () => {
       // SIGTERM: deliveries in flight finish and are recorded before the process ends
       await services.callEvents.close()
@@ -87,6 +93,7 @@ export function createServices(config: Config, db: Db, bus: EventBus, logger: Lo
       await http.close()
       await pixelStore.close()
       await services.postbackWriter.close()
+      await writer?.close()
       rateLimitRedis?.disconnect()
     },
   }
@@ -108,7 +115,15 @@ export async function startApp(config: Config, options: OpenDatabaseOptions & { 
     demo = await createCompany(db, 'Demo')
   }
 
-  const { services, worker, closeServices } = createServices(config, db, bus, logger)
+  const { services, worker, ready, closeServices } = createServices(config, db, bus, logger)
+  try {
+    await ready()
+  } catch (e) {
+    await closeServices()
+    await bus.close()
+    await db.$disconnect()
+    throw new StartupError((e as Error).message)
+  }
   worker?.start()
   // jobs that run once across instances (pending-tag expiry) run where deliveries do
   let jobs: RinghookJobs | null = null

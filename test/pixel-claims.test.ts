@@ -1,10 +1,12 @@
-// The pixel outbox as a queue shared by workers: two claimers (each with a connection of its own) taking
+// The pixel outbox as a queue shared by workers: two claimers (each with a connection of its own: on
+// SQLite, a writer thread each, as two processes would have) taking
 // batches at once never take the same pixel, and a pixel whose lock expired is taken again.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openDatabase, type Db } from '../src/db/client.js'
 import { sqliteFilePath } from '../src/db/sqlitePath.js'
 import { PrismaPixelStore, type PixelStore } from '../src/resolvers/pixelStore.js'
 import { SqlitePixelStore } from '../src/resolvers/pixelStoreSqlite.js'
+import { SqliteWriter } from '../src/db/sqliteWriter.js'
 import { sleep, startTestApp, type TestApp } from './helpers/app.js'
 import { testProvider } from './helpers/db.js'
 import { postJson } from './helpers/postback.js'
@@ -14,14 +16,25 @@ describe(`pixel claims on ${testProvider}`, () => {
   let t: TestApp
   let otherDb: Db
   const stores: PixelStore[] = []
+  const writers: SqliteWriter[] = []
   beforeAll(async () => {
     // an API instance runs no worker: the pixels its call events write wait in the outbox
     t = await startTestApp({ env: { ROLE: 'api' } })
     otherDb = await openDatabase(t.databaseUrl)
-    for (const db of [t.app.db, otherDb]) stores.push(testProvider === 'sqlite' ? new SqlitePixelStore(sqliteFilePath(t.databaseUrl), db) : new PrismaPixelStore(db))
+    for (const db of [t.app.db, otherDb]) {
+      if (testProvider !== 'sqlite') {
+        stores.push(new PrismaPixelStore(db))
+        continue
+      }
+      const writer = new SqliteWriter(sqliteFilePath(t.databaseUrl))
+      await writer.ready()
+      writers.push(writer)
+      stores.push(new SqlitePixelStore(writer, db))
+    }
   })
   afterAll(async () => {
     for (const s of stores) await s.close()
+    for (const w of writers) await w.close()
     await otherDb?.$disconnect()
     await t?.close()
   })
@@ -42,6 +55,9 @@ describe(`pixel claims on ${testProvider}`, () => {
           taken[i]!.push(...jobs.map((j) => j.pixel.id))
           // what a delivery needs comes with the claim
           for (const j of jobs) expect([j.pixel.status, j.webhook.name, j.call.campaignId, typeof j.tags]).toEqual(['DELIVERING', 'q', campaignId, 'object'])
+          // a pause between rounds, as a worker delivers between claims: on two threads, one claimer waiting
+          // out a busy database could otherwise find the other had taken everything
+          await sleep(3)
         }
       }),
     )

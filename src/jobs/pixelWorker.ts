@@ -8,6 +8,7 @@ import type { DeliverySlots } from '../resolvers/callEvents.js'
 import { deliverJob, type DeliveryDeps } from '../resolvers/deliverPixel.js'
 import type { DeliveryJob, PixelQueue } from '../resolvers/interfaces.js'
 import type { Logger } from '../logger.js'
+import { SharedSlots } from './sharedSlots.js'
 
 export interface PixelWorkerOptions {
   concurrency: number
@@ -17,12 +18,16 @@ export interface PixelWorkerOptions {
 }
 
 export class PixelWorker implements PixelQueue, DeliverySlots {
-  /** requests out (the concurrency cap counts these) */
+  /**
+   * Free slots: `concurrency` less the deliveries under way and the slots taken for pixels on their way
+   * here (handed over by a call-event write, or being claimed). Shared with the SQLite writer thread,
+   * which takes slots for the pixels it writes claimed.
+   */
+  readonly slots: SharedSlots
+  /** deliveries under way (the concurrency cap counts these) */
   private sending = 0
   /** deliveries not yet recorded (stop() waits for these) */
   private inFlight = 0
-  /** slots promised to call-event writes not yet handed over */
-  private reserved = 0
   private running = false
   private claiming = false
   private wakeAgain = false
@@ -39,6 +44,7 @@ export class PixelWorker implements PixelQueue, DeliverySlots {
     private readonly options: PixelWorkerOptions,
   ) {
     this.minBatch = Math.max(1, Math.floor(options.concurrency / 8))
+    this.slots = SharedSlots.create(options.concurrency)
   }
 
   start(): void {
@@ -48,27 +54,18 @@ export class PixelWorker implements PixelQueue, DeliverySlots {
     this.notify()
   }
 
-  private get room(): number {
-    return this.options.concurrency - this.sending - this.reserved
-  }
-
   reserve(n: number): number {
-    if (!this.running) return 0
-    const granted = Math.max(0, Math.min(n, this.room))
-    this.reserved += granted
-    return granted
+    return this.running ? this.slots.reserve(n) : 0
   }
 
   release(n: number): void {
     if (n <= 0) return
-    this.reserved -= n
-    if (this.inFlight === 0 && this.reserved === 0) this.idle.splice(0).forEach((r) => r())
+    this.slots.release(n)
     if (this.waiting) this.notify()
   }
 
-  /** Pixels written claimed by this worker: delivered now, even while stopping (their slots were promised). */
+  /** Pixels written claimed by this worker, in slots taken for them: delivered now, even while stopping. */
   deliver(jobs: DeliveryJob[]): void {
-    this.reserved -= jobs.length
     for (const job of jobs) this.run(job.pixel.id, (onSent) => deliverJob(this.deps, job, { onSent }))
   }
 
@@ -88,13 +85,14 @@ export class PixelWorker implements PixelQueue, DeliverySlots {
     try {
       do {
         this.wakeAgain = false
-        const room = this.room
+        const free = this.slots.free
         // with deliveries in flight, wait for a few free slots: one claim per batch, not one per delivery
-        if (room <= 0 || !this.running || (room < this.minBatch && this.sending > 0)) break
+        if (free <= 0 || !this.running || (free < this.minBatch && this.sending > 0)) break
+        // the slots are taken while the claim is on its way, so pixels handed over meanwhile cannot take them
+        const room = this.slots.reserve(free)
+        if (room === 0) break
         this.waiting = false
-        // the slots are held while the claim is on its way, so pixels handed over meanwhile cannot take them
-        this.reserved += room
-        let jobs: DeliveryJob[]
+        let jobs: DeliveryJob[] = []
         try {
           // pixels of dead workers are rare: looked for once per poll interval, not at every claim (that
           // reads every pixel in flight)
@@ -102,7 +100,7 @@ export class PixelWorker implements PixelQueue, DeliverySlots {
           if (takeOver) this.lastTakeOver = Date.now()
           jobs = await this.deps.pixels.claim(room, this.options.lockMs, takeOver)
         } finally {
-          this.reserved -= room
+          this.slots.release(room - jobs.length)
         }
         for (const job of jobs) this.run(job.pixel.id, (onSent) => deliverJob(this.deps, job, { onSent }))
         // a full batch: more may be due
@@ -124,6 +122,7 @@ export class PixelWorker implements PixelQueue, DeliverySlots {
       if (sent) return
       sent = true
       this.sending--
+      this.slots.release(1)
       // a slot came free: claim only if work is known or suspected to wait (not after every delivery)
       if (this.waiting) this.notify()
     }
@@ -132,15 +131,19 @@ export class PixelWorker implements PixelQueue, DeliverySlots {
       .finally(() => {
         onSent()
         this.inFlight--
-        if (this.inFlight === 0 && this.reserved === 0) this.idle.splice(0).forEach((r) => r())
+        if (this.inFlight === 0) this.idle.splice(0).forEach((r) => r())
       })
   }
 
-  /** Stops taking work; resolves when the deliveries in flight (and those promised) have settled. */
+  /**
+   * Stops taking work; resolves when the deliveries in flight have settled. (Pixels being handed over are
+   * delivered too: the call-event store is drained before the worker stops.)
+   */
   async stop(): Promise<void> {
     this.running = false
+    this.slots.stop()
     if (this.timer) clearInterval(this.timer)
     while (this.claiming) await new Promise((r) => setTimeout(r, 5))
-    if (this.inFlight > 0 || this.reserved > 0) await new Promise<void>((resolve) => this.idle.push(resolve))
+    if (this.inFlight > 0) await new Promise<void>((resolve) => this.idle.push(resolve))
   }
 }

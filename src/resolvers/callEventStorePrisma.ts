@@ -12,6 +12,9 @@ import { tagMap } from './pixelStore.js'
 type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0]
 
 export class PrismaCallEventStore implements CallEventStore {
+  /** transactions under way */
+  private open = 0
+
   constructor(
     private readonly db: Db,
     private readonly slots: DeliverySlots,
@@ -60,11 +63,14 @@ export class PrismaCallEventStore implements CallEventStore {
   /** A transaction whose delivery slots, if any were reserved, are given back when it fails. */
   private async transaction<T>(fn: (tx: Tx, held: { reserved: number }) => Promise<T>): Promise<T> {
     const held = { reserved: 0 }
+    this.open++
     try {
       return await this.db.$transaction((tx) => fn(tx, held))
     } catch (e) {
       this.slots.release(held.reserved)
       throw e
+    } finally {
+      this.open--
     }
   }
 
@@ -87,7 +93,10 @@ export class PrismaCallEventStore implements CallEventStore {
     return plan
   }
 
-  async close(): Promise<void> {}
+  /** Resolves once the events being written are written (their handed-over pixels then reach the worker before it stops). */
+  async close(): Promise<void> {
+    while (this.open > 0) await new Promise((r) => setTimeout(r, 2))
+  }
 }
 
 /** A pixel of this webhook for this caller (another call) inside the window: the webhook does not fire again. */

@@ -1,13 +1,16 @@
-// Call events on embedded SQLite: group commit on a connection of the store's own with prepared
-// statements. Events that arrive while a batch is written form the next batch, one transaction; an event
-// is refused before it writes anything, so one refused event does not undo the others. Through Prisma an event cost some ten
-// ORM queries (about 5 ms of CPU); here it is a few prepared statements (bench/README.md).
+// Call events on embedded SQLite: group commit, the transactions on the writer thread
+// (src/db/sqliteWriter.ts) with prepared statements of their own. Events that arrive while a batch is
+// written form the next batch, one transaction; an event is refused before it writes anything, so one
+// refused event does not undo the others. Through Prisma an event cost some ten ORM queries (about 5 ms of
+// CPU); here it is a few prepared statements (bench/README.md).
 import type Database from 'better-sqlite3'
 import type { Call, Webhook } from '../generated/prisma/client.js'
-import { GroupCommit, type ItemResult } from '../db/groupCommit.js'
+import { GroupCommit } from '../db/groupCommit.js'
+import type { SharedSlots } from '../jobs/sharedSlots.js'
 import { newId } from '../db/ids.js'
 import { isBusy, withBusyRetry } from '../db/sqliteBusy.js'
-import { callFromRow, openFastConnection, type FastConnection, prepareTagsOf, prepareTagUpsert, sqliteTime, sqliteValue, webhookFromRow } from '../db/sqliteRows.js'
+import { callFromRow, prepareTagsOf, prepareTagUpsert, sqliteTime, sqliteValue, webhookFromRow } from '../db/sqliteRows.js'
+import { resultsFromWire, toWire, type SqliteWriter, type WireResult } from '../db/sqliteWriter.js'
 import {
   applyChange,
   planPixels,
@@ -26,22 +29,47 @@ interface Item {
   event: CheckedCallEvent
 }
 
+const NO_SLOTS: DeliverySlots = { reserve: () => 0, release: () => {} }
+
 /** What one batch has read already: the webhooks of each campaign. */
 type BatchCache = Map<string, Webhook[]>
 
+/**
+ * The main thread's side: batches events for the writer thread, which takes delivery slots for the pixels
+ * it hands over from the worker's shared counter (none when this instance runs no worker).
+ */
 export class SqliteCallEventStore implements CallEventStore {
-  private readonly db: Database.Database
-  private readonly connection: FastConnection
-  private readonly s
-  private readonly upsertTag
-  private readonly tagsOf
   private readonly queue: GroupCommit<Item, RecordedCallEvent>
 
   constructor(
-    file: string,
-    private readonly slots: DeliverySlots,
+    private readonly writer: SqliteWriter,
+    slots: SharedSlots | null,
   ) {
-    const db = (this.db = (this.connection = openFastConnection(file)).db)
+    // sent before any batch: the thread answers in order
+    if (slots) void writer.call('useSlots', slots.counter).catch(() => {})
+    // an unexpected failure (not a refused event): each event on its own, so only the failing one fails
+    this.queue = new GroupCommit(async (items) => resultsFromWire(await this.writer.call<WireResult<RecordedCallEvent>[]>('callEvents', items)), {
+      retryAlone: (e) => !isBusy(e),
+    })
+  }
+
+  record(companyId: string, event: CheckedCallEvent): Promise<RecordedCallEvent> {
+    return this.queue.push({ companyId, event })
+  }
+
+  async close(): Promise<void> {
+    await this.queue.drain()
+  }
+}
+
+/** The writer thread's side: one transaction per batch on the thread's connection. */
+export class SqliteCallEventWrites {
+  private readonly s
+  private readonly upsertTag
+  private readonly tagsOf
+  private slots: DeliverySlots = NO_SLOTS
+
+  constructor(private readonly db: Database.Database) {
     this.upsertTag = prepareTagUpsert(db)
     this.tagsOf = prepareTagsOf(db)
     this.s = {
@@ -61,27 +89,28 @@ export class SqliteCallEventStore implements CallEventStore {
       insertPixel: db.prepare(`INSERT INTO "Pixel" ("id", "companyId", "campaignId", "webhookId", "callId", "callerNumber", "trigger", "status", "attemptCount", "nextAttemptAt", "lockedUntil", "createdAt")
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)`),
     }
-    // an unexpected failure (not a refused event): each event on its own, so only the failing one fails
-    this.queue = new GroupCommit((items) => this.writeTogether(items), { retryAlone: (e) => !isBusy(e) })
   }
 
-  record(companyId: string, event: CheckedCallEvent): Promise<RecordedCallEvent> {
-    return this.queue.push({ companyId, event })
+  /** The delivery worker's slots (shared with the main thread): pixels are handed over while it has room. */
+  useSlots(slots: DeliverySlots): void {
+    this.slots = slots
   }
 
   /**
-   * One transaction for the batch. A refused event (unknown call, wrong state) is refused by checks made
-   * before it writes anything, so it needs no savepoint; any other error fails the whole transaction.
+   * One transaction for the batch. Pixels are handed over while the worker has free slots, taken as they
+   * are written. A refused event (unknown call, wrong state) is refused by checks
+   * made before it writes anything, so it needs no savepoint; any other error fails the whole transaction
+   * and gives its slots back.
    */
-  private writeTogether(items: Item[]): Promise<ItemResult<RecordedCallEvent>[]> {
+  write(items: Item[]): Promise<WireResult<RecordedCallEvent>[]> {
     const all = this.db.transaction((held: { reserved: number }) => {
       const cache: BatchCache = new Map()
-      return items.map((item): ItemResult<RecordedCallEvent> => {
+      return items.map((item): WireResult<RecordedCallEvent> => {
         try {
-          return { ok: true, value: this.apply(item, cache, held) }
+          return { ok: true, value: this.apply(item, cache, held, this.slots) }
         } catch (error) {
           if (!(error instanceof RinghookError)) throw error
-          return { ok: false, error }
+          return { ok: false, error: toWire(error) }
         }
       })
     })
@@ -97,7 +126,7 @@ export class SqliteCallEventStore implements CallEventStore {
     })
   }
 
-  private apply({ companyId, event }: Item, cache: BatchCache, held: { reserved: number }): RecordedCallEvent {
+  private apply({ companyId, event }: Item, cache: BatchCache, held: { reserved: number }, slots: DeliverySlots): RecordedCallEvent {
     const now = new Date()
     if (event.event === 'START') {
       const campaign = this.s.campaign.get(event.campaignId, companyId) as { id: string; archivedAt: string | null } | undefined
@@ -124,7 +153,7 @@ export class SqliteCallEventStore implements CallEventStore {
       // tags publishers sent before the call first; what telephony reports with the call wins over them
       this.applyPendingTags(call, now)
       this.applyTags(call.id, event.tags, now)
-      return { call, published: 'STARTED', ...this.writePixels(call, 'CALL_START', cache, held, now) }
+      return { call, published: 'STARTED', ...this.writePixels(call, 'CALL_START', cache, held, slots, now) }
     }
     const row = this.s.callByUuid.get(event.uuid) as Record<string, unknown> | undefined
     if (!row || row.companyId !== companyId) throw notFound('call', 'uuid')
@@ -132,7 +161,7 @@ export class SqliteCallEventStore implements CallEventStore {
     const c = change.call
     this.s.updateCall.run(c.status, ...[c.answeredAt, c.endedAt, c.durationSeconds, c.converted, c.convertedAt, c.updatedAt].map(sqliteValue), c.id)
     this.applyTags(c.id, event.tags, now)
-    return { call: c, published: change.published, ...this.writePixels(c, change.trigger, cache, held, now) }
+    return { call: c, published: change.published, ...this.writePixels(c, change.trigger, cache, held, slots, now) }
   }
 
   private applyTags(callId: string, tags: TagInput[], now: Date): void {
@@ -149,7 +178,7 @@ export class SqliteCallEventStore implements CallEventStore {
     for (const postbackId of new Set(pending.map((p) => p.postbackId))) this.s.postbackReachedCall.run(call.id, postbackId)
   }
 
-  private writePixels(call: Call, trigger: CallEventTrigger, cache: BatchCache, held: { reserved: number }, now: Date): Pick<RecordedCallEvent, 'pixels' | 'handoff'> {
+  private writePixels(call: Call, trigger: CallEventTrigger, cache: BatchCache, held: { reserved: number }, slots: DeliverySlots, now: Date): Pick<RecordedCallEvent, 'pixels' | 'handoff'> {
     let webhooks = cache.get(call.campaignId)
     if (!webhooks) cache.set(call.campaignId, (webhooks = (this.s.webhooks.all(call.campaignId) as Record<string, unknown>[]).map(webhookFromRow)))
     const triggers = trigger === 'ANSWERED' ? ['ANSWERED', 'TIMER'] : [trigger]
@@ -158,16 +187,11 @@ export class SqliteCallEventStore implements CallEventStore {
     const firing = webhooksToFire(webhooks, trigger, tags).filter(
       (w) => !w.dedupeWindowSeconds || !this.s.deduped.get(w.id, call.callerNumber, call.id, sqliteTime(new Date(now.getTime() - w.dedupeWindowSeconds * 1000))),
     )
-    const plan = planPixels(call, firing, tags, this.slots, now)
+    const plan = planPixels(call, firing, tags, slots, now)
     held.reserved += plan.reserved
     for (const p of plan.pixels) {
       this.s.insertPixel.run(p.id, p.companyId, p.campaignId, p.webhookId, p.callId, p.callerNumber, p.trigger, p.status, ...[p.nextAttemptAt, p.lockedUntil, p.createdAt].map(sqliteValue))
     }
     return plan
-  }
-
-  async close(): Promise<void> {
-    await this.queue.drain()
-    this.connection.close()
   }
 }

@@ -7,11 +7,8 @@
 // writes the database (bench/README.md).
 import dns from 'node:dns'
 import { isIP, type LookupFunction } from 'node:net'
-import { createRequire } from 'node:module'
-import path from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
-import { Worker } from 'node:worker_threads'
 import { Agent, request } from 'undici'
+import { startThread } from '../threads.js'
 import { checkTarget, parseAllowedTargets } from './checkTarget.js'
 
 export const RESPONSE_BODY_LIMIT = 64 * 1024
@@ -163,25 +160,13 @@ export interface OutboundThreadData {
 export type ExchangeBatch = { id: number; req: RenderedRequest; timeoutMs: number; startBy?: number }[]
 export type AnswerBatch = { id: number; result: AttemptResult }[]
 
-// the thread's entry is TypeScript when the server runs from source (npm start, tests): it registers tsx first
-function threadSource(): { code: string } | { url: URL } {
-  const here = fileURLToPath(import.meta.url)
-  const entry = pathToFileURL(path.join(path.dirname(here), `outboundHttpThread${path.extname(here)}`))
-  if (path.extname(here) !== '.ts') return { url: entry }
-  const tsxApi = pathToFileURL(path.join(path.dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/esm/api/index.mjs'))
-  return { code: `import(${JSON.stringify(tsxApi.href)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}) })` }
-}
-
 /**
  * The client whose exchanges run on a thread of its own, at most `maxInFlight` at once: the thread starts
  * the next one queued there as soon as one ends, without waiting for this thread to get round to it. The
  * target check of IP literals stays here.
  */
 export function createThreadedOutboundHttp(allowedTargets: string, connectionsPerEndpoint: number, maxInFlight: number): OutboundHttp {
-  const source = threadSource()
-  const workerData: OutboundThreadData = { allowedTargets, connectionsPerEndpoint, maxInFlight }
-  const thread = 'code' in source ? new Worker(source.code, { eval: true, workerData }) : new Worker(source.url, { workerData })
-  thread.unref()
+  const thread = startThread(import.meta.url, 'outboundHttpThread', { allowedTargets, connectionsPerEndpoint, maxInFlight } satisfies OutboundThreadData)
   const waiting = new Map<number, (result: AttemptResult) => void>()
   let nextId = 0
   let outbox: ExchangeBatch = []

@@ -1,39 +1,88 @@
-// Delivery outcomes on embedded SQLite, written in batches (group commit) on a connection of the store's
-// own: each attempt is an UPDATE of the pixel, an INSERT of the attempt and the response's tags, so at
-// thousands of deliveries a second the writes cost microseconds each instead of Prisma round trips.
-// Claims are one UPDATE … RETURNING with the claimed pixels' webhooks, calls and tags read in the same
-// transaction. Loading one pixel (resend, test-fire) stays on Prisma.
+// Delivery outcomes and claims on embedded SQLite, on the writer thread (src/db/sqliteWriter.ts) with
+// prepared statements of their own. Outcomes are written in batches (group commit): each attempt is an
+// UPDATE of the pixel, an INSERT of the attempt and the response's tags, so at thousands of deliveries a
+// second the writes cost microseconds each instead of Prisma round trips. Claims are one UPDATE … RETURNING
+// with the claimed pixels' webhooks, calls and tags read in the same transaction. Loading one pixel
+// (resend, test-fire) stays on Prisma.
 import type Database from 'better-sqlite3'
 import type { Call, Pixel, Webhook } from '../generated/prisma/client.js'
 import type { Db } from '../db/client.js'
-import { GroupCommit, type ItemResult } from '../db/groupCommit.js'
+import { GroupCommit } from '../db/groupCommit.js'
 import { newId } from '../db/ids.js'
 import { isBusy, withBusyRetry } from '../db/sqliteBusy.js'
-import { callFromRow, openFastConnection, type FastConnection, pixelFromRow, prepareTagsOf, prepareTagUpsert, sqliteTime, sqliteValue, webhookFromRow } from '../db/sqliteRows.js'
+import { callFromRow, pixelFromRow, prepareTagsOf, prepareTagUpsert, sqliteTime, sqliteValue, webhookFromRow } from '../db/sqliteRows.js'
+import type { SqliteWriter } from '../db/sqliteWriter.js'
 import type { DeliveryJob, TagInput } from './interfaces.js'
 import { PrismaPixelStore, updatedPixel, type AttemptRecord, type PixelStore, type PixelUpdate } from './pixelStore.js'
 
+/** An outcome as the writer thread needs it: the pixel as it is to be written, and as the worker took it. */
 interface Outcome {
-  job: DeliveryJob
-  update: PixelUpdate
+  pixel: Pixel
+  /** the attempt count when this worker took the pixel: written only if it is still that */
+  takenAt: number
+  callId: string
   attempt: AttemptRecord | null
   tags: TagInput[]
 }
 
 const json = (v: unknown) => (v == null ? null : JSON.stringify(v))
 
+/** An outcome of a delivery in the shape the writer writes it. */
+const outcomeOf = (job: DeliveryJob, update: PixelUpdate, attempt: AttemptRecord | null, tags: TagInput[]): Outcome => ({
+  pixel: updatedPixel(job.pixel, update),
+  takenAt: job.pixel.attemptCount,
+  callId: job.call.id,
+  attempt,
+  tags,
+})
+
+/** The main thread's side: claims and batches of outcomes go to the writer thread; load and holdLock to Prisma. */
 export class SqlitePixelStore implements PixelStore {
-  private readonly db: Database.Database
-  private readonly connection: FastConnection
+  private readonly prisma: PrismaPixelStore
+  private readonly queue: GroupCommit<Outcome, boolean>
+
+  constructor(
+    private readonly writer: SqliteWriter,
+    prismaDb: Db,
+  ) {
+    this.prisma = new PrismaPixelStore(prismaDb)
+    // a busy database stays busy for the next one too; any other failure is one outcome's, so the others
+    // are written one by one (else their pixels would be sent again when their locks expire)
+    this.queue = new GroupCommit(
+      async (outcomes) => (await this.writer.call<boolean[]>('outcomes', outcomes)).map((value) => ({ ok: true as const, value })),
+      { retryAlone: (e) => !isBusy(e) },
+    )
+  }
+
+  claim(limit: number, lockMs: number, takeOver: boolean): Promise<DeliveryJob[]> {
+    return this.writer.call('claim', limit, lockMs, takeOver)
+  }
+
+  load(pixelId: string): Promise<DeliveryJob> {
+    return this.prisma.load(pixelId)
+  }
+
+  holdLock(pixelId: string, until: Date): Promise<void> {
+    return this.prisma.holdLock(pixelId, until)
+  }
+
+  async settle(job: DeliveryJob, update: PixelUpdate, attempt: AttemptRecord | null, tags: TagInput[]): Promise<Pixel | null> {
+    const outcome = outcomeOf(job, update, attempt, tags)
+    return (await this.queue.push(outcome)) ? outcome.pixel : null
+  }
+
+  async close(): Promise<void> {
+    await this.queue.drain()
+  }
+}
+
+/** The writer thread's side. */
+export class SqlitePixelWrites {
   private readonly s
   private readonly upsertTag
   private readonly tagsOf
-  private readonly prisma: PrismaPixelStore
-  private readonly queue: GroupCommit<Outcome, Pixel | null>
 
-  constructor(file: string, prismaDb: Db) {
-    this.prisma = new PrismaPixelStore(prismaDb)
-    const db = (this.db = (this.connection = openFastConnection(file)).db)
+  constructor(private readonly db: Database.Database) {
     this.upsertTag = prepareTagUpsert(db)
     this.tagsOf = prepareTagsOf(db)
     this.s = {
@@ -54,9 +103,6 @@ export class SqlitePixelStore implements PixelStore {
       webhook: db.prepare(`SELECT * FROM "Webhook" WHERE "id" = ?`),
       call: db.prepare(`SELECT * FROM "Call" WHERE "id" = ?`),
     }
-    // a busy database stays busy for the next one too; any other failure is one outcome's, so the others
-    // are written one by one (else their pixels would be sent again when their locks expire)
-    this.queue = new GroupCommit((outcomes) => this.writeBatch(outcomes), { retryAlone: (e) => !isBusy(e) })
   }
 
   claim(limit: number, lockMs: number, takeOver: boolean): Promise<DeliveryJob[]> {
@@ -81,26 +127,14 @@ export class SqlitePixelStore implements PixelStore {
     return withBusyRetry(() => run.immediate())
   }
 
-  load(pixelId: string): Promise<DeliveryJob> {
-    return this.prisma.load(pixelId)
-  }
-
-  holdLock(pixelId: string, until: Date): Promise<void> {
-    return this.prisma.holdLock(pixelId, until)
-  }
-
-  settle(job: DeliveryJob, update: PixelUpdate, attempt: AttemptRecord | null, tags: TagInput[]): Promise<Pixel | null> {
-    return this.queue.push({ job, update, attempt, tags })
-  }
-
-  private async writeBatch(outcomes: Outcome[]): Promise<ItemResult<Pixel | null>[]> {
+  /** One transaction for a batch of outcomes; each answers whether it was written (false: the pixel was taken over). */
+  writeOutcomes(outcomes: Outcome[]): Promise<boolean[]> {
     const run = this.db.transaction(() => outcomes.map((o) => this.write(o)))
-    return (await withBusyRetry(() => run.immediate())).map((value) => ({ ok: true, value }))
+    return withBusyRetry(() => run.immediate())
   }
 
-  private write({ job, update, attempt, tags }: Outcome): Pixel | null {
+  private write({ pixel: p, takenAt, callId, attempt, tags }: Outcome): boolean {
     const now = new Date()
-    const p = updatedPixel(job.pixel, update)
     const { changes } = this.s.updatePixel.run(
       p.status,
       p.attemptCount,
@@ -110,22 +144,17 @@ export class SqlitePixelStore implements PixelStore {
       json(p.request),
       json(p.unresolvedTokens),
       p.id,
-      job.pixel.attemptCount,
+      takenAt,
     )
-    if (changes === 0) return null
+    if (changes === 0) return false
     if (attempt) {
       const a = attempt
       this.s.insertAttempt.run(newId(), p.id, a.number, sqliteTime(a.startedAt), a.durationMs, a.statusCode, json(a.responseHeaders), a.responseBody, a.responseTruncated ? 1 : 0, a.error)
     }
     if (tags.length) {
-      for (const { key, value } of tags) this.upsertTag(newId(), job.call.id, key, value, 'WEBHOOK', p.id, now)
-      this.s.touchCall.run(sqliteTime(now), job.call.id)
+      for (const { key, value } of tags) this.upsertTag(newId(), callId, key, value, 'WEBHOOK', p.id, now)
+      this.s.touchCall.run(sqliteTime(now), callId)
     }
-    return p
-  }
-
-  async close(): Promise<void> {
-    await this.queue.drain()
-    this.connection.close()
+    return true
   }
 }

@@ -1,0 +1,90 @@
+// The embedded database's writer thread. Call events, delivery outcomes and claims are SQLite
+// transactions, about a quarter of the main thread's time at full load; they run on a thread of their
+// own (sqliteWriterThread.ts), on one connection, while the main thread takes requests. The stores still
+// group-commit on the main thread: a batch is one message there and one answer back. Errors come back as
+// errors: a refused item as the RinghookError it was, a failed batch with its SQLite code (so a busy
+// database is still known as one).
+import type { ItemResult } from './groupCommit.js'
+import { RinghookError, type ErrorCode } from '../resolvers/errors.js'
+import { startThread } from '../threads.js'
+
+/** An error as it crosses between threads. */
+export type WireError = { message: string; code?: string; ringhook?: { code: ErrorCode; field?: string } }
+
+export type WireResult<O> = { ok: true; value: O } | { ok: false; error: WireError }
+
+export function toWire(e: unknown): WireError {
+  if (e instanceof RinghookError) return { message: e.message, ringhook: { code: e.code, field: e.field } }
+  const err = e as Error & { code?: unknown }
+  return { message: err?.message ?? String(e), code: typeof err?.code === 'string' ? err.code : undefined }
+}
+
+export function fromWire(e: WireError): Error {
+  if (e.ringhook) return new RinghookError(e.ringhook.code, e.message, e.ringhook.field)
+  return Object.assign(new Error(e.message), e.code ? { code: e.code } : {})
+}
+
+export const resultsFromWire = <O>(results: WireResult<O>[]): ItemResult<O>[] =>
+  results.map((r) => (r.ok ? r : { ok: false, error: fromWire(r.error) }))
+
+export type WriterRequest = { id: number; op: string; args: unknown[] }
+type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: WireError }
+
+export class SqliteWriter {
+  private readonly thread
+  private readonly pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>()
+  private nextId = 0
+  private ended: Error | null = null
+  private closing = false
+
+  constructor(file: string) {
+    this.thread = startThread(import.meta.url, 'sqliteWriterThread', { file })
+    this.thread.on('message', (reply: Reply) => {
+      const waiting = this.pending.get(reply.id)
+      if (!waiting) return
+      this.pending.delete(reply.id)
+      if (this.pending.size === 0) this.thread.unref()
+      if (reply.ok) waiting.resolve(reply.value)
+      else waiting.reject(fromWire(reply.error))
+    })
+    const fail = (error: Error) => {
+      this.ended ??= error
+      for (const waiting of this.pending.values()) waiting.reject(error)
+      this.pending.clear()
+    }
+    // the thread ending by itself is a bug: what it was writing is refused (not acknowledged, so sent again;
+    // pixels under way are taken over when their locks expire) and the process ends, as for an uncaught error
+    this.thread.on('exit', (code) => {
+      if (this.closing) return
+      const error = new Error(`the SQLite writer thread exited (code ${code})`)
+      fail(error)
+      throw error
+    })
+  }
+
+  /** Runs `op` on the writer thread; answers what it answered there, or its error. */
+  call<T>(op: string, ...args: unknown[]): Promise<T> {
+    if (this.ended) return Promise.reject(this.ended)
+    return new Promise<T>((resolve, reject) => {
+      const id = ++this.nextId
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject })
+      // an answer awaited keeps the process alive
+      if (this.pending.size === 1) this.thread.ref()
+      this.thread.postMessage({ id, op, args } satisfies WriterRequest)
+    })
+  }
+
+  /** Resolves once the thread has opened its connection (rejects when it could not). */
+  ready(): Promise<void> {
+    return this.call('ready')
+  }
+
+  /** Closes the thread's connection and ends the thread (the stores drain their queues first). */
+  async close(): Promise<void> {
+    if (this.ended) return
+    await this.call('close').catch(() => {})
+    this.closing = true
+    this.ended = new Error('the SQLite writer is closed')
+    await this.thread.terminate()
+  }
+}
