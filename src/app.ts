@@ -76,7 +76,7 @@ export function createServices(config: Config, db: Db, bus: EventBus, logger: Lo
     apiKeys: new ApiKeyCache(db, config.apiKeyCacheMs),
     postbackWriter: new PostbackWriter(sqliteFile ? new SqlitePostbackStore(sqliteFile) : new PrismaPostbackStore(db, config.databaseProvider)),
     postbackLimiter: new PostbackRateLimiter(config.postbackRateLimitPerMinute, rateLimitRedis),
-    callEvents: writer ? new SqliteCallEventStore(writer, worker?.slots ?? null) : new PrismaCallEventStore(db, slots),
+    callEvents: writer ? new SqliteCallEventStore(writer, worker) : new PrismaCallEventStore(db, slots),
     pixelStore,
     pixelQueue: worker ?? { notify: () => {}, deliver: () => {} },
   }

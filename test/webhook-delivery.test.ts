@@ -314,3 +314,36 @@ describe(`webhook target check on a host name on ${testProvider}`, () => {
     }
   })
 })
+
+describe(`a delivery that waits too long for a request slot on ${testProvider}`, () => {
+  let t: TestApp
+  let sink: Receiver
+  beforeAll(async () => {
+    // one request out at a time; the worker still takes up to four pixels
+    t = await startTestApp({ env: { ALLOWED_TARGETS: '127.0.0.1', PIXEL_POLL_MS: '100', PIXEL_CONCURRENCY: '1' } })
+    sink = await startReceiver()
+  })
+  afterAll(async () => {
+    await t?.close()
+    await sink?.close()
+  })
+
+  it('is not sent and spends no attempt, and is delivered once when a slot is free', async () => {
+    const campaignId = await createCampaign(t, 'slot-wait')
+    sink.on('/slow', { hang: true })
+    await createWebhook(t, { campaignId, name: 'slow', trigger: 'CALL_START', url: `${sink.url}/slow`, timeoutMs: 6000, maxAttempts: 1 })
+    await createWebhook(t, { campaignId, name: 'fast', trigger: 'CALL_START', url: `${sink.url}/fast`, maxAttempts: 1 })
+    const call = await startCall(t, { campaignId, uuid: 'slot-wait-1', callerNumber: '+14155550177' })
+    const pixels = await settledPixels(t, call.uuid, 2, 25_000)
+    const webhooks = await t.app.db.webhook.findMany({ where: { campaignId } })
+    const of = (name: string) => pixels.find((p) => p.webhookId === webhooks.find((w) => w.name === name)!.id)!
+    expect([of('slow').status, of('slow').attempts.map((a) => a.error)]).toEqual(['FAILED', ['timed out after 6000 ms']])
+    // handed over with the slow one, it waited behind it past its lock's start-by time (5 s): not sent
+    // then, and not counted; claimed again and sent once (maxAttempts 1 would have failed it otherwise)
+    expect([of('fast').status, of('fast').attemptCount, of('fast').attempts.map((a) => [a.number, a.statusCode])]).toEqual(['SUCCEEDED', 1, [[1, 200]]])
+    const [slow] = sink.received('/slow')
+    const fast = sink.received('/fast')
+    expect(fast).toHaveLength(1)
+    expect(fast[0]!.at - slow!.at).toBeGreaterThan(5000)
+  }, 40_000)
+})

@@ -36,6 +36,7 @@ export class SqliteWriter {
   private nextId = 0
   private ended: Error | null = null
   private closing = false
+  private started = false
 
   constructor(file: string) {
     this.thread = startThread(import.meta.url, 'sqliteWriterThread', { file })
@@ -52,13 +53,16 @@ export class SqliteWriter {
       for (const waiting of this.pending.values()) waiting.reject(error)
       this.pending.clear()
     }
+    let failure = ''
+    this.thread.on('error', (e) => (failure = `: ${e.message}`))
     // the thread ending by itself is a bug: what it was writing is refused (not acknowledged, so sent again;
-    // pixels under way are taken over when their locks expire) and the process ends, as for an uncaught error
+    // pixels under way are taken over when their locks expire) and the process ends, as for an uncaught
+    // error; before it was ready, ready() rejects and the server does not start
     this.thread.on('exit', (code) => {
       if (this.closing) return
-      const error = new Error(`the SQLite writer thread exited (code ${code})`)
+      const error = new Error(`the SQLite writer thread exited (code ${code})${failure}`)
       fail(error)
-      throw error
+      if (this.started) throw error
     })
   }
 
@@ -75,13 +79,18 @@ export class SqliteWriter {
   }
 
   /** Resolves once the thread has opened its connection (rejects when it could not). */
-  ready(): Promise<void> {
-    return this.call('ready')
+  async ready(): Promise<void> {
+    await this.call('ready')
+    this.started = true
   }
 
   /** Closes the thread's connection and ends the thread (the stores drain their queues first). */
   async close(): Promise<void> {
-    if (this.ended) return
+    if (this.ended) {
+      this.closing = true
+      await this.thread.terminate()
+      return
+    }
     await this.call('close').catch(() => {})
     this.closing = true
     this.ended = new Error('the SQLite writer is closed')

@@ -7,18 +7,33 @@ import { SqlitePixelWrites } from '../resolvers/pixelStoreSqlite.js'
 import { openFastConnection } from './sqliteRows.js'
 import { toWire, type WriterRequest } from './sqliteWriter.js'
 
-const connection = openFastConnection((workerData as { file: string }).file)
-const callEvents = new SqliteCallEventWrites(connection.db)
-const pixels = new SqlitePixelWrites(connection.db)
 const port = parentPort!
 
+function open() {
+  const connection = openFastConnection((workerData as { file: string }).file)
+  return { connection, callEvents: new SqliteCallEventWrites(connection.db), pixels: new SqlitePixelWrites(connection.db) }
+}
+
+// a database that cannot be opened is answered to `ready` (the server does not start), not thrown here
+let opened: ReturnType<typeof open> | null = null
+let openError: unknown = null
+try {
+  opened = open()
+} catch (e) {
+  openError = e
+}
+const use = () => {
+  if (!opened) throw openError
+  return opened
+}
+
 const ops: Record<string, (...args: never[]) => unknown> = {
-  ready: () => {},
-  useSlots: (counter: Int32Array) => callEvents.useSlots(new SharedSlots(counter)),
-  callEvents: (...args: Parameters<SqliteCallEventWrites['write']>) => callEvents.write(...args),
-  outcomes: (...args: Parameters<SqlitePixelWrites['writeOutcomes']>) => pixels.writeOutcomes(...args),
-  claim: (...args: Parameters<SqlitePixelWrites['claim']>) => pixels.claim(...args),
-  close: () => connection.close(),
+  ready: () => void use(),
+  useSlots: (counter: Int32Array) => use().callEvents.useSlots(new SharedSlots(counter)),
+  callEvents: (...args: Parameters<SqliteCallEventWrites['write']>) => use().callEvents.write(...args),
+  outcomes: (...args: Parameters<SqlitePixelWrites['writeOutcomes']>) => use().pixels.writeOutcomes(...args),
+  claim: (...args: Parameters<SqlitePixelWrites['claim']>) => use().pixels.claim(...args),
+  close: () => opened?.connection.close(),
 }
 
 port.on('message', async ({ id, op, args }: WriterRequest) => {

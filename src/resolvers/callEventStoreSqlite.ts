@@ -5,7 +5,7 @@
 // CPU); here it is a few prepared statements (bench/README.md).
 import type Database from 'better-sqlite3'
 import type { Call, Webhook } from '../generated/prisma/client.js'
-import { GroupCommit } from '../db/groupCommit.js'
+import { GroupCommit, type ItemResult } from '../db/groupCommit.js'
 import type { SharedSlots } from '../jobs/sharedSlots.js'
 import { newId } from '../db/ids.js'
 import { isBusy, withBusyRetry } from '../db/sqliteBusy.js'
@@ -41,16 +41,25 @@ type BatchCache = Map<string, Webhook[]>
 export class SqliteCallEventStore implements CallEventStore {
   private readonly queue: GroupCommit<Item, RecordedCallEvent>
 
+  /** `worker`: this instance's delivery worker, whose slots the writer takes; none in an API-only instance */
   constructor(
     private readonly writer: SqliteWriter,
-    slots: SharedSlots | null,
+    private readonly worker: { slots: SharedSlots; notify(): void } | null,
   ) {
     // sent before any batch: the thread answers in order
-    if (slots) void writer.call('useSlots', slots.counter).catch(() => {})
+    if (worker) void writer.call('useSlots', worker.slots.counter).catch(() => {})
     // an unexpected failure (not a refused event): each event on its own, so only the failing one fails
-    this.queue = new GroupCommit(async (items) => resultsFromWire(await this.writer.call<WireResult<RecordedCallEvent>[]>('callEvents', items)), {
-      retryAlone: (e) => !isBusy(e),
-    })
+    this.queue = new GroupCommit((items) => this.writeTogether(items), { retryAlone: (e) => !isBusy(e) })
+  }
+
+  private async writeTogether(items: Item[]): Promise<ItemResult<RecordedCallEvent>[]> {
+    try {
+      return resultsFromWire(await this.writer.call<WireResult<RecordedCallEvent>[]>('callEvents', items))
+    } catch (e) {
+      // the batch gave its slots back on the writer thread: due pixels may be waiting for them
+      this.worker?.notify()
+      throw e
+    }
   }
 
   record(companyId: string, event: CheckedCallEvent): Promise<RecordedCallEvent> {

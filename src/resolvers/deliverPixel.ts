@@ -15,8 +15,9 @@ import { signWebhook } from './signWebhook.js'
 import type { HeaderInput, MatchGroups, ResponseMappingInput } from './webhookConfig.js'
 
 const MAX_RETRY_DELAY_MS = 3_600_000
-/** time kept between a request's end and its pixel's lock expiring, to record the outcome */
-const RECORD_MS = 1000
+/** the least time a claimed pixel's lock leaves for waiting for a request slot, and what an extension gives */
+const MIN_QUEUE_MS = 2000
+const QUEUE_ALLOWANCE_MS = 5000
 
 
 export interface DeliveryDeps {
@@ -83,6 +84,8 @@ export interface DeliveryOptions {
   maxAttempts?: number
   /** called once the request is over (answered, failed, or not sent), before the outcome is written */
   onSent?: () => void
+  /** sent ahead of the deliveries waiting for a request slot (test-fire: a person waits for it) */
+  urgent?: boolean
 }
 
 export async function deliverPixel(deps: DeliveryDeps, pixelId: string, options: DeliveryOptions = {}): Promise<Pixel> {
@@ -132,17 +135,23 @@ export async function deliverJob(deps: DeliveryDeps, job: DeliveryJob, options: 
   if (!literal.ok) {
     result = { statusCode: null, headers: {}, body: null, truncated: false, error: `refused: ${literal.reason}`, retryAfter: null, durationMs: 0 }
   } else {
-    // the claim's lock must outlast this attempt, or another worker would take the pixel over mid-flight
-    // (a pixel handed over at its call event was locked for this already, with room to start late)
-    const holdUntil = Date.now() + webhook.timeoutMs + LOCK_MARGIN_MS
+    // the claim's lock must outlast this attempt with LOCK_MARGIN_MS to record it, or another worker would
+    // take the pixel over: extended (to leave QUEUE_ALLOWANCE_MS for the wait for a request slot) when it
+    // would leave less than MIN_QUEUE_MS. A pixel handed over at its call event was locked for all this.
     let lockedUntil = pixel.lockedUntil?.getTime() ?? 0
-    if (lockedUntil < holdUntil) {
-      await deps.pixels.holdLock(pixel.id, new Date(holdUntil))
-      lockedUntil = holdUntil
+    if (lockedUntil < Date.now() + MIN_QUEUE_MS + webhook.timeoutMs + LOCK_MARGIN_MS) {
+      lockedUntil = Date.now() + QUEUE_ALLOWANCE_MS + webhook.timeoutMs + LOCK_MARGIN_MS
+      await deps.pixels.holdLock(pixel.id, new Date(lockedUntil))
     }
-    // a request that waits for a free request slot must still start in time to end a second before the
-    // lock does (recording an outcome takes milliseconds; the rest of the margin covers the wait)
-    result = await deps.http.exchange({ ...rendered, headers }, webhook.timeoutMs, lockedUntil - webhook.timeoutMs - RECORD_MS)
+    result = await deps.http.exchange({ ...rendered, headers }, webhook.timeoutMs, {
+      startBy: lockedUntil - webhook.timeoutMs - LOCK_MARGIN_MS,
+      urgent: options.urgent,
+    })
+    if (result.notSent) {
+      // it waited too long for a request slot: due again at once, no attempt spent (it was not sent)
+      options.onSent?.()
+      return settle(deps, job, { ...firstRender, status: 'PENDING', nextAttemptAt: new Date(), lockedUntil: null }, null, [])
+    }
   }
   const attempt: AttemptRecord = {
     number: attemptNumber,

@@ -25,6 +25,8 @@ export interface RenderedRequest {
 }
 
 export interface AttemptResult {
+  /** not sent at all: it could not start by its start-by time (no attempt was made) */
+  notSent?: boolean
   statusCode: number | null
   headers: Record<string, string>
   body: string | null
@@ -34,16 +36,22 @@ export interface AttemptResult {
   durationMs: number
 }
 
+export interface ExchangeOptions {
+  startBy?: number
+  urgent?: boolean
+}
+
 export type TargetVerdict = { ok: true } | { ok: false; reason: string }
 
 export interface OutboundHttp {
   /** the same check the dispatcher makes, for a URL before it is sent (IP literals are never looked up) */
   check(url: URL): Promise<TargetVerdict>
   /**
-   * sends the request and reads the answer, all within `timeoutMs`; not sent at all when it cannot start
-   * by `startBy` (epoch ms: the pixel's lock would not outlast it)
+   * sends the request and reads the answer, all within `timeoutMs`; not sent at all (`notSent`) when it
+   * cannot start by `startBy` (epoch ms: the pixel's lock would not outlast it); `urgent` goes ahead of
+   * the requests waiting for a slot
    */
-  exchange(req: RenderedRequest, timeoutMs: number, startBy?: number): Promise<AttemptResult>
+  exchange(req: RenderedRequest, timeoutMs: number, options?: ExchangeOptions): Promise<AttemptResult>
   close(): Promise<void>
 }
 
@@ -87,12 +95,12 @@ export function createOutboundHttp(allowedTargets: string, connectionsPerEndpoin
   const dispatcher = new Agent({ connections: connectionsPerEndpoint, keepAliveTimeout: 30_000, connect: { lookup } })
   return {
     check: targetChecker(allowedTargets),
-    exchange: (req, timeoutMs, startBy) => exchange(dispatcher, req, timeoutMs, startBy),
+    exchange: (req, timeoutMs, options) => exchange(dispatcher, req, timeoutMs, options?.startBy),
     close: () => dispatcher.close(),
   }
 }
 
-const notSent = (error: string): AttemptResult => ({ statusCode: null, headers: {}, body: null, truncated: false, error, retryAfter: null, durationMs: 0 })
+const notSent = (error: string): AttemptResult => ({ notSent: true, statusCode: null, headers: {}, body: null, truncated: false, error, retryAfter: null, durationMs: 0 })
 
 async function exchange(dispatcher: Agent, req: RenderedRequest, timeoutMs: number, startBy = Infinity): Promise<AttemptResult> {
   if (Date.now() > startBy) return notSent(`not sent: waited for a request slot until ${new Date(startBy).toISOString()}, too late to end within the pixel's lock`)
@@ -157,7 +165,10 @@ export interface OutboundThreadData {
 }
 
 /** Requests and answers cross in batches: a message per turn of either thread, not one per request. */
-export type ExchangeBatch = { id: number; req: RenderedRequest; timeoutMs: number; startBy?: number }[]
+/** the longest close() waits for requests under way: the longest webhook timeout and a little */
+const CLOSE_WAIT_MS = 31_000
+
+export type ExchangeBatch = { id: number; req: RenderedRequest; timeoutMs: number; options?: ExchangeOptions }[]
 export type AnswerBatch = { id: number; result: AttemptResult }[]
 
 /**
@@ -171,6 +182,7 @@ export function createThreadedOutboundHttp(allowedTargets: string, connectionsPe
   let nextId = 0
   let outbox: ExchangeBatch = []
   let closing = false
+  let failure = ''
   thread.on('message', (answers: AnswerBatch) => {
     for (const { id, result } of answers) {
       waiting.get(id)?.(result)
@@ -178,29 +190,36 @@ export function createThreadedOutboundHttp(allowedTargets: string, connectionsPe
     }
     if (waiting.size === 0) thread.unref()
   })
+  thread.on('error', (e) => (failure = `: ${e.message}`))
   // the thread ending by itself is a bug: the process ends too, as for an uncaught error here (pixels under
   // way stay locked in the database and are taken over when their locks expire)
   thread.on('exit', (code) => {
-    if (!closing) throw new Error(`the delivery thread exited (code ${code}) with ${waiting.size} request(s) under way`)
+    if (!closing) throw new Error(`the delivery thread exited (code ${code}) with ${waiting.size} request(s) under way${failure}`)
   })
   return {
     check: targetChecker(allowedTargets),
-    exchange: (req, timeoutMs, startBy) =>
+    exchange: (req, timeoutMs, options) =>
       new Promise((resolve) => {
+        if (closing) return resolve(notSent('not sent: the server is shutting down'))
         const id = ++nextId
         waiting.set(id, resolve)
         // an answer awaited keeps the process alive
         if (waiting.size === 1) thread.ref()
         // requests made in one go (a batch of call events handing pixels over) cross in one message
-        if (outbox.push({ id, req, timeoutMs, startBy }) === 1) {
+        if (outbox.push({ id, req, timeoutMs, options }) === 1) {
           queueMicrotask(() => {
             thread.postMessage(outbox)
             outbox = []
           })
         }
       }),
+    /** Lets the requests under way end (the worker has stopped; a test-fire may still be out), then ends the thread. */
     close: async () => {
       closing = true
+      const deadline = Date.now() + CLOSE_WAIT_MS
+      while (waiting.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
+      for (const resolve of waiting.values()) resolve(notSent('not sent: the server shut down before it went out'))
+      waiting.clear()
       await thread.terminate()
     },
   }

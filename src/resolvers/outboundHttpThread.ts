@@ -1,5 +1,5 @@
 // The delivery thread (see createThreadedOutboundHttp in outboundHttp.ts): makes the exchanges it is sent,
-// at most `maxInFlight` at once (the rest wait here, oldest first), and answers them in batches, a message
+// at most `maxInFlight` at once (the rest wait here, oldest first; urgent ones, test-fires, go first), and answers them in batches, a message
 // per turn.
 import { parentPort, workerData } from 'node:worker_threads'
 import { createOutboundHttp, type AnswerBatch, type ExchangeBatch, type OutboundThreadData } from './outboundHttp.js'
@@ -22,9 +22,9 @@ function answer(id: number, result: AnswerBatch[number]['result']): void {
 
 function startNext(): void {
   while (inFlight < maxInFlight && queue.length) {
-    const { id, req, timeoutMs, startBy } = queue.shift()!
+    const { id, req, timeoutMs, options } = queue.shift()!
     inFlight++
-    void http.exchange(req, timeoutMs, startBy).then((result) => {
+    void http.exchange(req, timeoutMs, options).then((result) => {
       inFlight--
       answer(id, result)
       startNext()
@@ -33,6 +33,9 @@ function startNext(): void {
 }
 
 port.on('message', (batch: ExchangeBatch) => {
-  queue.push(...batch)
+  for (const item of batch) {
+    if (item.options?.urgent) queue.unshift(item)
+    else queue.push(item)
+  }
   startNext()
 })

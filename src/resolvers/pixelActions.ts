@@ -65,7 +65,7 @@ export async function testFireWebhook(
       lockedUntil: new Date(Date.now() + webhook.timeoutMs + 5000),
     },
   })
-  return deliverPixel({ pixels: services.pixelStore, pubsub: services.pubsub, http: services.outboundHttp }, pixel.id, { maxAttempts: 1 })
+  return deliverPixel({ pixels: services.pixelStore, pubsub: services.pubsub, http: services.outboundHttp }, pixel.id, { maxAttempts: 1, urgent: true })
 }
 
 export interface WebhookEvaluation {

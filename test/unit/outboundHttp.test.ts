@@ -54,12 +54,34 @@ describe('threaded delivery client', () => {
     const c = client(1)
     const before = seen.length
     const first = c.exchange(get('/late?hold=300&n=1'), 5000)
-    const second = c.exchange(get('/late?hold=0&n=2'), 5000, Date.now() + 100)
+    const second = c.exchange(get('/late?hold=0&n=2'), 5000, { startBy: Date.now() + 100 })
     const [a, b] = await Promise.all([first, second])
     expect(a.statusCode).toBe(200)
-    expect(b.statusCode).toBeNull()
+    expect([b.statusCode, b.notSent]).toEqual([null, true])
     expect(b.error).toMatch(/^not sent: waited for a request slot until .*, too late to end within the pixel's lock$/)
     expect(seen.slice(before)).toEqual(['/late?hold=300&n=1'])
+  })
+
+  it('sends an urgent request (a test-fire) ahead of those waiting for a slot', async () => {
+    const c = client(1)
+    const before = seen.length
+    const first = c.exchange(get('/order?hold=150&n=1'), 5000)
+    await new Promise((r) => setTimeout(r, 30))
+    const waiting = c.exchange(get('/order?hold=0&n=2'), 5000)
+    const urgent = c.exchange(get('/order?hold=0&n=3'), 5000, { urgent: true })
+    await Promise.all([first, waiting, urgent])
+    expect(seen.slice(before)).toEqual(['/order?hold=150&n=1', '/order?hold=0&n=3', '/order?hold=0&n=2'])
+  })
+
+  it('lets a request under way end when closed, and sends nothing after', async () => {
+    const c = createThreadedOutboundHttp('127.0.0.1', 8, 4)
+    const out = c.exchange(get('/closing?hold=150'), 5000)
+    await new Promise((r) => setTimeout(r, 30))
+    await c.close()
+    expect((await out).statusCode).toBe(200)
+    const after = await c.exchange(get('/closing?hold=0&after=1'), 5000)
+    expect([after.notSent, after.error]).toEqual([true, 'not sent: the server is shutting down'])
+    expect(seen.filter((u) => u.includes('after=1'))).toEqual([])
   })
 
   it('times out a receiver that never answers', async () => {
