@@ -2,6 +2,9 @@
 import { ConfigError, loadConfig } from './config.js'
 import { startApp, StartupError } from './app.js'
 
+/** the longest a SIGTERM/SIGINT shutdown may take */
+const SHUTDOWN_LIMIT_MS = 60_000
+
 try {
   const config = loadConfig()
   const app = await startApp(config)
@@ -16,6 +19,12 @@ try {
     if (stopping) return
     stopping = true
     app.logger.info({ signal }, 'stopping')
+    // deliveries get the longest webhook timeout to finish; a shutdown that hangs past this still ends (what
+    // was not recorded stays locked in the database and is taken over when the locks expire)
+    setTimeout(() => {
+      app.logger.error({ signal, limitMs: SHUTDOWN_LIMIT_MS }, 'stopping took too long; exiting without waiting further')
+      process.exit(1)
+    }, SHUTDOWN_LIMIT_MS).unref()
     await app.close()
     process.exit(0)
   }
