@@ -30,7 +30,7 @@ export function startProcess(cmd: string, args: string[], env: Record<string, st
 
 /** Ringhook as `npm start` runs it (node itself, so signals reach the server), with extra environment. */
 export const startRinghook = (env: Record<string, string>, nodeArgs: string[] = []) =>
-  startProcess(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts'], env)
+  startProcess(process.execPath, ['--single-threaded-gc', ...nodeArgs, '--import', 'tsx', 'src/main.ts'], env)
 
 export async function stopProcess(child: ChildProcess): Promise<void> {
   await new Promise((resolve) => {
