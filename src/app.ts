@@ -17,7 +17,7 @@ import { SqlitePostbackStore } from './resolvers/postbackStoreSqlite.js'
 import { sqliteFilePath } from './db/sqlitePath.js'
 import { PixelWorker } from './jobs/pixelWorker.js'
 import { createThreadedOutboundHttp } from './resolvers/outboundHttp.js'
-import type { DeliverySlots } from './resolvers/callEvents.js'
+import { NO_SLOTS, type DeliverySlots } from './resolvers/callEvents.js'
 import { PrismaCallEventStore } from './resolvers/callEventStorePrisma.js'
 import { SqliteCallEventStore } from './resolvers/callEventStoreSqlite.js'
 import { PrismaPixelStore } from './resolvers/pixelStore.js'
@@ -67,7 +67,7 @@ export function createServices(config: Config, db: Db, bus: EventBus, logger: Lo
           lockMs: config.pixelLockMs,
         })
   // an API-only instance hands nothing over: its pixels wait in the outbox for the workers
-  const slots: DeliverySlots = worker ?? { reserve: () => 0, release: () => {} }
+  const slots: DeliverySlots = worker ?? NO_SLOTS
   const services: Services = {
     db,
     outboundHttp: http,

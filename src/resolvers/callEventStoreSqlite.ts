@@ -13,6 +13,7 @@ import { callFromRow, prepareTagsOf, prepareTagUpsert, sqliteTime, sqliteValue, 
 import { resultsFromWire, toWire, type SqliteWriter, type WireResult } from '../db/sqliteWriter.js'
 import {
   applyChange,
+  NO_SLOTS,
   planPixels,
   webhooksToFire,
   type CallEventStore,
@@ -28,8 +29,6 @@ interface Item {
   companyId: string
   event: CheckedCallEvent
 }
-
-const NO_SLOTS: DeliverySlots = { reserve: () => 0, release: () => {} }
 
 /** What one batch has read already: the webhooks of each campaign. */
 type BatchCache = Map<string, Webhook[]>

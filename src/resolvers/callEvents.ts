@@ -76,6 +76,9 @@ export interface DeliverySlots {
   release(n: number): void
 }
 
+/** No delivery worker here (an API-only instance): nothing is handed over. */
+export const NO_SLOTS: DeliverySlots = { reserve: () => 0, release: () => {} }
+
 const UUID_PATTERN = /^[A-Za-z0-9_-]{1,100}$/
 
 function checkUuid(uuid: string): string {

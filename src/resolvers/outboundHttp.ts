@@ -9,7 +9,7 @@ import dns from 'node:dns'
 import { isIP, type LookupFunction } from 'node:net'
 import { Agent, request } from 'undici'
 import { startThread } from '../threads.js'
-import { checkTarget, parseAllowedTargets } from './checkTarget.js'
+import { checkTarget, parseAllowedTargets, type AllowedTarget } from './checkTarget.js'
 
 export const RESPONSE_BODY_LIMIT = 64 * 1024
 
@@ -60,8 +60,7 @@ const resolveAll = async (host: string) => (await dns.promises.lookup(host, { al
 const LITERAL_VERDICTS_MAX = 10_000
 
 /** The target check with IP literals judged once each (their verdict never changes: ALLOWED_TARGETS is read once). */
-function targetChecker(allowedTargets: string): (url: URL) => Promise<TargetVerdict> {
-  const allowed = parseAllowedTargets(allowedTargets)
+function targetChecker(allowed: AllowedTarget[]): (url: URL) => Promise<TargetVerdict> {
   const literalVerdicts = new Map<string, TargetVerdict>()
   return async (url) => {
     const literal = isIP(url.hostname.replace(/^\[(.*)\]$/, '$1')) ? url.hostname : null
@@ -94,7 +93,7 @@ export function createOutboundHttp(allowedTargets: string, connectionsPerEndpoin
   }
   const dispatcher = new Agent({ connections: connectionsPerEndpoint, keepAliveTimeout: 30_000, connect: { lookup } })
   return {
-    check: targetChecker(allowedTargets),
+    check: targetChecker(allowed),
     exchange: (req, timeoutMs, options) => exchange(dispatcher, req, timeoutMs, options?.startBy),
     close: () => dispatcher.close(),
   }
@@ -197,7 +196,7 @@ export function createThreadedOutboundHttp(allowedTargets: string, connectionsPe
     if (!closing) throw new Error(`the delivery thread exited (code ${code}) with ${waiting.size} request(s) under way${failure}`)
   })
   return {
-    check: targetChecker(allowedTargets),
+    check: targetChecker(parseAllowedTargets(allowedTargets)),
     exchange: (req, timeoutMs, options) =>
       new Promise((resolve) => {
         if (closing) return resolve(notSent('not sent: the server is shutting down'))
