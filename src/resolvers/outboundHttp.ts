@@ -7,7 +7,7 @@
 // writes the database (bench/README.md).
 import dns from 'node:dns'
 import { isIP, type LookupFunction } from 'node:net'
-import { Agent, request } from 'undici'
+import { Agent, type Dispatcher } from 'undici'
 import { startThread } from '../threads.js'
 import { checkTarget, parseAllowedTargets, type AllowedTarget } from './checkTarget.js'
 
@@ -101,58 +101,79 @@ export function createOutboundHttp(allowedTargets: string, connectionsPerEndpoin
 
 const notSent = (error: string): AttemptResult => ({ notSent: true, statusCode: null, headers: {}, body: null, truncated: false, error, retryAfter: null, durationMs: 0 })
 
-async function exchange(dispatcher: Agent, req: RenderedRequest, timeoutMs: number, startBy = Infinity): Promise<AttemptResult> {
-  if (Date.now() > startBy) return notSent(`not sent: waited for a request slot until ${new Date(startBy).toISOString()}, too late to end within the pixel's lock`)
-  const started = performance.now()
-  const result: AttemptResult = { statusCode: null, headers: {}, body: null, truncated: false, error: null, retryAfter: null, durationMs: 0 }
-  // the whole exchange, headers and body, within the webhook's timeout: a timer of our own (AbortSignal.timeout,
-  // with its weak timer and DOMException, cost about 2 % of the server's time in the webhook benchmark)
-  const abort = new AbortController()
-  let timedOut = false
-  const timer = setTimeout(() => {
-    timedOut = true
-    abort.abort()
-  }, timeoutMs)
-  try {
-    const res = await request(req.url, {
-      method: req.method as 'POST',
-      headers: req.headers,
-      body: req.body ?? undefined,
-      dispatcher,
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-      signal: abort.signal,
-    })
-    result.statusCode = res.statusCode
-    for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) result.headers[k] = Array.isArray(v) ? v.join(', ') : v
-    result.retryAfter = result.headers['retry-after'] ?? null
+/** What went wrong, as recorded on the attempt. */
+function describeError(e: unknown, timeoutMs: number): string {
+  const err = e as Error & { code?: string; cause?: Error & { code?: string } }
+  const cause = err.cause ?? err
+  if (cause.code === 'UND_ERR_HEADERS_TIMEOUT' || cause.code === 'UND_ERR_BODY_TIMEOUT') return `timed out after ${timeoutMs} ms`
+  if (cause.code === 'REFUSED_TARGET') return `refused: ${cause.message}`
+  return `${cause.code ? `${cause.code}: ` : ''}${cause.message}`
+}
+
+/**
+ * One exchange on undici's dispatcher, handled as it comes (status and headers, then the body, kept to
+ * 64 KB): undici's `request` wraps the same in a Readable body, an AbortSignal and a promise per request,
+ * which cost the delivery thread about a quarter of its time (bench/README.md). The whole exchange,
+ * headers and body, ends within the webhook's timeout: a timer of our own aborts it.
+ */
+function exchange(dispatcher: Agent, req: RenderedRequest, timeoutMs: number, startBy = Infinity): Promise<AttemptResult> {
+  if (Date.now() > startBy) return Promise.resolve(notSent(`not sent: waited for a request slot until ${new Date(startBy).toISOString()}, too late to end within the pixel's lock`))
+  return new Promise((resolve) => {
+    const started = performance.now()
+    const result: AttemptResult = { statusCode: null, headers: {}, body: null, truncated: false, error: null, retryAfter: null, durationMs: 0 }
     const chunks: Buffer[] = []
     let size = 0
-    for await (const chunk of res.body) {
-      const buf = chunk as Buffer
-      if (size + buf.length > RESPONSE_BODY_LIMIT) {
-        chunks.push(buf.subarray(0, RESPONSE_BODY_LIMIT - size))
-        result.truncated = true
-        res.body.destroy()
-        break
-      }
-      chunks.push(buf)
-      size += buf.length
+    let controller: Dispatcher.DispatchController | null = null
+    let done = false
+    const finish = (error: string | null) => {
+      if (done) return
+      done = true
+      clearTimeout(timer)
+      if (error === null) result.body = Buffer.concat(chunks).toString('utf8')
+      else result.error = error
+      result.durationMs = Math.round(performance.now() - started)
+      resolve(result)
     }
-    result.body = Buffer.concat(chunks).toString('utf8')
-  } catch (e) {
-    const err = e as Error & { code?: string; cause?: Error & { code?: string } }
-    const cause = err.cause ?? err
-    result.error =
-      timedOut || cause.code === 'UND_ERR_HEADERS_TIMEOUT' || cause.code === 'UND_ERR_BODY_TIMEOUT'
-        ? `timed out after ${timeoutMs} ms`
-        : cause.code === 'REFUSED_TARGET'
-          ? `refused: ${cause.message}`
-          : `${cause.code ? `${cause.code}: ` : ''}${cause.message}`
-  }
-  clearTimeout(timer)
-  result.durationMs = Math.round(performance.now() - started)
-  return result
+    const timer = setTimeout(() => {
+      finish(`timed out after ${timeoutMs} ms`)
+      controller?.abort(new Error('timed out'))
+    }, timeoutMs)
+    try {
+      const url = new URL(req.url)
+      dispatcher.dispatch(
+        { origin: url.origin, path: url.pathname + url.search, method: req.method, headers: req.headers, body: req.body, headersTimeout: timeoutMs, bodyTimeout: timeoutMs },
+        {
+          onRequestStart(c) {
+            controller = c
+            // timed out while waiting for a connection: it never goes out
+            if (done) c.abort(new Error('timed out'))
+          },
+          onResponseStart(_c, statusCode, headers) {
+            if (statusCode < 200) return
+            result.statusCode = statusCode
+            for (const [k, v] of Object.entries(headers)) if (v !== undefined) result.headers[k] = Array.isArray(v) ? v.join(', ') : v
+            result.retryAfter = result.headers['retry-after'] ?? null
+          },
+          onResponseData(c, chunk) {
+            if (done) return
+            if (size + chunk.length > RESPONSE_BODY_LIMIT) {
+              chunks.push(chunk.subarray(0, RESPONSE_BODY_LIMIT - size))
+              result.truncated = true
+              finish(null)
+              c.abort(new Error('response cut at the body limit'))
+              return
+            }
+            chunks.push(chunk)
+            size += chunk.length
+          },
+          onResponseEnd: () => finish(null),
+          onResponseError: (_c, e) => finish(describeError(e, timeoutMs)),
+        },
+      )
+    } catch (e) {
+      finish(describeError(e, timeoutMs))
+    }
+  })
 }
 
 /** What the thread is started with. */
