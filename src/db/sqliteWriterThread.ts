@@ -1,11 +1,15 @@
 // The SQLite writer thread (see sqliteWriter.ts): one connection for the call-event and delivery-outcome
-// writes and the claims, each answered when done.
+// writes and the claims. The batches that arrive while it is busy are written in its next turn, in one
+// transaction with a savepoint each: a batch that fails is undone alone and answered with its error, the
+// others commit together (a commit is a good part of a small transaction's cost). Busy database: the turn
+// is tried again after a short pause. The answers of a turn go back in one message.
 import { parentPort, workerData } from 'node:worker_threads'
 import { SharedSlots } from '../jobs/sharedSlots.js'
 import { SqliteCallEventWrites } from '../resolvers/callEventStoreSqlite.js'
 import { SqlitePixelWrites } from '../resolvers/pixelStoreSqlite.js'
+import { isBusy, withBusyRetry } from './sqliteBusy.js'
 import { openFastConnection } from './sqliteRows.js'
-import { toWire, type WriterRequest } from './sqliteWriter.js'
+import { toWire, type WriterReply, type WriterRequest, type WriterTurn } from './sqliteWriter.js'
 
 const port = parentPort!
 
@@ -27,21 +31,96 @@ const use = () => {
   return opened
 }
 
-const ops: Record<string, (...args: never[]) => unknown> = {
+/** Writes, run inside the turn's transaction. */
+const writes: Record<string, (turn: WriterTurn, ...args: never[]) => unknown> = {
+  callEvents: (turn, items: Parameters<SqliteCallEventWrites['write']>[0]) => use().callEvents.write(items, turn),
+  outcomes: (_turn, outcomes: Parameters<SqlitePixelWrites['writeOutcomes']>[0]) => use().pixels.writeOutcomes(outcomes),
+  claim: (_turn, ...args: Parameters<SqlitePixelWrites['claim']>) => use().pixels.claim(...args),
+}
+
+/** The rest, run in order between writes. */
+const others: Record<string, (...args: never[]) => unknown> = {
   ready: () => void use(),
   useSlots: (counter: Int32Array) => use().callEvents.useSlots(new SharedSlots(counter)),
-  callEvents: (...args: Parameters<SqliteCallEventWrites['write']>) => use().callEvents.write(...args),
-  outcomes: (...args: Parameters<SqlitePixelWrites['writeOutcomes']>) => use().pixels.writeOutcomes(...args),
-  claim: (...args: Parameters<SqlitePixelWrites['claim']>) => use().pixels.claim(...args),
   close: () => opened?.connection.close(),
 }
 
-port.on('message', async ({ id, op, args }: WriterRequest) => {
+const failed = (id: number, e: unknown): WriterReply => ({ id, ok: false, error: toWire(e) })
+
+/** Consecutive writes in one transaction. */
+async function writeTogether(requests: WriterRequest[]): Promise<WriterReply[]> {
   try {
-    const run = ops[op]
-    if (!run) throw new Error(`unknown writer operation "${op}"`)
-    port.postMessage({ id, ok: true, value: await run(...(args as never[])) })
+    return await withBusyRetry(() => {
+      const undo: (() => void)[] = []
+      const turn: WriterTurn = { onRollback: (fn) => undo.push(fn) }
+      try {
+        return use().connection.db.transaction(() =>
+          requests.map(({ id, op, args }): WriterReply => {
+            try {
+              return { id, ok: true, value: writes[op]!(turn, ...(args as never[])) }
+            } catch (e) {
+              // busy is the database's, not the batch's: the whole turn waits and tries again
+              if (isBusy(e)) throw e
+              return failed(id, e)
+            }
+          }),
+        ).immediate()
+      } catch (e) {
+        for (const fn of undo) fn()
+        throw e
+      }
+    })
   } catch (e) {
-    port.postMessage({ id, ok: false, error: toWire(e) })
+    return requests.map(({ id }) => failed(id, e))
   }
+}
+
+async function runOther({ id, op, args }: WriterRequest): Promise<WriterReply> {
+  try {
+    const run = others[op]
+    if (!run) throw new Error(`unknown writer operation "${op}"`)
+    return { id, ok: true, value: await run(...(args as never[])) }
+  } catch (e) {
+    return failed(id, e)
+  }
+}
+
+let queue: WriterRequest[] = []
+let running = false
+
+async function turn(): Promise<void> {
+  running = true
+  const requests = queue
+  queue = []
+  const replies: WriterReply[] = []
+  for (let i = 0; i < requests.length; ) {
+    if (!(requests[i]!.op in writes)) {
+      replies.push(await runOther(requests[i++]!))
+      continue
+    }
+    let end = i
+    while (end < requests.length && requests[end]!.op in writes) end++
+    replies.push(...(await writeTogether(requests.slice(i, end))))
+    i = end
+  }
+  try {
+    port.postMessage(replies)
+  } catch {
+    // an answer that cannot cross (not expected): each on its own, the one that cannot as its error
+    for (const reply of replies) {
+      try {
+        port.postMessage([reply])
+      } catch (e) {
+        port.postMessage([failed(reply.id, e)])
+      }
+    }
+  }
+  running = false
+  if (queue.length) setImmediate(turn)
+}
+
+port.on('message', (request: WriterRequest) => {
+  queue.push(request)
+  // what arrives before the turn starts (messages come in bursts) shares it
+  if (queue.length === 1 && !running) setImmediate(turn)
 })

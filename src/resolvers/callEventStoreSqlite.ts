@@ -8,9 +8,9 @@ import type { Call, Webhook } from '../generated/prisma/client.js'
 import { GroupCommit, type ItemResult } from '../db/groupCommit.js'
 import type { SharedSlots } from '../jobs/sharedSlots.js'
 import { newId } from '../db/ids.js'
-import { isBusy, withBusyRetry } from '../db/sqliteBusy.js'
+import { isBusy } from '../db/sqliteBusy.js'
 import { callFromRow, prepareTagsOf, prepareTagUpsert, sqliteTime, sqliteValue, webhookFromRow } from '../db/sqliteRows.js'
-import { resultsFromWire, toWire, type SqliteWriter, type WireResult } from '../db/sqliteWriter.js'
+import { resultsFromWire, toWire, WRITER_BATCHES_IN_FLIGHT, type SqliteWriter, type WireResult, type WriterTurn } from '../db/sqliteWriter.js'
 import {
   applyChange,
   NO_SLOTS,
@@ -48,7 +48,7 @@ export class SqliteCallEventStore implements CallEventStore {
     // sent before any batch: the thread answers in order
     if (worker) void writer.call('useSlots', worker.slots.counter).catch(() => {})
     // an unexpected failure (not a refused event): each event on its own, so only the failing one fails
-    this.queue = new GroupCommit((items) => this.writeTogether(items), { retryAlone: (e) => !isBusy(e) })
+    this.queue = new GroupCommit((items) => this.writeTogether(items), { maxInFlight: WRITER_BATCHES_IN_FLIGHT, retryAlone: (e) => !isBusy(e) })
   }
 
   private async writeTogether(items: Item[]): Promise<ItemResult<RecordedCallEvent>[]> {
@@ -75,9 +75,10 @@ export class SqliteCallEventWrites {
   private readonly s
   private readonly upsertTag
   private readonly tagsOf
+  private readonly batch
   private slots: DeliverySlots = NO_SLOTS
 
-  constructor(private readonly db: Database.Database) {
+  constructor(db: Database.Database) {
     this.upsertTag = prepareTagUpsert(db)
     this.tagsOf = prepareTagsOf(db)
     this.s = {
@@ -97,21 +98,7 @@ export class SqliteCallEventWrites {
       insertPixel: db.prepare(`INSERT INTO "Pixel" ("id", "companyId", "campaignId", "webhookId", "callId", "callerNumber", "trigger", "status", "attemptCount", "nextAttemptAt", "lockedUntil", "createdAt")
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)`),
     }
-  }
-
-  /** The delivery worker's slots (shared with the main thread): pixels are handed over while it has room. */
-  useSlots(slots: DeliverySlots): void {
-    this.slots = slots
-  }
-
-  /**
-   * One transaction for the batch. Pixels are handed over while the worker has free slots, taken as they
-   * are written. A refused event (unknown call, wrong state) is refused by checks
-   * made before it writes anything, so it needs no savepoint; any other error fails the whole transaction
-   * and gives its slots back.
-   */
-  write(items: Item[]): Promise<WireResult<RecordedCallEvent>[]> {
-    const all = this.db.transaction((held: { reserved: number }) => {
+    this.batch = db.transaction((items: Item[], held: { reserved: number }) => {
       const cache: BatchCache = new Map()
       return items.map((item): WireResult<RecordedCallEvent> => {
         try {
@@ -122,16 +109,33 @@ export class SqliteCallEventWrites {
         }
       })
     })
-    return withBusyRetry(() => {
-      const held = { reserved: 0 }
-      try {
-        return all.immediate(held)
-      } catch (e) {
-        // the batch did not commit: its pixels were never written
-        this.slots.release(held.reserved)
-        throw e
-      }
-    })
+  }
+
+  /** The delivery worker's slots (shared with the main thread): pixels are handed over while it has room. */
+  useSlots(slots: DeliverySlots): void {
+    this.slots = slots
+  }
+
+  /**
+   * The batch, inside the writer thread's transaction for its turn (its own savepoint: a batch that fails
+   * undoes only itself). Pixels are handed over while the worker has free slots, taken as they are written.
+   * A refused event (unknown call, wrong state) is refused by checks made before it writes anything, so it
+   * needs no savepoint of its own; any other error fails the batch. Slots taken for a batch that is not
+   * committed after all (it failed, or the turn's transaction did) are given back.
+   */
+  write(items: Item[], turn: WriterTurn): WireResult<RecordedCallEvent>[] {
+    const held = { reserved: 0 }
+    const giveBack = () => {
+      this.slots.release(held.reserved)
+      held.reserved = 0
+    }
+    turn.onRollback(giveBack)
+    try {
+      return this.batch(items, held)
+    } catch (e) {
+      giveBack()
+      throw e
+    }
   }
 
   private apply({ companyId, event }: Item, cache: BatchCache, held: { reserved: number }, slots: DeliverySlots): RecordedCallEvent {
