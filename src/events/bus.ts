@@ -28,7 +28,35 @@ export type BusTopics = {
   pixelFired: [companyId: string, payload: PixelFiredEvent]
 }
 
-export type PubSub = ReturnType<typeof createPubSub<BusTopics>>
+export type PubSub = ReturnType<typeof createPubSub<BusTopics>> & {
+  /**
+   * Whether anything may receive `topic` for the company: on the in-process bus, only while someone
+   * subscribes to it (publishers skip building what nobody reads: a pixel row per delivery was about 2 %
+   * of the main thread under load); over Redis, always (another instance may).
+   */
+  listens(topic: keyof BusTopics, companyId: string): boolean
+}
+
+/** An EventTarget that knows which event types have listeners (graphql-yoga's pubsub adds one per subscriber). */
+class CountingEventTarget extends EventTarget {
+  private readonly listeners = new Map<string, number>()
+
+  override addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: AddEventListenerOptions | boolean): void {
+    super.addEventListener(type, listener, options)
+    if (listener) this.listeners.set(type, (this.listeners.get(type) ?? 0) + 1)
+  }
+
+  override removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: EventListenerOptions | boolean): void {
+    super.removeEventListener(type, listener, options)
+    const n = (this.listeners.get(type) ?? 0) - (listener ? 1 : 0)
+    if (n > 0) this.listeners.set(type, n)
+    else this.listeners.delete(type)
+  }
+
+  listens(type: string): boolean {
+    return this.listeners.has(type)
+  }
+}
 
 export interface EventBus {
   pubsub: PubSub
@@ -39,10 +67,13 @@ export interface EventBus {
 
 export function createEventBus(redisUrl: string | undefined, logger: Logger): EventBus {
   if (!redisUrl) {
-    const eventTarget = new EventTarget()
+    const eventTarget = new CountingEventTarget()
     // one listener per subscriber on a topic: no listener limit (the default warns past 10)
     setMaxListeners(0, eventTarget)
-    return { pubsub: createPubSub<BusTopics>({ eventTarget }), kind: 'memory', close: async () => {} }
+    const pubsub = Object.assign(createPubSub<BusTopics>({ eventTarget }), {
+      listens: (topic: keyof BusTopics, companyId: string) => eventTarget.listens(`${topic}:${companyId}`),
+    })
+    return { pubsub, kind: 'memory', close: async () => {} }
   }
   const publisher = new Redis(redisUrl, { maxRetriesPerRequest: 3 })
   const subscriber = new Redis(redisUrl, { maxRetriesPerRequest: null })
@@ -67,7 +98,7 @@ export function createEventBus(redisUrl: string | undefined, logger: Logger): Ev
     subscribeClient: subscribeClient as unknown as Redis,
   })
   return {
-    pubsub: createPubSub<BusTopics>({ eventTarget: eventTarget as never }),
+    pubsub: Object.assign(createPubSub<BusTopics>({ eventTarget: eventTarget as never }), { listens: () => true }),
     kind: 'redis',
     close: async () => {
       publisher.disconnect()

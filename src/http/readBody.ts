@@ -7,17 +7,44 @@ export class BodyTooLargeError extends Error {
 }
 
 /** Reads the whole body, refusing (before reading on) anything over `limit` bytes. */
-export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'])
-  if (Number.isFinite(declared) && declared > limit) throw new BodyTooLargeError(limit)
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length
-    if (size > limit) throw new BodyTooLargeError(limit)
-    chunks.push(chunk as Buffer)
-  }
-  return Buffer.concat(chunks)
+  if (Number.isFinite(declared) && declared > limit) return Promise.reject(new BodyTooLargeError(limit))
+  // events, not an async iterator: the iterator's machinery was about 1 % of the server's time under load
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    const onData = (chunk: Buffer) => {
+      size += chunk.length
+      if (size > limit) {
+        cleanUp()
+        req.destroy()
+        return reject(new BodyTooLargeError(limit))
+      }
+      chunks.push(chunk)
+    }
+    const onEnd = () => {
+      cleanUp()
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks))
+    }
+    const onError = (e: Error) => {
+      cleanUp()
+      reject(e)
+    }
+    const onClose = () => {
+      if (!req.complete) onError(new Error('the request was aborted before its body was read'))
+    }
+    const cleanUp = () => {
+      req.off('data', onData)
+      req.off('end', onEnd)
+      req.off('error', onError)
+      req.off('close', onClose)
+    }
+    req.on('data', onData)
+    req.on('end', onEnd)
+    req.on('error', onError)
+    req.on('close', onClose)
+  })
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

@@ -8,7 +8,7 @@ export function newApiKeySecret(role: ApiKeyRole): string {
 }
 
 export function hashApiKeySecret(secret: string): string {
-  return crypto.createHash('sha256').update(secret).digest('hex')
+  return crypto.hash('sha256', secret)
 }
 
 /** What lists show of a key: enough to tell keys apart, too little to use one. */

@@ -203,6 +203,6 @@ export async function deliverJob(deps: DeliveryDeps, job: DeliveryJob, options: 
 async function settle(deps: DeliveryDeps, job: DeliveryJob, update: PixelUpdate, attempt: AttemptRecord | null, tags: TagInput[]): Promise<Pixel> {
   const updated = await deps.pixels.settle(job, update, attempt, tags)
   if (!updated) return updatedPixel(job.pixel, update)
-  deps.pubsub.publish('pixelFired', updated.companyId, { pixel: jsonRow(updated) })
+  if (deps.pubsub.listens('pixelFired', updated.companyId)) deps.pubsub.publish('pixelFired', updated.companyId, { pixel: jsonRow(updated) })
   return updated
 }

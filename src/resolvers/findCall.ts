@@ -12,5 +12,5 @@ export async function findCall(db: Db, companyId: string, uuid: string, field = 
 }
 
 export function publishCallUpdated(pubsub: PubSub, call: Call, event: CallUpdatedEvent['event']): void {
-  pubsub.publish('callUpdated', call.companyId, { event, call: jsonRow(call) })
+  if (pubsub.listens('callUpdated', call.companyId)) pubsub.publish('callUpdated', call.companyId, { event, call: jsonRow(call) })
 }
