@@ -5,21 +5,25 @@ import { sqliteFilePath } from '../src/db/sqlitePath.js'
 import { SqliteWriter } from '../src/db/sqliteWriter.js'
 import { checkCallEvent } from '../src/resolvers/callEvents.js'
 import { startTestApp, type TestApp } from './helpers/app.js'
-import { testProvider } from './helpers/db.js'
+import { createTestDatabase, type TestDatabase } from './helpers/db.js'
 import { postJson } from './helpers/postback.js'
 import { createCampaign, createWebhook } from './fixtures.js'
 
-describe.runIf(testProvider === 'sqlite')('the SQLite writer thread', () => {
+// on SQLite in both test passes: the writer thread is the embedded database's
+describe('the SQLite writer thread', () => {
+  let database: TestDatabase
   let t: TestApp
   let writer: SqliteWriter
   beforeAll(async () => {
-    t = await startTestApp({ env: { ROLE: 'api' } })
+    database = await createTestDatabase('sqlite')
+    t = await startTestApp({ env: { ROLE: 'api', JOBS_URL: database.url.replace(/ringhook\.db$/, 'ringhook-jobs.db') }, database })
     writer = new SqliteWriter(sqliteFilePath(t.databaseUrl))
     await writer.ready()
   })
   afterAll(async () => {
     await writer?.close()
     await t?.close()
+    await database?.drop()
   })
 
   it('undoes a failing batch alone: the batches beside it in the same turn commit', async () => {
