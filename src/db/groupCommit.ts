@@ -14,19 +14,17 @@ interface Waiting<I, O> {
 
 export class GroupCommit<I, O> {
   private queue: Waiting<I, O>[] = []
-  private inFlight = 0
+  private flushing = false
   private scheduled = false
 
   /**
    * `write` commits a batch and answers for each item, in order. When it throws for a batch of several,
    * `retryAlone(error)` says whether to write each item on its own (not when the failure would be the same
-   * for every item, a busy database say). `maxInFlight` batches may be written at once (default 1: the
-   * next batch waits for the one being written); more suits a writer that takes batches in order on a
-   * thread of its own (src/db/sqliteWriter.ts): it does not sit idle while the answer crosses back.
+   * for every item, a busy database say).
    */
   constructor(
     private readonly write: (items: I[]) => Promise<ItemResult<O>[]>,
-    private readonly options: { maxBatch?: number; maxInFlight?: number; retryAlone?: (error: unknown) => boolean } = {},
+    private readonly options: { maxBatch?: number; retryAlone?: (error: unknown) => boolean } = {},
   ) {}
 
   push(item: I): Promise<O> {
@@ -38,11 +36,11 @@ export class GroupCommit<I, O> {
 
   /** Resolves once everything queued has been written. */
   async drain(): Promise<void> {
-    while (this.queue.length || this.inFlight || this.scheduled) await new Promise((r) => setTimeout(r, 2))
+    while (this.queue.length || this.flushing || this.scheduled) await new Promise((r) => setTimeout(r, 2))
   }
 
   private schedule(): void {
-    if (this.inFlight >= (this.options.maxInFlight ?? 1) || this.scheduled) return
+    if (this.flushing || this.scheduled) return
     this.scheduled = true
     // items pushed in the same turn of the event loop share a batch
     setImmediate(() => {
@@ -52,8 +50,8 @@ export class GroupCommit<I, O> {
   }
 
   private async flush(): Promise<void> {
-    if (this.inFlight >= (this.options.maxInFlight ?? 1) || this.queue.length === 0) return
-    this.inFlight++
+    if (this.flushing || this.queue.length === 0) return
+    this.flushing = true
     const batch = this.queue.splice(0, this.options.maxBatch ?? 500)
     try {
       const results = await this.writeBatch(batch.map((w) => w.item))
@@ -65,7 +63,7 @@ export class GroupCommit<I, O> {
     } catch (e) {
       batch.forEach((w) => w.reject(e))
     } finally {
-      this.inFlight--
+      this.flushing = false
       if (this.queue.length) this.schedule()
     }
   }

@@ -5,7 +5,9 @@
 // arrived in one of its turns in one transaction (a savepoint each) and answers them in one message. Errors come back as
 // errors: a refused item as the RinghookError it was, a failed batch with its SQLite code (so a busy
 // database is still known as one).
+import type Database from 'better-sqlite3'
 import type { ItemResult } from './groupCommit.js'
+import { isBusy, withBusyRetry } from './sqliteBusy.js'
 import { RinghookError, type ErrorCode } from '../resolvers/errors.js'
 import { startThread } from '../threads.js'
 
@@ -28,14 +30,6 @@ export function fromWire(e: WireError): Error {
 export const resultsFromWire = <O>(results: WireResult<O>[]): ItemResult<O>[] =>
   results.map((r) => (r.ok ? r : { ok: false, error: fromWire(r.error) }))
 
-/**
- * Batches a store may have at the writer at once: the thread takes them in order (and writes those that
- * arrived together in one transaction), so the next batch need not wait on the main thread while the
- * previous answer crosses back. Measured with one at a time, a batch's round trip was 12–15 ms under load;
- * allowing four made no difference the benchmark could tell apart from its noise.
- */
-export const WRITER_BATCHES_IN_FLIGHT = 4
-
 export type WriterRequest = { id: number; op: string; args: unknown[] }
 export type WriterReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: WireError }
 
@@ -43,6 +37,48 @@ export type WriterReply = { id: number; ok: true; value: unknown } | { id: numbe
 export interface WriterTurn {
   /** runs if the turn's transaction does not commit (its work is undone) */
   onRollback(undo: () => void): void
+}
+
+/**
+ * The writes of one turn of the writer thread, in one immediate transaction with a savepoint each (each
+ * write is itself a better-sqlite3 transaction function, nested here): a write that fails is undone and
+ * answered alone, the others commit together. A busy database fails the turn, which is tried again after a
+ * short pause. An error after which SQLite rolled the whole transaction back (a full disk, an I/O error)
+ * fails the turn for good: the writes after it would otherwise run on their own, outside the turn, and
+ * its commit fail. When the turn does not commit, every write is answered with the error and its
+ * `onRollback` hooks run (each try of the turn registers its own).
+ */
+export async function writeTurn(
+  db: Database.Database,
+  requests: WriterRequest[],
+  writes: Record<string, (turn: WriterTurn, ...args: never[]) => unknown>,
+): Promise<WriterReply[]> {
+  const failed = (id: number, e: unknown): WriterReply => ({ id, ok: false, error: toWire(e) })
+  try {
+    return await withBusyRetry(() => {
+      const undo: (() => void)[] = []
+      const turn: WriterTurn = { onRollback: (fn) => undo.push(fn) }
+      try {
+        return db
+          .transaction(() =>
+            requests.map(({ id, op, args }): WriterReply => {
+              try {
+                return { id, ok: true, value: writes[op]!(turn, ...(args as never[])) }
+              } catch (e) {
+                if (isBusy(e) || !db.inTransaction) throw e
+                return failed(id, e)
+              }
+            }),
+          )
+          .immediate()
+      } catch (e) {
+        for (const fn of undo) fn()
+        throw e
+      }
+    })
+  } catch (e) {
+    return requests.map(({ id }) => failed(id, e))
+  }
 }
 
 export class SqliteWriter {

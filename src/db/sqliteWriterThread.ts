@@ -7,9 +7,8 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { SharedSlots } from '../jobs/sharedSlots.js'
 import { SqliteCallEventWrites } from '../resolvers/callEventStoreSqlite.js'
 import { SqlitePixelWrites } from '../resolvers/pixelStoreSqlite.js'
-import { isBusy, withBusyRetry } from './sqliteBusy.js'
 import { openFastConnection } from './sqliteRows.js'
-import { toWire, type WriterReply, type WriterRequest, type WriterTurn } from './sqliteWriter.js'
+import { toWire, writeTurn, type WriterReply, type WriterRequest, type WriterTurn } from './sqliteWriter.js'
 
 const port = parentPort!
 
@@ -47,32 +46,15 @@ const others: Record<string, (...args: never[]) => unknown> = {
 
 const failed = (id: number, e: unknown): WriterReply => ({ id, ok: false, error: toWire(e) })
 
-/** Consecutive writes in one transaction. */
+/** Consecutive writes in one transaction (see writeTurn). */
 async function writeTogether(requests: WriterRequest[]): Promise<WriterReply[]> {
+  let db
   try {
-    return await withBusyRetry(() => {
-      const undo: (() => void)[] = []
-      const turn: WriterTurn = { onRollback: (fn) => undo.push(fn) }
-      try {
-        return use().connection.db.transaction(() =>
-          requests.map(({ id, op, args }): WriterReply => {
-            try {
-              return { id, ok: true, value: writes[op]!(turn, ...(args as never[])) }
-            } catch (e) {
-              // busy is the database's, not the batch's: the whole turn waits and tries again
-              if (isBusy(e)) throw e
-              return failed(id, e)
-            }
-          }),
-        ).immediate()
-      } catch (e) {
-        for (const fn of undo) fn()
-        throw e
-      }
-    })
+    db = use().connection.db
   } catch (e) {
     return requests.map(({ id }) => failed(id, e))
   }
+  return writeTurn(db, requests, writes)
 }
 
 async function runOther({ id, op, args }: WriterRequest): Promise<WriterReply> {

@@ -10,7 +10,7 @@ import type { SharedSlots } from '../jobs/sharedSlots.js'
 import { newId } from '../db/ids.js'
 import { isBusy } from '../db/sqliteBusy.js'
 import { callFromRow, prepareTagsOf, prepareTagUpsert, sqliteTime, sqliteValue, webhookFromRow } from '../db/sqliteRows.js'
-import { resultsFromWire, toWire, WRITER_BATCHES_IN_FLIGHT, type SqliteWriter, type WireResult, type WriterTurn } from '../db/sqliteWriter.js'
+import { resultsFromWire, toWire, type SqliteWriter, type WireResult, type WriterTurn } from '../db/sqliteWriter.js'
 import {
   applyChange,
   NO_SLOTS,
@@ -48,7 +48,7 @@ export class SqliteCallEventStore implements CallEventStore {
     // sent before any batch: the thread answers in order
     if (worker) void writer.call('useSlots', worker.slots.counter).catch(() => {})
     // an unexpected failure (not a refused event): each event on its own, so only the failing one fails
-    this.queue = new GroupCommit((items) => this.writeTogether(items), { maxInFlight: WRITER_BATCHES_IN_FLIGHT, retryAlone: (e) => !isBusy(e) })
+    this.queue = new GroupCommit((items) => this.writeTogether(items), { retryAlone: (e) => !isBusy(e) })
   }
 
   private async writeTogether(items: Item[]): Promise<ItemResult<RecordedCallEvent>[]> {

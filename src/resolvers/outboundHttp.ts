@@ -134,9 +134,16 @@ function exchange(dispatcher: Agent, req: RenderedRequest, timeoutMs: number, st
       result.durationMs = Math.round(performance.now() - started)
       resolve(result)
     }
+    const timedOutMessage = `timed out after ${timeoutMs} ms`
+    let timedOut = false
+    // a request still waiting in undici for a connection is answered once undici hands it one (and it is
+    // aborted before it is written) or fails it: until then it keeps its slot, so requests to a slow
+    // endpoint cannot pile up in undici's queue beyond the cap on requests in flight
     const timer = setTimeout(() => {
-      finish(`timed out after ${timeoutMs} ms`)
-      controller?.abort(new Error('timed out'))
+      timedOut = true
+      if (!controller) return
+      finish(timedOutMessage)
+      controller.abort(new Error('timed out'))
     }, timeoutMs)
     try {
       const url = new URL(req.url)
@@ -146,7 +153,10 @@ function exchange(dispatcher: Agent, req: RenderedRequest, timeoutMs: number, st
           onRequestStart(c) {
             controller = c
             // timed out while waiting for a connection: it never goes out
-            if (done) c.abort(new Error('timed out'))
+            if (timedOut) {
+              finish(timedOutMessage)
+              c.abort(new Error('timed out'))
+            }
           },
           onResponseStart(_c, statusCode, headers) {
             if (statusCode < 200) return
@@ -167,7 +177,7 @@ function exchange(dispatcher: Agent, req: RenderedRequest, timeoutMs: number, st
             size += chunk.length
           },
           onResponseEnd: () => finish(null),
-          onResponseError: (_c, e) => finish(describeError(e, timeoutMs)),
+          onResponseError: (_c, e) => finish(timedOut ? timedOutMessage : describeError(e, timeoutMs)),
         },
       )
     } catch (e) {

@@ -11,7 +11,7 @@ import { GroupCommit } from '../db/groupCommit.js'
 import { newId } from '../db/ids.js'
 import { isBusy } from '../db/sqliteBusy.js'
 import { callFromRow, pixelFromRow, prepareTagsOf, prepareTagUpsert, sqliteTime, webhookFromRow } from '../db/sqliteRows.js'
-import { WRITER_BATCHES_IN_FLIGHT, type SqliteWriter } from '../db/sqliteWriter.js'
+import type { SqliteWriter } from '../db/sqliteWriter.js'
 import type { DeliveryJob, TagInput } from './interfaces.js'
 import { PrismaPixelStore, updatedPixel, type AttemptRecord, type PixelStore, type PixelUpdate } from './pixelStore.js'
 
@@ -86,7 +86,7 @@ export class SqlitePixelStore implements PixelStore {
     // are written one by one (else their pixels would be sent again when their locks expire)
     this.queue = new GroupCommit(
       async (outcomes) => (await this.writer.call<boolean[]>('outcomes', outcomes)).map((value) => ({ ok: true as const, value })),
-      { maxInFlight: WRITER_BATCHES_IN_FLIGHT, retryAlone: (e) => !isBusy(e) },
+      { retryAlone: (e) => !isBusy(e) },
     )
   }
 

@@ -4,7 +4,7 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createThreadedOutboundHttp, type OutboundHttp } from '../../src/resolvers/outboundHttp.js'
+import { createOutboundHttp, createThreadedOutboundHttp, type OutboundHttp } from '../../src/resolvers/outboundHttp.js'
 
 describe('threaded delivery client', () => {
   let server: http.Server
@@ -89,6 +89,18 @@ describe('threaded delivery client', () => {
     const r = await c.exchange(get('/hang?hold=-1'), 200)
     expect([r.statusCode, r.error]).toEqual([null, 'timed out after 200 ms'])
     expect(r.durationMs).toBeGreaterThanOrEqual(190)
+  })
+
+  it('answers a request that timed out waiting for a connection only once undici gives it one, and never sends it', async () => {
+    // one connection: the second request waits in undici's queue behind a receiver that never answers
+    const c = createOutboundHttp('127.0.0.1', 1)
+    clients.push(c)
+    const [first, second] = await Promise.all([c.exchange(get('/hang?hold=-1&n=1'), 300), c.exchange(get('/queued?hold=0'), 100)])
+    expect([first.error, second.error]).toEqual(['timed out after 300 ms', 'timed out after 100 ms'])
+    // it kept its place (and the caller's slot) until the connection came free, so requests to a slow
+    // endpoint cannot pile up in undici's queue beyond the cap on requests in flight
+    expect(second.durationMs).toBeGreaterThanOrEqual(290)
+    expect(seen.filter((u) => u.startsWith('/queued'))).toEqual([])
   })
 
   it('refuses a host name whose address is not allowed, on the thread, before connecting', async () => {
