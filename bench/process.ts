@@ -1,5 +1,6 @@
 // Child processes for benchmarks: a server started with a command, ready once it prints "listening on <url>".
 import { spawn, type ChildProcess } from 'node:child_process'
+import fs from 'node:fs'
 import path from 'node:path'
 
 export const root = path.resolve(import.meta.dirname, '..')
@@ -28,9 +29,16 @@ export function startProcess(cmd: string, args: string[], env: Record<string, st
   })
 }
 
-/** Ringhook as `npm start` runs it (node itself, so signals reach the server), with extra environment. */
-export const startRinghook = (env: Record<string, string>, nodeArgs: string[] = []) =>
-  startProcess(process.execPath, ['--single-threaded-gc', ...nodeArgs, '--import', 'tsx', 'src/main.ts'], env)
+/** node's arguments in `npm start` (package.json), so benchmarks and tests start the server as it does. */
+export function startArgs(): string[] {
+  const start = (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start
+  const [command, ...args] = start.split(/\s+/)
+  if (command !== 'node') throw new Error(`npm start runs "${command}", not node`)
+  return args
+}
+
+/** Ringhook as `npm start` runs it (node itself, so signals reach the server), with extra environment and node flags. */
+export const startRinghook = (env: Record<string, string>, nodeArgs: string[] = []) => startProcess(process.execPath, [...nodeArgs, ...startArgs()], env)
 
 export async function stopProcess(child: ChildProcess): Promise<void> {
   await new Promise((resolve) => {

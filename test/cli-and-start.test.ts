@@ -2,6 +2,7 @@ import { spawn, execFile } from 'node:child_process'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
+import { startArgs } from '../bench/process.js'
 import { gql, ok } from './helpers/app.js'
 import { createTestDatabase, testProvider, type TestDatabase } from './helpers/db.js'
 
@@ -13,7 +14,7 @@ const run = promisify(execFile)
 async function startServer(env: Record<string, string>) {
   // jobs on the test's own database, not in the repository's data/ directory
   const jobs = env.DATABASE_URL?.startsWith('postgres') ? { JOBS_URL: env.DATABASE_URL } : {}
-  const child = spawn(process.execPath, ['--single-threaded-gc', '--import', 'tsx', 'src/main.ts'], { cwd: root, env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'error', ...jobs, ...env } })
+  const child = spawn(process.execPath, startArgs(), { cwd: root, env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'error', ...jobs, ...env } })
   let out = ''
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 30_000)
