@@ -33,6 +33,8 @@ export const resultsFromWire = <O>(results: WireResult<O>[]): ItemResult<O>[] =>
 export type WriterRequest = { id: number; op: string; args: unknown[] }
 export type WriterReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: WireError }
 
+export const failedReply = (id: number, e: unknown): WriterReply => ({ id, ok: false, error: toWire(e) })
+
 /** The writer thread's transaction for one turn, shared by the batches that arrived in it. */
 export interface WriterTurn {
   /** runs if the turn's transaction does not commit (its work is undone) */
@@ -53,7 +55,6 @@ export async function writeTurn(
   requests: WriterRequest[],
   writes: Record<string, (turn: WriterTurn, ...args: never[]) => unknown>,
 ): Promise<WriterReply[]> {
-  const failed = (id: number, e: unknown): WriterReply => ({ id, ok: false, error: toWire(e) })
   try {
     return await withBusyRetry(() => {
       const undo: (() => void)[] = []
@@ -66,7 +67,7 @@ export async function writeTurn(
                 return { id, ok: true, value: writes[op]!(turn, ...(args as never[])) }
               } catch (e) {
                 if (isBusy(e) || !db.inTransaction) throw e
-                return failed(id, e)
+                return failedReply(id, e)
               }
             }),
           )
@@ -77,7 +78,7 @@ export async function writeTurn(
       }
     })
   } catch (e) {
-    return requests.map(({ id }) => failed(id, e))
+    return requests.map(({ id }) => failedReply(id, e))
   }
 }
 

@@ -8,7 +8,7 @@ import { SharedSlots } from '../jobs/sharedSlots.js'
 import { SqliteCallEventWrites } from '../resolvers/callEventStoreSqlite.js'
 import { SqlitePixelWrites } from '../resolvers/pixelStoreSqlite.js'
 import { openFastConnection } from './sqliteRows.js'
-import { toWire, writeTurn, type WriterReply, type WriterRequest, type WriterTurn } from './sqliteWriter.js'
+import { failedReply, writeTurn, type WriterReply, type WriterRequest, type WriterTurn } from './sqliteWriter.js'
 
 const port = parentPort!
 
@@ -44,15 +44,13 @@ const others: Record<string, (...args: never[]) => unknown> = {
   close: () => opened?.connection.close(),
 }
 
-const failed = (id: number, e: unknown): WriterReply => ({ id, ok: false, error: toWire(e) })
-
 /** Consecutive writes in one transaction (see writeTurn). */
 async function writeTogether(requests: WriterRequest[]): Promise<WriterReply[]> {
   let db
   try {
     db = use().connection.db
   } catch (e) {
-    return requests.map(({ id }) => failed(id, e))
+    return requests.map(({ id }) => failedReply(id, e))
   }
   return writeTurn(db, requests, writes)
 }
@@ -63,7 +61,7 @@ async function runOther({ id, op, args }: WriterRequest): Promise<WriterReply> {
     if (!run) throw new Error(`unknown writer operation "${op}"`)
     return { id, ok: true, value: await run(...(args as never[])) }
   } catch (e) {
-    return failed(id, e)
+    return failedReply(id, e)
   }
 }
 
@@ -93,7 +91,7 @@ async function turn(): Promise<void> {
       try {
         port.postMessage([reply])
       } catch (e) {
-        port.postMessage([failed(reply.id, e)])
+        port.postMessage([failedReply(reply.id, e)])
       }
     }
   }

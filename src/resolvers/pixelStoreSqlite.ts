@@ -117,8 +117,10 @@ export class SqlitePixelWrites {
   private readonly s
   private readonly upsertTag
   private readonly tagsOf
-  private readonly claimDue
-  private readonly outcomes
+  /** Claims due pixels (a savepoint in the writer thread's transaction: no other writer between the reads and the updates). */
+  readonly claim: (limit: number, lockMs: number, takeOver: boolean) => DeliveryJob[]
+  /** A batch of outcomes (a savepoint in the writer thread's transaction); each answers whether it was written (false: the pixel was taken over). */
+  readonly writeOutcomes: (outcomes: Outcome[]) => boolean[]
 
   constructor(db: Database.Database) {
     this.upsertTag = prepareTagUpsert(db)
@@ -141,7 +143,7 @@ export class SqlitePixelWrites {
       webhook: db.prepare(`SELECT * FROM "Webhook" WHERE "id" = ?`),
       call: db.prepare(`SELECT * FROM "Call" WHERE "id" = ?`),
     }
-    this.claimDue = db.transaction((limit: number, lockMs: number, takeOver: boolean) => {
+    this.claim = db.transaction((limit: number, lockMs: number, takeOver: boolean) => {
       const now = new Date()
       const params = { now: sqliteTime(now), lockedUntil: sqliteTime(new Date(now.getTime() + lockMs)), limit }
       const rows = takeOver ? (this.s.claimExpired.all(params) as Record<string, unknown>[]) : []
@@ -158,17 +160,7 @@ export class SqlitePixelWrites {
         return { pixel, webhook, call, tags }
       })
     })
-    this.outcomes = db.transaction((outcomes: Outcome[]) => outcomes.map((o) => this.write(o)))
-  }
-
-  /** Claims due pixels (a savepoint in the writer thread's transaction: no other writer between the reads and the updates). */
-  claim(limit: number, lockMs: number, takeOver: boolean): DeliveryJob[] {
-    return this.claimDue(limit, lockMs, takeOver)
-  }
-
-  /** A batch of outcomes (a savepoint in the writer thread's transaction); each answers whether it was written (false: the pixel was taken over). */
-  writeOutcomes(outcomes: Outcome[]): boolean[] {
-    return this.outcomes(outcomes)
+    this.writeOutcomes = db.transaction((outcomes: Outcome[]) => outcomes.map((o) => this.write(o)))
   }
 
   private write(o: Outcome): boolean {
