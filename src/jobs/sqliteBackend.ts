@@ -83,7 +83,32 @@ function extraOf(job: JobParameters, options?: JobRepositoryOptions): string {
   })
 }
 
-const COLUMNS_BY_FIELD: Record<string, string> = { name: 'name', type: 'type', priority: 'priority', disabled: 'disabled' }
+/** JobParameters fields a `unique` constraint may name, as SQL over this table's columns (the rest live in `extra`). */
+const UNIQUE_FIELDS: Record<string, string> = {
+  id: 'id', name: 'name', type: 'type', priority: 'priority', disabled: 'disabled', nextRunAt: 'next_run_at', lockedAt: 'locked_at',
+  lastRunAt: 'last_run_at', lastFinishedAt: 'last_finished_at', failedAt: 'failed_at', failCount: 'fail_count', failReason: 'fail_reason',
+  progress: 'progress', debounceStartedAt: 'debounce_started_at', data: 'data',
+  repeatInterval: `json_extract(extra, '$.repeatInterval')`, repeatTimezone: `json_extract(extra, '$.repeatTimezone')`,
+  repeatAt: `json_extract(extra, '$.repeatAt')`, lastModifiedBy: `json_extract(extra, '$.lastModifiedBy')`,
+}
+
+/**
+ * Whether JSON `value` contains `part`, as PostgreSQL's `@>` (how Agenda's PostgreSQL backend matches a
+ * `data` filter): objects contain the keys of `part` with contained values, arrays contain each element of
+ * `part`, scalars are equal. `part` comes from the code that queries, not from outside.
+ */
+export function jsonContains(value: unknown, part: unknown): boolean {
+  if (part === null || typeof part !== 'object') return value === part
+  if (Array.isArray(part)) return Array.isArray(value) && part.every((p) => value.some((v) => jsonContains(v, p)))
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false
+  return Object.entries(part).every(([k, p]) => Object.hasOwn(value, k) && jsonContains((value as Record<string, unknown>)[k], p))
+}
+
+/** Agenda keeps an Error's message; a job may throw anything else, stored as its JSON text (as PostgreSQL's driver does). */
+function failReasonText(reason: unknown): string | null {
+  if (reason === undefined || reason === null) return null
+  return typeof reason === 'string' ? reason : (JSON.stringify(reason) ?? String(reason))
+}
 
 export class SqliteJobRepository implements JobRepository {
   private db: Database.Database | null = null
@@ -124,49 +149,68 @@ export class SqliteJobRepository implements JobRepository {
     return withBusyRetry(() => fn(this.conn))
   }
 
-  private where(options: RemoveJobsOptions): { sql: string; params: unknown[] } {
+  /**
+   * The filter of removeJobs, disableJobs and enableJobs (and queryJobs' names), as Agenda's PostgreSQL
+   * backend reads it: `id` before `ids`, `name` before `names` before `notNames`; `data` matches jobs whose
+   * data contains it (see jsonContains). Null when nothing is named: such a call touches no job.
+   */
+  private where(options: RemoveJobsOptions): { sql: string; params: unknown[]; data: unknown } | null {
     const clauses: string[] = []
     const params: unknown[] = []
-    const ids = [...(options.id ? [options.id] : []), ...(options.ids ?? [])].map(String)
-    if (ids.length) {
-      clauses.push(`id IN (${ids.map(() => '?').join(',')})`)
-      params.push(...ids)
+    const list = (column: string, values: unknown[], not = false) => {
+      clauses.push(`${column} ${not ? 'NOT IN' : 'IN'} (${values.map(() => '?').join(',')})`)
+      params.push(...values.map(String))
     }
-    if (options.name) {
-      clauses.push('name = ?')
-      params.push(options.name)
-    }
-    if (options.names?.length) {
-      clauses.push(`name IN (${options.names.map(() => '?').join(',')})`)
-      params.push(...options.names)
-    }
-    if (options.notNames?.length) {
-      clauses.push(`name NOT IN (${options.notNames.map(() => '?').join(',')})`)
-      params.push(...options.notNames)
-    }
-    if (options.data !== undefined) {
-      clauses.push('data = ?')
-      params.push(JSON.stringify(options.data))
-    }
-    return { sql: clauses.length ? clauses.join(' AND ') : '1 = 1', params }
+    if (options.id) list('id', [options.id])
+    else if (options.ids?.length) list('id', options.ids)
+    if (options.name) list('name', [options.name])
+    else if (options.names?.length) list('name', options.names)
+    else if (options.notNames?.length) list('name', options.notNames, true)
+    if (clauses.length === 0 && options.data === undefined) return null
+    return { sql: clauses.length ? clauses.join(' AND ') : '1 = 1', params, data: options.data }
+  }
+
+  /** The ids of the jobs a filter names (data containment is checked here, on the rows the SQL part selects). */
+  private idsWhere(options: RemoveJobsOptions): string[] {
+    const filter = this.where(options)
+    if (!filter) return []
+    const rows = this.conn.prepare(`SELECT id, data FROM agenda_jobs WHERE ${filter.sql}`).all(...filter.params) as { id: string; data: string }[]
+    return rows.filter((r) => filter.data === undefined || jsonContains(JSON.parse(r.data), filter.data)).map((r) => r.id)
+  }
+
+  /** Runs `statement` (with `id IN (…)` appended) over the jobs the filter names; answers how many changed. */
+  private changeWhere(options: RemoveJobsOptions, statement: string): Promise<number> {
+    return this.run((db) =>
+      db.transaction(() => {
+        const ids = this.idsWhere(options)
+        if (ids.length === 0) return 0
+        return db.prepare(`${statement} WHERE id IN (${ids.map(() => '?').join(',')})`).run(...ids).changes
+      })(),
+    )
   }
 
   async queryJobs(options: JobsQueryOptions = {}): Promise<JobsResult> {
-    const { sql, params } = this.where({ id: options.id, ids: options.ids, name: options.name, names: options.names })
-    const extra: string[] = []
-    if (!options.includeDisabled) extra.push('disabled = 0')
+    const filter = this.where({ id: options.id, ids: options.ids, name: options.name, names: options.names })
+    const clauses = filter ? [filter.sql] : []
+    const params = filter ? filter.params : []
+    // Agenda documents includeDisabled as true unless said otherwise
+    if (options.includeDisabled === false) clauses.push('disabled = 0')
     if (options.search) {
-      extra.push('(name LIKE ? OR data LIKE ?)')
-      params.push(`%${options.search}%`, `%${options.search}%`)
+      // in the name only (case-insensitive), as the PostgreSQL backend's ILIKE
+      clauses.push(`name LIKE ? ESCAPE '\\'`)
+      params.push(`%${options.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`)
     }
-    const rows = await this.run((db) => db.prepare(`SELECT * FROM agenda_jobs WHERE ${[sql, ...extra].join(' AND ')}`).all(...params) as JobRow[])
+    const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : ''
+    const rows = await this.run((db) => db.prepare(`SELECT * FROM agenda_jobs ${where}`).all(...params) as JobRow[])
     const now = new Date()
-    let jobs: JobWithState[] = rows.map((row) => {
-      const job = toJob(row)
-      return { ...job, _id: job._id!, state: computeJobState(job, now) }
-    })
-    if (options.state) jobs = jobs.filter((j) => j.state === options.state)
-    const sort = options.sort ?? { nextRunAt: 'desc' }
+    let jobs: JobWithState[] = rows
+      .filter((row) => options.data === undefined || jsonContains(JSON.parse(row.data), options.data))
+      .map((row) => {
+        const job = toJob(row)
+        return { ...job, _id: job._id!, state: computeJobState(job, now) }
+      })
+    if (options.state) jobs = jobs.filter((j) => (options.state === 'paused' ? j.disabled === true : j.state === options.state))
+    const sort = options.sort ?? { nextRunAt: 'desc', lastRunAt: 'desc' }
     jobs.sort((a, b) => {
       for (const [field, dir] of Object.entries(sort)) {
         const direction = dir === 'asc' || dir === 1 ? 1 : -1
@@ -193,6 +237,7 @@ export class SqliteJobRepository implements JobRepository {
       const o = byName.get(job.name) ?? { name: job.name, total: 0, running: 0, scheduled: 0, queued: 0, completed: 0, failed: 0, repeating: 0, paused: 0 }
       o.total++
       o[job.state]++
+      if (job.disabled) o.paused++
       byName.set(job.name, o)
     }
     return [...byName.values()]
@@ -212,18 +257,15 @@ export class SqliteJobRepository implements JobRepository {
   }
 
   async removeJobs(options: RemoveJobsOptions): Promise<number> {
-    const { sql, params } = this.where(options)
-    return this.run((db) => db.prepare(`DELETE FROM agenda_jobs WHERE ${sql}`).run(...params).changes)
+    return this.changeWhere(options, 'DELETE FROM agenda_jobs')
   }
 
   async disableJobs(options: RemoveJobsOptions): Promise<number> {
-    const { sql, params } = this.where(options)
-    return this.run((db) => db.prepare(`UPDATE agenda_jobs SET disabled = 1 WHERE ${sql}`).run(...params).changes)
+    return this.changeWhere(options, 'UPDATE agenda_jobs SET disabled = 1')
   }
 
   async enableJobs(options: RemoveJobsOptions): Promise<number> {
-    const { sql, params } = this.where(options)
-    return this.run((db) => db.prepare(`UPDATE agenda_jobs SET disabled = 0 WHERE ${sql}`).run(...params).changes)
+    return this.changeWhere(options, 'UPDATE agenda_jobs SET disabled = 0')
   }
 
   async purgeAllJobs(): Promise<number> {
@@ -281,7 +323,7 @@ export class SqliteJobRepository implements JobRepository {
                failed_at = ?, last_finished_at = ?, extra = json_set(extra, '$.lastModifiedBy', ?) WHERE id = ? AND name = ?`,
           )
           .run(
-            ms(job.lockedAt), ms(job.nextRunAt), ms(job.lastRunAt), job.progress ?? null, job.failReason ?? null, job.failCount ?? null,
+            ms(job.lockedAt), ms(job.nextRunAt), ms(job.lastRunAt), job.progress ?? null, failReasonText(job.failReason), job.failCount ?? null,
             ms(job.failedAt), ms(job.lastFinishedAt), options?.lastModifiedBy ?? null, String(job._id), job.name,
           ).changes,
     )
@@ -302,7 +344,7 @@ export class SqliteJobRepository implements JobRepository {
           `UPDATE agenda_jobs SET priority = ?, next_run_at = ?, type = ?, disabled = ?, data = ?, extra = ?,
              fail_reason = ?, fail_count = ?, failed_at = ? WHERE id = ? AND name = ? RETURNING *`,
         )
-        .get(...values, job.failReason ?? null, job.failCount ?? null, ms(job.failedAt), String(_id), job.name) as JobRow | undefined
+        .get(...values, failReasonText(job.failReason), job.failCount ?? null, ms(job.failedAt), String(_id), job.name) as JobRow | undefined
     }
     const insert = (nextRunAt: number | null, debounceStartedAt: number | null) =>
       db
@@ -323,13 +365,15 @@ export class SqliteJobRepository implements JobRepository {
       const params: unknown[] = [job.name]
       for (const [key, value] of Object.entries(unique)) {
         if (key.startsWith('data.')) {
-          clauses.push(`json_extract(data, ?) = ?`)
-          params.push(`$.${key.slice(5)}`, value as string | number)
+          // compared as text, as the PostgreSQL backend's `data->>path = String(value)`
+          const path = `$.${key.slice(5)}`
+          clauses.push(`(CASE json_type(data, ?) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE CAST(json_extract(data, ?) AS TEXT) END) = ?`)
+          params.push(path, path, String(value))
         } else {
-          const column = COLUMNS_BY_FIELD[key]
-          if (!column) throw new Error(`unique constraint on "${key}" is not supported by the SQLite job store`)
+          const column = UNIQUE_FIELDS[key]
+          if (!column) throw new Error(`Invalid unique constraint field: "${key}"`)
           clauses.push(`${column} = ?`)
-          params.push(value as string | number)
+          params.push(key === 'data' ? JSON.stringify(value) : value instanceof Date ? value.getTime() : typeof value === 'boolean' ? (value ? 1 : 0) : (value as string | number))
         }
       }
       const existing = db.prepare(`SELECT * FROM agenda_jobs WHERE ${clauses.join(' AND ')} LIMIT 1`).get(...params) as JobRow | undefined
