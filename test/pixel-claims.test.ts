@@ -51,7 +51,8 @@ describe(`pixel claims on ${testProvider}`, () => {
       stores.map(async (store, i) => {
         for (let round = 0; round < 50; round++) {
           const jobs = await store.claim(3, 60_000, true)
-          if (jobs.length === 0) break
+          // on PostgreSQL a claim that met the other's row locks answers nothing although pixels are left
+          if (jobs.length === 0 && taken[0]!.length + taken[1]!.length >= 30) break
           taken[i]!.push(...jobs.map((j) => j.pixel.id))
           // what a delivery needs comes with the claim
           for (const j of jobs) expect([j.pixel.status, j.webhook.name, j.call.campaignId, typeof j.tags]).toEqual(['DELIVERING', 'q', campaignId, 'object'])
