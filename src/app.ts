@@ -23,6 +23,7 @@ import { SqliteCallEventStore } from './resolvers/callEventStoreSqlite.js'
 import { PrismaPixelStore } from './resolvers/pixelStore.js'
 import { SqlitePixelStore } from './resolvers/pixelStoreSqlite.js'
 import { SqliteWriter } from './db/sqliteWriter.js'
+import { OpenStreams } from './events/openStreams.js'
 
 export interface RunningApp {
   config: Config
@@ -73,7 +74,8 @@ export function createServices(config: Config, db: Db, bus: EventBus, logger: Lo
     outboundHttp: http,
     provider: config.databaseProvider,
     pubsub: bus.pubsub,
-    apiKeys: new ApiKeyCache(db, config.apiKeyCacheMs),
+    apiKeys: new ApiKeyCache(db, config.apiKeyCacheMs, (e) => logger.error({ err: e }, 'writing an API key\'s lastUsedAt failed')),
+    streams: new OpenStreams(),
     postbackWriter: new PostbackWriter(sqliteFile ? new SqlitePostbackStore(sqliteFile) : new PrismaPostbackStore(db, config.databaseProvider)),
     postbackLimiter: new PostbackRateLimiter(config.postbackRateLimitPerMinute, rateLimitRedis),
     callEvents: writer ? new SqliteCallEventStore(writer, worker) : new PrismaCallEventStore(db, slots),
@@ -94,6 +96,7 @@ export function createServices(config: Config, db: Db, bus: EventBus, logger: Lo
       await pixelStore.close()
       await services.postbackWriter.close()
       await writer?.close()
+      services.streams.close()
       rateLimitRedis?.disconnect()
     },
   }
@@ -138,6 +141,8 @@ export async function startApp(config: Config, options: OpenDatabaseOptions & { 
     }
   }
 
+  // streams of keys revoked on other instances end too (at once through Redis, else within API_KEY_CACHE_MS)
+  services.streams.watch(db, bus.pubsub, Math.max(250, config.apiKeyCacheMs), logger, (id) => services.apiKeys.forgetKey(id))
   const http = createServer({ config, services, logger })
   const port = await http.listen(config.port, config.host)
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host

@@ -15,6 +15,7 @@ const schema = z.object({
     .refine((v) => /^rediss?:\/\//.test(v), 'must start with redis:// or rediss://')
     .optional(),
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(64 * 1024),
+  MAX_QUERY_TOKENS: z.coerce.number().int().positive().default(1000),
   MAX_QUERY_DEPTH: z.coerce.number().int().positive().default(10),
   MAX_QUERY_COST: z.coerce.number().int().positive().default(5000),
   DEMO_COMPANY: z.enum(['auto', 'off']).default('auto'),
@@ -43,6 +44,8 @@ export interface Config {
   databaseProvider: DatabaseProvider
   redisUrl: string | undefined
   bodyLimitBytes: number
+  /** tokens a GraphQL document may have; checked while it is lexed, before parsing can recurse */
+  maxQueryTokens: number
   maxQueryDepth: number
   maxQueryCost: number
   demoCompany: boolean
@@ -98,6 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseProvider: providerOf(databaseUrl),
     redisUrl: e.REDIS_URL,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    maxQueryTokens: e.MAX_QUERY_TOKENS,
     maxQueryDepth: e.MAX_QUERY_DEPTH,
     maxQueryCost: e.MAX_QUERY_COST,
     demoCompany: e.DEMO_COMPANY === 'auto',

@@ -144,7 +144,7 @@ describe(`POST /call-events on ${testProvider}`, () => {
     }
     const [ended, converted] = await Promise.all([event(t, { event: 'end', uuid: 'race-1' }), event(t, { event: 'conversion', uuid: 'race-1' })])
     expect([ended.status, converted.status]).toEqual([200, 200])
-    const call = await t.app.db.call.findUniqueOrThrow({ where: { uuid: 'race-1' } })
+    const call = await t.app.db.call.findFirstOrThrow({ where: { uuid: 'race-1' } })
     expect([call.status, call.converted, call.answeredAt !== null, call.endedAt !== null, call.convertedAt !== null]).toEqual(['ENDED', true, true, true, true])
     // the same event twice at once: one is taken, the other refused
     const twice = await Promise.all([event(t, { event: 'conversion', uuid: 'race-2' }), event(t, { event: 'conversion', uuid: 'race-2' })])

@@ -192,25 +192,25 @@ describe(`postback bad input, logging and idempotency on ${testProvider}`, () =>
 
   const latest = () => t.app.db.postback.findFirstOrThrow({ orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] })
 
-  it('answers each bad input with 400 naming the problem, and logs it with the body exactly as received', async () => {
-    const cases: [string, RequestInit, RegExp, string][] = [
+  it('answers each bad input with 400 (415 for a content type) naming the problem, and logs it with the body exactly as received', async () => {
+    const cases: [string, RequestInit, RegExp, string, number?][] = [
       ['/postback', { method: 'POST', headers: { 'content-type': 'application/json', 'x-ringhook-key': pub }, body: '{"caller_number": "415' }, /invalid JSON body/, 'INVALID_BODY'],
       ['/postback', { method: 'POST', headers: { 'content-type': 'application/json', 'x-ringhook-key': pub }, body: '[1,2]' }, /must be an object/, 'INVALID_BODY'],
       ['/postback', { method: 'POST', headers: { 'content-type': 'application/json', 'x-ringhook-key': pub }, body: '{}' }, /no fields/, 'EMPTY_PAYLOAD'],
       [`/postback?key=${pub}`, {}, /no fields/, 'EMPTY_PAYLOAD'],
       [`/postback?key=${pub}&age=39`, {}, /caller_number or call_uuid/, 'MISSING_IDENTIFICATION'],
       [`/postback?key=${pub}&caller_number=hello`, {}, /not a phone number/, 'INVALID_CALLER_NUMBER'],
-      ['/postback', { method: 'POST', headers: { 'content-type': 'text/csv', 'x-ringhook-key': pub }, body: 'caller_number,age\n4155550100,39' }, /content type "text\/csv" is not supported/, 'UNSUPPORTED_CONTENT_TYPE'],
+      ['/postback', { method: 'POST', headers: { 'content-type': 'text/csv', 'x-ringhook-key': pub }, body: 'caller_number,age\n4155550100,39' }, /content type "text\/csv" is not supported/, 'UNSUPPORTED_CONTENT_TYPE', 415],
     ]
-    for (const [path, init, message, code] of cases) {
+    for (const [path, init, message, code, status = 400] of cases) {
       const before = await t.app.db.postback.count()
       const a = await request(`${base(t.url)}${path}`, init)
-      expect(a.status, path + JSON.stringify(init.body)).toBe(400)
+      expect(a.status, path + JSON.stringify(init.body)).toBe(status)
       expect(a.body.error).toMatch(message)
       expect(await t.app.db.postback.count()).toBe(before + 1)
       const row = await latest()
       expect(row.outcome).toBe('REJECTED')
-      expect(row.httpStatus).toBe(400)
+      expect(row.httpStatus).toBe(status)
       expect((row.problems as { code: string }[])[0]!.code).toBe(code)
       expect(row.rawBody).toBe(typeof init.body === 'string' ? init.body : path.split('?')[1]!.replace(pub, '[REDACTED]'))
       expect(row.rawBody).not.toContain(pub)

@@ -43,7 +43,7 @@ describe(`tenant isolation on ${testProvider}`, () => {
       const r = await as(q)
       expect(r.errors?.[0]?.extensions?.code, q).toBe('NOT_FOUND')
     }
-    const mine = await t.app.db.call.findUniqueOrThrow({ where: { uuid }, include: { tags: true, campaign: true } })
+    const mine = await t.app.db.call.findFirstOrThrow({ where: { uuid, companyId: t.company.companyId }, include: { tags: true, campaign: true } })
     expect(mine.status).toBe('STARTED')
     expect(mine.tags).toEqual([])
     expect(mine.campaign.name).toBe('Mine')

@@ -26,6 +26,8 @@ export type BusTopics = {
   callUpdated: [companyId: string, payload: CallUpdatedEvent]
   postbackReceived: [companyId: string, payload: PostbackReceivedEvent]
   pixelFired: [companyId: string, payload: PixelFiredEvent]
+  /** a key was revoked: every instance ends the streams it opened and forgets it */
+  apiKeyRevoked: [payload: { apiKeyId: string }]
 }
 
 export type PubSub = ReturnType<typeof createPubSub<BusTopics>> & {
@@ -34,7 +36,7 @@ export type PubSub = ReturnType<typeof createPubSub<BusTopics>> & {
    * subscribes to it (publishers skip building what nobody reads: a pixel row per delivery was about 2 %
    * of the main thread under load); over Redis, always (another instance may).
    */
-  listens(topic: keyof BusTopics, companyId: string): boolean
+  listens(topic: 'callUpdated' | 'postbackReceived' | 'pixelFired', companyId: string): boolean
 }
 
 /** An EventTarget that knows which event types have listeners (graphql-yoga's pubsub adds one per subscriber). */
@@ -71,7 +73,7 @@ export function createEventBus(redisUrl: string | undefined, logger: Logger): Ev
     // one listener per subscriber on a topic: no listener limit (the default warns past 10)
     setMaxListeners(0, eventTarget)
     const pubsub = Object.assign(createPubSub<BusTopics>({ eventTarget }), {
-      listens: (topic: keyof BusTopics, companyId: string) => eventTarget.listens(`${topic}:${companyId}`),
+      listens: (topic: string, companyId: string) => eventTarget.listens(`${topic}:${companyId}`),
     })
     return { pubsub, kind: 'memory', close: async () => {} }
   }

@@ -4,21 +4,18 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Config } from '../config.js'
 import { authenticate } from '../resolvers/authenticate.js'
-import { recordCallEvent, waitForStartPixels, type CallEventInput } from '../resolvers/callEvents.js'
+import { CALL_EVENT_TIME_FIELDS, recordCallEvent, waitForStartPixels, type CallEventInput } from '../resolvers/callEvents.js'
 import { badInput, forbidden, RinghookError } from '../resolvers/errors.js'
 import type { Services, TagInput } from '../resolvers/interfaces.js'
 import { tagMap } from '../resolvers/pixelStore.js'
 import { readBody, sendJson } from './readBody.js'
+import { parseIsoTime } from '../core/times.js'
 
 export const CALL_EVENTS_PATH = '/call-events'
 
 const EVENTS: Record<string, CallEventInput['event']> = { start: 'START', answered: 'ANSWER', end: 'END', conversion: 'CONVERSION' }
-const TIME_FIELD = { START: 'startedAt', ANSWER: 'answeredAt', END: 'endedAt', CONVERSION: 'convertedAt' } as const
 
 type Fields = Record<string, unknown>
-
-/** a date and a time of day, with seconds, fractions and an offset optional */
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/
 
 function text(fields: Fields, name: string, required: true): string
 function text(fields: Fields, name: string, required?: false): string | null
@@ -35,8 +32,8 @@ function text(fields: Fields, name: string, required = false): string | null {
 function time(fields: Fields, name: string): Date | null {
   const v = text(fields, name)
   if (v === null) return null
-  const d = new Date(v)
-  if (!ISO_TIME.test(v) || Number.isNaN(d.getTime())) throw badInput(name, `"${v}" is not an ISO 8601 time (2026-11-30T12:00:00Z)`)
+  const d = parseIsoTime(v)
+  if (!d) throw badInput(name, `"${v}" is not an ISO 8601 time that exists (2026-11-30T12:00:00Z)`)
   return d
 }
 
@@ -60,7 +57,7 @@ export function parseCallEvent(fields: Fields): { input: CallEventInput; waitFor
   const key = name.toLowerCase()
   const event = Object.hasOwn(EVENTS, key) ? EVENTS[key] : undefined
   if (!event) throw badInput('event', `"${name}" is not an event: use ${Object.keys(EVENTS).join(', ')}`)
-  const at = time(fields, TIME_FIELD[event])
+  const at = time(fields, CALL_EVENT_TIME_FIELDS[event])
   if (event === 'START') {
     const wait = fields.waitForWebhooksMs
     if (wait != null && (typeof wait !== 'number' || !Number.isInteger(wait) || wait < 0)) throw badInput('waitForWebhooksMs', 'must be a whole number of milliseconds')

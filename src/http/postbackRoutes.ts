@@ -3,18 +3,43 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Config } from '../config.js'
 import type { Logger } from '../logger.js'
+import { internalFailure, UNAVAILABLE_RETRY_AFTER_SECONDS } from '../resolvers/errors.js'
 import { ingestPostback, type PostbackRequest } from '../resolvers/ingestPostback.js'
 import type { Services } from '../resolvers/interfaces.js'
 import type { PostbackAnswer } from '../resolvers/postbackWriter.js'
+import { tagRecord } from '../core/tags.js'
 import { BodyTooLargeError, readBody, sendJson } from './readBody.js'
 
 type Shape = 'ringhook' | 'retreaver'
 
 /** Query string -> fields; a repeated name becomes one comma-separated value, as arrays do in JSON. */
 function fieldsOf(params: URLSearchParams): Record<string, string> {
-  const fields: Record<string, string> = {}
+  const fields = tagRecord()
   for (const name of new Set(params.keys())) fields[name] = params.getAll(name).join(',')
   return fields
+}
+
+const MALFORMED_ESCAPE = /%(?![0-9A-Fa-f]{2})/
+
+/**
+ * The key in `/data_writing/<key>`, percent-escapes decoded. Keys never hold a `%`, so a malformed escape
+ * (`%ZZ`, or bytes that are not UTF-8) ends the key: what stands before it is tried as the key, and the
+ * escape is reported.
+ */
+function pathKeyOf(segment: string): { key: string; malformed: string | null } {
+  try {
+    return { key: decodeURIComponent(segment), malformed: null }
+  } catch {
+    const bad = MALFORMED_ESCAPE.exec(segment)
+    const at = bad ? bad.index : segment.indexOf('%')
+    let key = ''
+    try {
+      key = decodeURIComponent(segment.slice(0, at))
+    } catch {
+      key = segment.slice(0, at)
+    }
+    return { key, malformed: segment.slice(at, at + 3) }
+  }
 }
 
 function header(req: IncomingMessage, name: string): string | null {
@@ -44,7 +69,8 @@ export function createPostbackRoutes(services: Services, config: Config, logger:
   async function handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://local')
     const shape: Shape = path.startsWith('/data_writing') ? 'retreaver' : 'ringhook'
-    const pathKey = shape === 'retreaver' && path.length > '/data_writing/'.length ? decodeURIComponent(path.slice('/data_writing/'.length)) : null
+    const inPath = shape === 'retreaver' && path.length > '/data_writing/'.length ? pathKeyOf(path.slice('/data_writing/'.length)) : null
+    const pathKey = inPath?.key || null
     const bearer = header(req, 'authorization')?.replace(/^Bearer\s+/i, '') ?? null
     let secret = pathKey ?? url.searchParams.get('key') ?? header(req, 'x-ringhook-key') ?? bearer
     const request: PostbackRequest = {
@@ -58,9 +84,24 @@ export function createPostbackRoutes(services: Services, config: Config, logger:
       sourceIp: req.socket.remoteAddress ?? null,
       userAgent: header(req, 'user-agent'),
     }
+    if (inPath?.malformed) {
+      const message = `the path has a malformed percent-escape "${inPath.malformed}" after the key (write % as %25)`
+      request.bodyProblem = { code: 'MALFORMED_URL', field: 'key', message, httpStatus: 400 }
+    }
 
     if (req.method === 'GET') {
-      request.rawBody = url.search.replace(/^\?/, '')
+      const query = url.search.replace(/^\?/, '')
+      // the query is a GET postback's body: the same limit (Node refuses a request line past maxHeaderSize itself)
+      if (query.length > config.bodyLimitBytes) {
+        request.bodyProblem = {
+          code: 'BODY_TOO_LARGE',
+          message: `the query string is larger than the limit of ${config.bodyLimitBytes} bytes; send large postbacks as a POST body`,
+          httpStatus: 414,
+        }
+        request.rawBody = `(not kept: larger than ${config.bodyLimitBytes} bytes)`
+      } else {
+        request.rawBody = query
+      }
       request.fields = fieldsOf(url.searchParams)
     } else {
       let body: Buffer
@@ -96,7 +137,7 @@ export function createPostbackRoutes(services: Services, config: Config, logger:
         request.bodyProblem = {
           code: 'UNSUPPORTED_CONTENT_TYPE',
           message: `content type "${type || '(none)'}" is not supported: send application/json or application/x-www-form-urlencoded, or use GET`,
-          httpStatus: 400,
+          httpStatus: 415,
         }
       }
       // the key may also travel in the body
@@ -105,13 +146,15 @@ export function createPostbackRoutes(services: Services, config: Config, logger:
         if (typeof inBody === 'string' && inBody) secret = request.secret = inBody
       }
       // query fields count too (POST /postback?caller_number=… with a JSON body)
-      if (request.fields) request.fields = { ...fieldsOf(url.searchParams), ...request.fields }
+      if (request.fields) request.fields = Object.assign(tagRecord(), fieldsOf(url.searchParams), request.fields)
     }
     try {
       send(res, await ingestPostback(services, request), shape)
     } catch (e) {
       logger.error({ err: e }, 'postback ingest failed')
-      sendJson(res, 500, { error: 'the postback could not be stored; retry with the same Idempotency-Key' })
+      const failure = internalFailure(e)
+      const error = failure.retryable ? `the postback could not be stored: ${failure.error} with the same Idempotency-Key` : `the postback could not be stored: ${failure.error}`
+      sendJson(res, failure.status, { error, retryable: failure.retryable }, failure.retryable ? { 'retry-after': String(UNAVAILABLE_RETRY_AFTER_SECONDS) } : {})
     }
   }
 

@@ -11,6 +11,7 @@ export function checkTagInputs(tags: readonly TagInput[], field = 'tags'): TagIn
     const key = normaliseTagKey(tag.key)
     if (!TAG_KEY_PATTERN.test(key)) throw badInput(`${field}[${i}].key`, `"${tag.key}" is not a tag key (letters, digits and _ once normalised, at most 100)`)
     if (tag.value.length > TAG_VALUE_MAX) throw badInput(`${field}[${i}].value`, `must be at most ${TAG_VALUE_MAX} characters`)
+    if (tag.value.includes('\0')) throw badInput(`${field}[${i}].value`, 'must not contain NUL characters')
     return { key, value: tag.value }
   })
 }

@@ -1,8 +1,9 @@
 // Call events on PostgreSQL: one interactive transaction per event, the call's row locked in it.
-import { Prisma, type Call, type Webhook } from '../generated/prisma/client.js'
+import { Prisma, type Call, type Pixel, type Webhook } from '../generated/prisma/client.js'
 import type { Db } from '../db/client.js'
 import { applyTags } from './applyTags.js'
-import { applyChange, planPixels, webhooksToFire, type CallEventStore, type CallEventTrigger, type CheckedCallEvent, type DeliverySlots, type RecordedCallEvent } from './callEvents.js'
+import { dedupeWindow, triggerMoment } from './firingRules.js'
+import { applyChange, planPixels, timersEndedBefore, webhooksToFire, type CallEventStore, type CallEventTrigger, type CheckedCallEvent, type DeliverySlots, type RecordedCallEvent } from './callEvents.js'
 import { findCampaign } from './campaigns.js'
 import { badInput } from './errors.js'
 import { findCall } from './findCall.js'
@@ -25,7 +26,7 @@ export class PrismaCallEventStore implements CallEventStore {
     if (event.event === 'START') {
       const campaign = await findCampaign(db, companyId, event.campaignId, 'campaignId')
       if (campaign.archivedAt) throw badInput('campaignId', 'campaign is archived and takes no calls')
-      if (await db.call.findUnique({ where: { uuid: event.uuid }, select: { id: true } })) throw badInput('uuid', `a call with uuid "${event.uuid}" exists`)
+      if (await db.call.findUnique({ where: { companyId_uuid: { companyId, uuid: event.uuid } }, select: { id: true } })) throw badInput('uuid', `a call with uuid "${event.uuid}" exists`)
       return this.transaction(async (tx, held) => {
         const data = {
           uuid: event.uuid,
@@ -44,7 +45,7 @@ export class PrismaCallEventStore implements CallEventStore {
         // tags publishers sent before the call first; what telephony reports with the call wins over them
         await applyPendingTags(tx, call)
         await applyTags(tx, call.id, event.tags, 'CALL_EVENT')
-        return { call, published: 'STARTED' as const, ...(await this.writePixels(tx, call, 'CALL_START', held)) }
+        return { call, published: 'STARTED' as const, cancelled: [], ...(await this.writePixels(tx, call, 'CALL_START', held)) }
       })
     }
     const { id } = await findCall(db, companyId, event.uuid)
@@ -56,7 +57,8 @@ export class PrismaCallEventStore implements CallEventStore {
       const { id: _id, uuid: _uuid, companyId: _company, updatedAt: _updated, ...data } = change.call
       const call = await tx.call.update({ where: { id }, data })
       await applyTags(tx, call.id, event.tags, 'CALL_EVENT')
-      return { call, published: change.published, ...(await this.writePixels(tx, call, change.trigger, held)) }
+      const cancelled = change.trigger === 'CALL_END' ? await cancelTimers(tx, call) : []
+      return { call, published: change.published, cancelled, ...(await this.writePixels(tx, call, change.trigger, held)) }
     })
   }
 
@@ -84,8 +86,9 @@ export class PrismaCallEventStore implements CallEventStore {
     const tags = await tagMap(tx, call.id)
     const firing: Webhook[] = []
     const now = new Date()
+    const at = triggerMoment(call, trigger) ?? now
     for (const webhook of webhooksToFire(webhooks, trigger, tags)) {
-      if (!webhook.dedupeWindowSeconds || !(await isDeduped(tx, webhook.id, call, webhook.dedupeWindowSeconds, now))) firing.push(webhook)
+      if (!webhook.dedupeWindowSeconds || !(await isDeduped(tx, webhook.id, call, webhook.dedupeWindowSeconds, at))) firing.push(webhook)
     }
     const plan = planPixels(call, firing, tags, this.slots, now)
     held.reserved += plan.reserved
@@ -99,16 +102,25 @@ export class PrismaCallEventStore implements CallEventStore {
   }
 }
 
-/** A pixel of this webhook for this caller (another call) inside the window: the webhook does not fire again. */
-export async function isDeduped(tx: Tx | Db, webhookId: string, call: Call, windowSeconds: number, now = new Date()) {
+/** The call ended: its timers not yet due never will be (cancelled now, not when they come due). */
+async function cancelTimers(tx: Tx, call: Call): Promise<Pixel[]> {
+  const pending = await tx.pixel.findMany({ where: { callId: call.id, trigger: 'TIMER', status: 'PENDING' } })
+  const cancelled: Pixel[] = []
+  for (const p of timersEndedBefore(pending, call.endedAt!, new Date())) {
+    const { count } = await tx.pixel.updateMany({
+      where: { id: p.id, status: 'PENDING' },
+      data: { status: p.status, responseNote: p.responseNote, completedAt: p.completedAt, nextAttemptAt: null, lockedUntil: null },
+    })
+    if (count === 1) cancelled.push(p)
+  }
+  return cancelled
+}
+
+/** A pixel of this webhook for this caller (another call) inside the dedupe window before `at` (firingRules.ts). */
+export async function isDeduped(tx: Tx | Db, webhookId: string, call: Call, windowSeconds: number, at: Date) {
+  const { since, until } = dedupeWindow(windowSeconds, at)
   const earlier = await tx.pixel.findFirst({
-    where: {
-      webhookId,
-      callerNumber: call.callerNumber,
-      callId: { not: call.id },
-      createdAt: { gte: new Date(now.getTime() - windowSeconds * 1000) },
-      status: { not: 'CANCELLED' },
-    },
+    where: { webhookId, callerNumber: call.callerNumber, callId: { not: call.id }, createdAt: { gte: since, lte: until }, status: { not: 'CANCELLED' } },
     select: { id: true },
   })
   return earlier !== null

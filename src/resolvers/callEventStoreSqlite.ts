@@ -4,17 +4,19 @@
 // refused event does not undo the others. Through Prisma an event cost some ten ORM queries (about 5 ms of
 // CPU); here it is a few prepared statements (bench/README.md).
 import type Database from 'better-sqlite3'
-import type { Call, Webhook } from '../generated/prisma/client.js'
+import type { Call, Pixel, Webhook } from '../generated/prisma/client.js'
 import { GroupCommit, type ItemResult } from '../db/groupCommit.js'
 import type { SharedSlots } from '../jobs/sharedSlots.js'
 import { newId } from '../db/ids.js'
 import { isBusy } from '../db/sqliteBusy.js'
-import { callFromRow, prepareTagsOf, prepareTagUpsert, sqliteTime, sqliteValue, webhookFromRow } from '../db/sqliteRows.js'
+import { callFromRow, pixelFromRow, prepareTagsOf, prepareTagUpsert, sqliteTime, sqliteValue, webhookFromRow } from '../db/sqliteRows.js'
+import { dedupeWindow, triggerMoment } from './firingRules.js'
 import { resultsFromWire, toWire, type SqliteWriter, type WireResult, type WriterTurn } from '../db/sqliteWriter.js'
 import {
   applyChange,
   NO_SLOTS,
   planPixels,
+  timersEndedBefore,
   webhooksToFire,
   type CallEventStore,
   type CallEventTrigger,
@@ -83,7 +85,8 @@ export class SqliteCallEventWrites {
     this.tagsOf = prepareTagsOf(db)
     this.s = {
       campaign: db.prepare(`SELECT "id", "archivedAt" FROM "Campaign" WHERE "id" = ? AND "companyId" = ?`),
-      callByUuid: db.prepare(`SELECT * FROM "Call" WHERE "uuid" = ?`),
+      // uuids are unique within a company: another company's call of the same uuid is none of this one's business
+      callByUuid: db.prepare(`SELECT * FROM "Call" WHERE "companyId" = ? AND "uuid" = ?`),
       insertCall: db.prepare(`INSERT INTO "Call" ("id", "uuid", "companyId", "campaignId", "callerNumber", "calledNumber", "status", "startedAt", "converted", "updatedAt")
         VALUES (?, ?, ?, ?, ?, ?, 'STARTED', ?, 0, ?)`),
       updateCall: db.prepare(`UPDATE "Call" SET "status" = ?, "answeredAt" = ?, "endedAt" = ?, "durationSeconds" = ?, "converted" = ?, "convertedAt" = ?, "updatedAt" = ?
@@ -94,7 +97,12 @@ export class SqliteCallEventWrites {
       deletePendingTag: db.prepare(`DELETE FROM "PendingTag" WHERE "id" = ?`),
       postbackReachedCall: db.prepare(`UPDATE "Postback" SET "callId" = ? WHERE "id" = ?`),
       webhooks: db.prepare(`SELECT * FROM "Webhook" WHERE "campaignId" = ? AND "deletedAt" IS NULL AND "enabled" = 1 ORDER BY "createdAt", "id"`),
-      deduped: db.prepare(`SELECT 1 FROM "Pixel" WHERE "webhookId" = ? AND "callerNumber" = ? AND "callId" <> ? AND "createdAt" >= ? AND "status" <> 'CANCELLED' LIMIT 1`),
+      // the bounds come from dedupeWindow (firingRules.ts)
+      deduped: db.prepare(`SELECT 1 FROM "Pixel" WHERE "webhookId" = ? AND "callerNumber" = ? AND "callId" <> ? AND "createdAt" >= ? AND "createdAt" <= ?
+        AND "status" <> 'CANCELLED' LIMIT 1`),
+      pendingTimers: db.prepare(`SELECT * FROM "Pixel" WHERE "callId" = ? AND "trigger" = 'TIMER' AND "status" = 'PENDING'`),
+      cancelPixel: db.prepare(`UPDATE "Pixel" SET "status" = 'CANCELLED', "responseNote" = ?, "completedAt" = ?, "nextAttemptAt" = NULL, "lockedUntil" = NULL
+        WHERE "id" = ? AND "status" = 'PENDING'`),
       insertPixel: db.prepare(`INSERT INTO "Pixel" ("id", "companyId", "campaignId", "webhookId", "callId", "callerNumber", "trigger", "status", "attemptCount", "nextAttemptAt", "lockedUntil", "createdAt")
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)`),
     }
@@ -144,7 +152,7 @@ export class SqliteCallEventWrites {
       const campaign = this.s.campaign.get(event.campaignId, companyId) as { id: string; archivedAt: string | null } | undefined
       if (!campaign) throw notFound('campaign', 'campaignId')
       if (campaign.archivedAt) throw badInput('campaignId', 'campaign is archived and takes no calls')
-      if (this.s.callByUuid.get(event.uuid)) throw badInput('uuid', `a call with uuid "${event.uuid}" exists`)
+      if (this.s.callByUuid.get(companyId, event.uuid)) throw badInput('uuid', `a call with uuid "${event.uuid}" exists`)
       const call: Call = {
         id: newId(),
         uuid: event.uuid,
@@ -165,15 +173,22 @@ export class SqliteCallEventWrites {
       // tags publishers sent before the call first; what telephony reports with the call wins over them
       this.applyPendingTags(call, now)
       this.applyTags(call.id, event.tags, now)
-      return { call, published: 'STARTED', ...this.writePixels(call, 'CALL_START', cache, held, slots, now) }
+      return { call, published: 'STARTED', cancelled: [], ...this.writePixels(call, 'CALL_START', cache, held, slots, now) }
     }
-    const row = this.s.callByUuid.get(event.uuid) as Record<string, unknown> | undefined
-    if (!row || row.companyId !== companyId) throw notFound('call', 'uuid')
+    const row = this.s.callByUuid.get(companyId, event.uuid) as Record<string, unknown> | undefined
+    if (!row) throw notFound('call', 'uuid')
     const change = applyChange(callFromRow(row), event, now)
     const c = change.call
     this.s.updateCall.run(c.status, ...[c.answeredAt, c.endedAt, c.durationSeconds, c.converted, c.convertedAt, c.updatedAt].map(sqliteValue), c.id)
     this.applyTags(c.id, event.tags, now)
-    return { call: c, published: change.published, ...this.writePixels(c, change.trigger, cache, held, slots, now) }
+    const cancelled = change.trigger === 'CALL_END' ? this.cancelTimers(c, now) : []
+    return { call: c, published: change.published, cancelled, ...this.writePixels(c, change.trigger, cache, held, slots, now) }
+  }
+
+  /** The call ended: its timers not yet due never will be (cancelled now, not when they come due). */
+  private cancelTimers(call: Call, now: Date): Pixel[] {
+    const timers = timersEndedBefore((this.s.pendingTimers.all(call.id) as Record<string, unknown>[]).map(pixelFromRow), call.endedAt!, now)
+    return timers.filter((p) => this.s.cancelPixel.run(p.responseNote, sqliteTime(now), p.id).changes === 1)
   }
 
   private applyTags(callId: string, tags: TagInput[], now: Date): void {
@@ -196,9 +211,12 @@ export class SqliteCallEventWrites {
     const triggers = trigger === 'ANSWERED' ? ['ANSWERED', 'TIMER'] : [trigger]
     if (!webhooks.some((w) => triggers.includes(w.trigger))) return { pixels: [], handoff: [] }
     const tags = this.tagsOf(call.id)
-    const firing = webhooksToFire(webhooks, trigger, tags).filter(
-      (w) => !w.dedupeWindowSeconds || !this.s.deduped.get(w.id, call.callerNumber, call.id, sqliteTime(new Date(now.getTime() - w.dedupeWindowSeconds * 1000))),
-    )
+    const at = triggerMoment(call, trigger) ?? now
+    const deduped = (w: Webhook) => {
+      const { since, until } = dedupeWindow(w.dedupeWindowSeconds!, at)
+      return this.s.deduped.get(w.id, call.callerNumber, call.id, sqliteTime(since), sqliteTime(until)) !== undefined
+    }
+    const firing = webhooksToFire(webhooks, trigger, tags).filter((w) => !w.dedupeWindowSeconds || !deduped(w))
     const plan = planPixels(call, firing, tags, slots, now)
     held.reserved += plan.reserved
     for (const p of plan.pixels) {

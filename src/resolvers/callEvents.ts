@@ -8,13 +8,15 @@
 import crypto from 'node:crypto'
 import type { Call, Pixel, Webhook } from '../generated/prisma/client.js'
 import { newId } from '../db/ids.js'
-import type { CallUpdatedEvent } from '../events/bus.js'
+import { jsonRow, type CallUpdatedEvent } from '../events/bus.js'
+import { timerCancelNote } from './firingRules.js'
 import { checkTagInputs } from './applyTags.js'
 import { badInput } from './errors.js'
+import { eventTimeProblem } from '../core/times.js'
 import { publishCallUpdated } from './findCall.js'
 import type { DeliveryJob, Services, TagInput } from './interfaces.js'
 import { evaluateMatches } from './matchTags.js'
-import { normalisePhoneNumber } from './normalise.js'
+import { checkPhoneNumber } from './callFilter.js'
 import type { MatchGroups } from './webhookConfig.js'
 
 export type CallEventInput =
@@ -60,6 +62,8 @@ export interface RecordedCallEvent {
   pixels: Pixel[]
   /** those written claimed by this process's worker, to deliver now */
   handoff: DeliveryJob[]
+  /** timer pixels the event cancelled (the call ended before they came due) */
+  cancelled: Pixel[]
 }
 
 /** Writes checked call events; the SQLite and PostgreSQL stores implement it. */
@@ -86,16 +90,17 @@ function checkUuid(uuid: string): string {
   return uuid
 }
 
+/** The time field of each event, in the mutations' inputs and the REST door alike. */
+export const CALL_EVENT_TIME_FIELDS = { START: 'startedAt', ANSWER: 'answeredAt', END: 'endedAt', CONVERSION: 'convertedAt' } as const
+
 /** Normalises numbers and tags and fills in defaults; throws BAD_USER_INPUT naming the field. */
 export function checkCallEvent(input: CallEventInput, now = new Date()): CheckedCallEvent {
+  const given = input.event === 'START' ? input.startedAt : input.event === 'ANSWER' ? input.answeredAt : input.event === 'END' ? input.endedAt : input.convertedAt
+  const timeProblem = given ? eventTimeProblem(given, now) : null
+  if (timeProblem) throw badInput(CALL_EVENT_TIME_FIELDS[input.event], timeProblem)
   if (input.event === 'START') {
-    const callerNumber = normalisePhoneNumber(input.callerNumber)
-    if (!callerNumber) throw badInput('callerNumber', `"${input.callerNumber}" is not a phone number`)
-    let calledNumber: string | null = null
-    if (input.calledNumber) {
-      calledNumber = normalisePhoneNumber(input.calledNumber)
-      if (!calledNumber) throw badInput('calledNumber', `"${input.calledNumber}" is not a phone number`)
-    }
+    const callerNumber = checkPhoneNumber('callerNumber', input.callerNumber)
+    const calledNumber = input.calledNumber ? checkPhoneNumber('calledNumber', input.calledNumber) : null
     return {
       event: 'START',
       campaignId: input.campaignId,
@@ -201,12 +206,25 @@ export function planPixels(
   return { pixels, handoff, reserved }
 }
 
+/**
+ * The call ended at `endedAt`: of its PENDING timer pixels, those due after it, marked CANCELLED with the
+ * reason (the stores write them), so nothing waits for a moment that will never come.
+ */
+export function timersEndedBefore(pending: Pixel[], endedAt: Date, now: Date): Pixel[] {
+  return pending
+    .filter((p) => p.trigger === 'TIMER' && p.status === 'PENDING' && p.nextAttemptAt && p.nextAttemptAt > endedAt)
+    .map((p) => ({ ...p, status: 'CANCELLED', responseNote: timerCancelNote(endedAt, p.nextAttemptAt!), nextAttemptAt: null, lockedUntil: null, completedAt: now }))
+}
+
 /** Records a call event (GraphQL mutations and the REST route both come here), hands over and publishes. */
 export async function recordCallEvent(services: Services, companyId: string, input: CallEventInput): Promise<RecordedCallEvent> {
   const recorded = await services.callEvents.record(companyId, checkCallEvent(input))
   if (recorded.handoff.length) services.pixelQueue.deliver(recorded.handoff)
   if (recorded.pixels.length > recorded.handoff.length) services.pixelQueue.notify()
   publishCallUpdated(services.pubsub, recorded.call, recorded.published)
+  if (recorded.cancelled.length && services.pubsub.listens('pixelFired', companyId)) {
+    for (const pixel of recorded.cancelled) services.pubsub.publish('pixelFired', companyId, { pixel: jsonRow(pixel) })
+  }
   return recorded
 }
 

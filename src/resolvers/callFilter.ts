@@ -1,7 +1,7 @@
 import type { Prisma } from '../generated/prisma/client.js'
 import { badInput } from './errors.js'
 import type { CallStatus } from './interfaces.js'
-import { normalisePhoneNumber } from './normalise.js'
+import { parsePhoneNumber } from './normalise.js'
 
 export interface CallFilter {
   campaignId?: string | null
@@ -25,9 +25,14 @@ export function callWhere(companyId: string, filter: CallFilter | null | undefin
 
 /** A caller number filter, normalised as stored; BAD_USER_INPUT on filter.callerNumber when it is not one. */
 export function filterPhoneNumber(raw: string): string {
-  const number = normalisePhoneNumber(raw)
-  if (!number) throw badInput('filter.callerNumber', `"${raw}" is not a phone number`)
-  return number
+  return checkPhoneNumber('filter.callerNumber', raw)
+}
+
+/** A phone number given through the API, as E.164; BAD_USER_INPUT naming `field` when it is not one. */
+export function checkPhoneNumber(field: string, raw: string): string {
+  const number = parsePhoneNumber(raw)
+  if (!number.ok) throw badInput(field, number.reason)
+  return number.e164
 }
 
 /** [after, before): inclusive start, exclusive end; undefined when neither is given. */

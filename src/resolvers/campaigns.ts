@@ -1,6 +1,7 @@
 import type { Db } from '../db/client.js'
 import type { Campaign } from '../generated/prisma/client.js'
-import { badInput, notFound } from './errors.js'
+import { notFound } from './errors.js'
+import { checkName } from './webhookConfig.js'
 
 /** The company's campaign, or NOT_FOUND (another company's id answers the same). */
 export async function findCampaign(db: Db, companyId: string, id: string, field = 'id'): Promise<Campaign> {
@@ -9,22 +10,15 @@ export async function findCampaign(db: Db, companyId: string, id: string, field 
   return campaign
 }
 
-function campaignName(raw: string): string {
-  const name = raw.trim()
-  if (!name) throw badInput('name', 'must not be empty')
-  if (name.length > 200) throw badInput('name', 'must be at most 200 characters')
-  return name
-}
-
 export async function createCampaign(db: Db, companyId: string, input: { name: string }): Promise<Campaign> {
-  return db.campaign.create({ data: { companyId, name: campaignName(input.name) } })
+  return db.campaign.create({ data: { companyId, name: checkName(input.name) } })
 }
 
 export async function updateCampaign(db: Db, companyId: string, input: { id: string; name?: string | null }): Promise<Campaign> {
   await findCampaign(db, companyId, input.id)
   return db.campaign.update({
     where: { id: input.id },
-    data: input.name != null ? { name: campaignName(input.name) } : {},
+    data: input.name != null ? { name: checkName(input.name) } : {},
   })
 }
 

@@ -2,6 +2,7 @@ import type { Db } from '../db/client.js'
 import type { ApiKey } from '../generated/prisma/client.js'
 import { apiKeyDisplayPrefix, hashApiKeySecret, newApiKeySecret, type ApiKeyRole } from './apiKeySecret.js'
 import { badInput, notFound } from './errors.js'
+import { checkName } from './webhookConfig.js'
 
 export interface CreateApiKeyInput {
   name: string
@@ -13,9 +14,8 @@ export interface CreateApiKeyInput {
 }
 
 /** Creates a key; the secret is returned here once and never again. */
-export async function createApiKey(db: Db, companyId: string, input: CreateApiKeyInput): Promise<{ apiKey: ApiKey; secret: string }> {
-  const name = input.name.trim()
-  if (!name) throw badInput('name', 'must not be empty')
+export async function createApiKey(db: Pick<Db, 'campaign' | 'apiKey'>, companyId: string, input: CreateApiKeyInput): Promise<{ apiKey: ApiKey; secret: string }> {
+  const name = checkName(input.name)
   if (input.role === 'ADMIN' && (input.campaignId || input.tagPrefix)) {
     throw badInput(input.campaignId ? 'campaignId' : 'tagPrefix', 'only publisher keys pin a campaign or a tag prefix')
   }

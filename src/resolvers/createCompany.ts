@@ -1,6 +1,6 @@
 import type { Db } from '../db/client.js'
 import { createApiKey } from './createApiKey.js'
-import { badInput } from './errors.js'
+import { checkName } from './webhookConfig.js'
 
 export interface CreatedCompany {
   companyId: string
@@ -8,12 +8,13 @@ export interface CreatedCompany {
   publisherKey: string
 }
 
-/** Operator command: a company with one admin and one publisher key (secrets returned once). */
+/** Operator command: a company with one admin and one publisher key (secrets returned once), in one transaction. */
 export async function createCompany(db: Db, name: string): Promise<CreatedCompany> {
-  const trimmed = name.trim()
-  if (!trimmed) throw badInput('name', 'must not be empty')
-  const company = await db.company.create({ data: { name: trimmed } })
-  const admin = await createApiKey(db, company.id, { name: 'admin', role: 'ADMIN' })
-  const publisher = await createApiKey(db, company.id, { name: 'publisher', role: 'PUBLISHER' })
-  return { companyId: company.id, adminKey: admin.secret, publisherKey: publisher.secret }
+  const checked = checkName(name)
+  return db.$transaction(async (tx) => {
+    const company = await tx.company.create({ data: { name: checked } })
+    const admin = await createApiKey(tx, company.id, { name: 'admin', role: 'ADMIN' })
+    const publisher = await createApiKey(tx, company.id, { name: 'publisher', role: 'PUBLISHER' })
+    return { companyId: company.id, adminKey: admin.secret, publisherKey: publisher.secret }
+  })
 }

@@ -5,13 +5,15 @@ import { isIP } from 'node:net'
 import type { Call, Pixel, Webhook } from '../generated/prisma/client.js'
 import { jsonRow, type PubSub } from '../events/bus.js'
 import { LOCK_MARGIN_MS } from './callEvents.js'
+import { timerCancelNote } from './firingRules.js'
 import type { DeliveryJob, TagInput } from './interfaces.js'
 import { evaluateMatches } from './matchTags.js'
 import type { AttemptResult, OutboundHttp, RenderedRequest } from './outboundHttp.js'
 import { updatedPixel, type AttemptRecord, type PixelStore, type PixelUpdate } from './pixelStore.js'
-import { renderFormBody, renderTemplate, type TokenContext } from './renderTokens.js'
+import { renderFormBody, renderTemplate, type RenderedTemplate, type TokenContext } from './renderTokens.js'
 import { tagsFromResponse } from './responseTags.js'
 import { signWebhook } from './signWebhook.js'
+import { storable } from '../core/text.js'
 import type { HeaderInput, MatchGroups, ResponseMappingInput } from './webhookConfig.js'
 
 const MAX_RETRY_DELAY_MS = 3_600_000
@@ -32,11 +34,50 @@ const CONTENT_TYPES: Record<string, string> = {
   TEXT: 'text/plain; charset=utf-8',
 }
 
-/** The request a webhook sends for a call, tokens filled in, and the tokens that found nothing. */
-export function renderRequest(webhook: Webhook, context: TokenContext): { request: RenderedRequest; unresolved: string[] } {
+/** How the tokens of a template came out, for a note: `[host] found no value, [path] was "a b"`. */
+function describeTokens(rendered: RenderedTemplate): string {
+  const missing = rendered.tokens.filter((t) => t.value === null)
+  const named = missing.length ? missing : rendered.tokens
+  if (named.length === 0) return 'it has no tokens'
+  return named.map((t) => (t.value === null ? `${t.token} found no value` : `${t.token} was ${JSON.stringify(t.value)}`)).join(', ')
+}
+
+/** Why a rendered URL cannot be requested, or null when it can. */
+function urlProblem(url: RenderedTemplate): string | null {
+  let parsed: URL
+  try {
+    parsed = new URL(url.text)
+  } catch {
+    return `the URL "${url.text}" is not a valid URL once its tokens are filled in (${describeTokens(url)})`
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return `the URL "${url.text}" is not http or https once its tokens are filled in (${describeTokens(url)})`
+  return null
+}
+
+/** Why a rendered JSON body must not be sent (it is not JSON), or null. */
+function jsonBodyProblem(body: RenderedTemplate): string | null {
+  const notJson = body.notJson ?? []
+  if (notJson.length) {
+    const which = notJson.map((t) => `${t.token} stands outside quotes and was ${JSON.stringify(t.value)}`).join(', ')
+    return `the JSON body would not be JSON: ${which}, not a JSON value (a number, true, false, null, an object or array); quote the token or give it a default such as [name:0]`
+  }
+  try {
+    JSON.parse(body.text)
+    return null
+  } catch (e) {
+    return `the JSON body is not JSON once its tokens are filled in: ${(e as Error).message}`
+  }
+}
+
+/**
+ * The request a webhook sends for a call, tokens filled in, the tokens that found nothing, and why it
+ * cannot be sent (`unsendable`: the URL or a JSON body is not valid once filled in), or null.
+ */
+export function renderRequest(webhook: Webhook, context: TokenContext): { request: RenderedRequest; unresolved: string[]; unsendable: string | null } {
   const unresolved = new Set<string>()
   const url = renderTemplate(webhook.urlTemplate, context, 'url')
   url.unresolved.forEach((t) => unresolved.add(t))
+  let unsendable = urlProblem(url)
   const headers: Record<string, string> = {}
   for (const h of webhook.headers as unknown as HeaderInput[]) {
     const value = renderTemplate(h.value, context, 'header')
@@ -51,10 +92,11 @@ export function renderRequest(webhook: Webhook, context: TokenContext): { reques
         : renderTemplate(webhook.bodyTemplate, context, webhook.bodyType === 'JSON' ? 'json' : 'text')
     rendered.unresolved.forEach((t) => unresolved.add(t))
     body = rendered.text
+    if (webhook.bodyType === 'JSON' && body.trim()) unsendable ??= jsonBodyProblem(rendered)
     headers['content-type'] ??= CONTENT_TYPES[webhook.bodyType] ?? 'text/plain'
   }
   headers['user-agent'] ??= 'Ringhook/0.1'
-  return { request: { method: webhook.method, url: url.text, headers, body }, unresolved: [...unresolved] }
+  return { request: { method: webhook.method, url: url.text, headers, body }, unresolved: [...unresolved], unsendable }
 }
 
 export function tokenContext(call: Call, tags: Record<string, string>): TokenContext {
@@ -106,7 +148,7 @@ export async function deliverJob(deps: DeliveryDeps, job: DeliveryJob, options: 
     const due = pixel.nextAttemptAt ?? now
     const reason =
       call.endedAt && call.endedAt < due
-        ? `call ended at ${call.endedAt.toISOString()}, before the timer (${due.toISOString()})`
+        ? timerCancelNote(call.endedAt, due)
         : !evaluateMatches(webhook.matches as unknown as MatchGroups, tags).matched
           ? 'conditions did not hold when the timer came due'
           : null
@@ -119,18 +161,32 @@ export async function deliverJob(deps: DeliveryDeps, job: DeliveryJob, options: 
   let rendered = pixel.request as unknown as RenderedRequest | null
   // written with the attempt's outcome, in one statement
   const firstRender: Pick<PixelUpdate, 'request' | 'unresolvedTokens'> = {}
-  if (!rendered) {
-    const r = renderRequest(webhook, tokenContext(call, tags))
-    rendered = r.request
-    Object.assign(firstRender, { request: { ...rendered }, unresolvedTokens: r.unresolved })
+  let unsendable: string | null = null
+  let headers: Record<string, string> = {}
+  let target: URL | null = null
+  try {
+    if (!rendered) {
+      const r = renderRequest(webhook, tokenContext(call, tags))
+      rendered = r.request
+      unsendable = r.unsendable
+      Object.assign(firstRender, { request: { ...rendered }, unresolvedTokens: r.unresolved })
+    }
+    if (!unsendable) target = new URL(rendered.url)
+    // webhook-id (the pixel's id) always goes along, so receivers can dedupe a repeated delivery
+    headers = { ...rendered.headers, 'webhook-id': pixel.id, 'webhook-timestamp': String(Math.floor(now.getTime() / 1000)) }
+    if (webhook.signingSecret) Object.assign(headers, signWebhook(webhook.signingSecret, pixel.id, now, rendered.body ?? ''))
+  } catch (e) {
+    // whatever cannot be prepared now never can be: it fails at once instead of being retried for ever
+    unsendable ??= `the request could not be prepared: ${(e as Error).message}`
   }
-  // webhook-id (the pixel's id) always goes along, so receivers can dedupe a repeated delivery
-  const headers: Record<string, string> = { ...rendered.headers, 'webhook-id': pixel.id, 'webhook-timestamp': String(Math.floor(now.getTime() / 1000)) }
-  if (webhook.signingSecret) Object.assign(headers, signWebhook(webhook.signingSecret, pixel.id, now, rendered.body ?? ''))
+  if (unsendable || !target || !rendered) {
+    options.onSent?.()
+    const update: PixelUpdate = { ...firstRender, status: 'FAILED', responseNote: `not sent: ${unsendable}`, completedAt: now, lockedUntil: null, nextAttemptAt: null }
+    return settle(deps, job, update, null, [])
+  }
 
   const attemptNumber = pixel.attemptCount + 1
   let result: AttemptResult
-  const target = new URL(rendered.url)
   const literal = isIP(target.hostname.replace(/^\[(.*)\]$/, '$1')) ? await deps.http.check(target) : { ok: true as const }
   if (!literal.ok) {
     result = { statusCode: null, headers: {}, body: null, truncated: false, error: `refused: ${literal.reason}`, retryAfter: null, durationMs: 0 }
@@ -159,7 +215,8 @@ export async function deliverJob(deps: DeliveryDeps, job: DeliveryJob, options: 
     durationMs: result.durationMs,
     statusCode: result.statusCode,
     responseHeaders: result.statusCode === null ? null : result.headers,
-    responseBody: result.body,
+    // a body may hold NUL, which PostgreSQL text cannot
+    responseBody: result.body === null ? null : storable(result.body),
     responseTruncated: result.truncated,
     error: result.error,
   }

@@ -6,7 +6,7 @@ import { notFound } from './errors.js'
 
 /** The company's call by uuid, or NOT_FOUND (another company's uuid answers the same). */
 export async function findCall(db: Db, companyId: string, uuid: string, field = 'uuid'): Promise<Call> {
-  const call = await db.call.findFirst({ where: { uuid, companyId } })
+  const call = await db.call.findUnique({ where: { companyId_uuid: { companyId, uuid } } })
   if (!call) throw notFound('call', field)
   return call
 }

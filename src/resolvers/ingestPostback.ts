@@ -2,8 +2,9 @@
 import type { ApiKey } from '../generated/prisma/client.js'
 import { newId } from '../db/ids.js'
 import type { Services } from './interfaces.js'
-import { normalisePhoneNumber } from './normalise.js'
-import { parsePostbackFields, type PostbackProblem } from './parsePostback.js'
+import { parsePhoneNumber } from './normalise.js'
+import { parsePostbackFields, REPLACED_PROBLEM, type PostbackProblem } from './parsePostback.js'
+import { storable } from '../core/text.js'
 import type { PostbackAnswer, PostbackRecord, WrittenPostback } from './postbackWriter.js'
 
 export type PostbackChannel = 'GRAPHQL' | 'REST_GET' | 'REST_POST'
@@ -18,7 +19,7 @@ export interface PostbackRequest {
   rawBody: string
   /** the parsed fields, or null when the body could not be read (see bodyProblem) */
   fields: Record<string, unknown> | null
-  /** the body is not usable: invalid JSON, unsupported content type, too large */
+  /** the body (or the URL) is not usable: invalid JSON, unsupported content type, too large, a malformed escape */
   bodyProblem: (PostbackProblem & { httpStatus: number }) | null
   idempotencyKey: string | null
   sourceIp: string | null
@@ -37,6 +38,22 @@ const unauthorized = (error: string): PostbackAnswer => ({
   problems: [],
 })
 
+/**
+ * The request's own problem made the key unreadable (it was inside a body that could not be read, or cut
+ * by a malformed escape): that problem is the answer, not "missing key". There is no company to log it for.
+ */
+function keyUnread(problem: PostbackProblem & { httpStatus: number }): PostbackAnswer {
+  const { httpStatus, ...rest } = problem
+  return {
+    ...unauthorized(`${problem.message}; the key could not be read, so this postback is not logged (send the key as ?key= in the URL or in the X-Ringhook-Key header)`),
+    httpStatus,
+    problems: [rest],
+  }
+}
+
+/** An Idempotency-Key is kept in an index: short, and printable. */
+const IDEMPOTENCY_KEY = /^[\x20-\x7e]{1,200}$/
+
 /** The key's secret never reaches the log: it is replaced wherever it appears in what was received. */
 function redactSecret(raw: string, secret: string): string {
   if (!secret) return raw
@@ -49,9 +66,12 @@ function redactSecret(raw: string, secret: string): string {
  * (there is no company to log them for).
  */
 export async function ingestPostback(services: Services, request: PostbackRequest): Promise<PostbackAnswer> {
-  if (!request.secret) return unauthorized('missing key: pass it as ?key=, in the body as "key", or in the X-Ringhook-Key header')
+  if (!request.secret) {
+    if (request.bodyProblem) return keyUnread(request.bodyProblem)
+    return unauthorized('missing key: pass it as ?key=, in the body as "key", or in the X-Ringhook-Key header')
+  }
   const apiKey = await services.apiKeys.lookup(request.secret)
-  if (!apiKey || apiKey.revokedAt) return unauthorized('unknown or revoked key')
+  if (!apiKey || apiKey.revokedAt) return request.bodyProblem?.code === 'MALFORMED_URL' ? keyUnread(request.bodyProblem) : unauthorized('unknown or revoked key')
   return ingestWithKey(services, apiKey, request)
 }
 
@@ -65,6 +85,8 @@ async function firstAnswer(services: Services, apiKeyId: string, idempotencyKey:
 }
 
 export async function ingestWithKey(services: Services, apiKey: ApiKey, request: PostbackRequest): Promise<PostbackAnswer> {
+  const badIdempotencyKey = request.idempotencyKey !== null && !IDEMPOTENCY_KEY.test(request.idempotencyKey)
+  if (badIdempotencyKey) request = { ...request, idempotencyKey: null }
   if (request.idempotencyKey) {
     const first = await firstAnswer(services, apiKey.id, request.idempotencyKey)
     if (first) return first
@@ -99,6 +121,10 @@ export async function ingestWithKey(services: Services, apiKey: ApiKey, request:
     const { httpStatus, ...problem } = request.bodyProblem
     record.problems = [problem]
     record.rejection = { httpStatus, error: problem.message }
+  } else if (badIdempotencyKey) {
+    const message = 'Idempotency-Key must be 1 to 200 printable ASCII characters; the postback was not applied'
+    record.problems = [{ code: 'INVALID_IDEMPOTENCY_KEY', field: 'idempotencyKey', message }]
+    record.rejection = { httpStatus: 400, error: message }
   } else {
     const parsed = parsePostbackFields(request.fields ?? {}, apiKey.tagPrefix)
     record.tags = parsed.tags
@@ -107,14 +133,25 @@ export async function ingestWithKey(services: Services, apiKey: ApiKey, request:
     if (parsed.fatal) {
       record.rejection = { httpStatus: 400, error: parsed.fatal.message }
     } else if (parsed.callerNumberRaw) {
-      record.callerNumber = normalisePhoneNumber(parsed.callerNumberRaw)
-      if (!record.callerNumber) {
-        const problem: PostbackProblem = { code: 'INVALID_CALLER_NUMBER', field: 'caller_number', message: `caller_number "${parsed.callerNumberRaw}" is not a phone number` }
+      const number = parsePhoneNumber(parsed.callerNumberRaw)
+      if (number.ok) {
+        record.callerNumber = number.e164
+      } else {
+        const problem: PostbackProblem = { code: 'INVALID_CALLER_NUMBER', field: 'caller_number', message: `caller_number ${number.reason}` }
         record.problems.unshift(problem)
         record.rejection = { httpStatus: 400, error: problem.message }
       }
     }
   }
+  // text every store can hold: the body as received, and what the problems quote of it (a key, a value, a
+  // parser's message about the body)
+  const rawBody = storable(record.rawBody)
+  if (rawBody !== record.rawBody) {
+    record.rawBody = rawBody
+    if (!record.problems.some((p) => p.code === REPLACED_PROBLEM.code)) record.problems.push(REPLACED_PROBLEM)
+  }
+  record.problems = record.problems.map((p) => ({ ...p, message: storable(p.message), ...(p.field ? { field: storable(p.field) } : {}) }))
+  if (record.rejection) record.rejection.error = storable(record.rejection.error)
 
   let written: WrittenPostback
   try {

@@ -2,6 +2,7 @@ import type { DatabaseProvider } from '../config.js'
 import type { Db } from '../db/client.js'
 import type { PubSub } from '../events/bus.js'
 import type { ApiKeyCache } from './apiKeyCache.js'
+import type { OpenStreams } from '../events/openStreams.js'
 import type { Call, Pixel, Webhook } from '../generated/prisma/client.js'
 import type { CallEventStore } from './callEvents.js'
 import type { OutboundHttp } from './outboundHttp.js'
@@ -16,6 +17,8 @@ export interface Services {
   pubsub: PubSub
   /** key lookups for the postback path */
   apiKeys: ApiKeyCache
+  /** live streams by the key that opened them (revoking a key ends them) */
+  streams: OpenStreams
   postbackWriter: PostbackWriter
   postbackLimiter: PostbackRateLimiter
   /** writes call events (call, tags, pixels) */

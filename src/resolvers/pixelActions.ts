@@ -5,6 +5,7 @@ import { badInput, notFound } from './errors.js'
 import type { Services } from './interfaces.js'
 import { evaluateMatches, type FailedMatch } from './matchTags.js'
 import { isDeduped } from './callEventStorePrisma.js'
+import { triggerMoment } from './firingRules.js'
 import { tagMap } from './pixelStore.js'
 import { findWebhook } from './webhooks.js'
 import { findCall } from './findCall.js'
@@ -78,14 +79,6 @@ export interface WebhookEvaluation {
   failedConditions: FailedMatch[]
 }
 
-const REACHED: Record<string, (c: { status: string; answeredAt: Date | null; endedAt: Date | null; converted: boolean }) => boolean> = {
-  CALL_START: () => true,
-  ANSWERED: (c) => c.answeredAt !== null,
-  TIMER: (c) => c.answeredAt !== null,
-  CALL_END: (c) => c.endedAt !== null,
-  CONVERSION: (c) => c.converted,
-}
-
 /** For each webhook of the call's campaign: fired (its pixel) or not, and why, with the call's actual values. */
 export async function webhookEvaluations(services: Services, callId: string): Promise<WebhookEvaluation[]> {
   const { db } = services
@@ -97,6 +90,10 @@ export async function webhookEvaluations(services: Services, callId: string): Pr
   for (const webhook of webhooks) {
     const pixel = pixels.find((p) => p.webhookId === webhook.id)
     const base = { webhookId: webhook.id, trigger: webhook.trigger, pixelId: pixel?.id ?? null, failedConditions: [] as FailedMatch[] }
+    if (pixel && pixel.trigger === 'TIMER' && pixel.status === 'PENDING' && pixel.attemptCount === 0 && pixel.nextAttemptAt && pixel.nextAttemptAt > new Date()) {
+      out.push({ ...base, fired: false, reason: `timer comes due at ${pixel.nextAttemptAt.toISOString()} (${webhook.timerSeconds} s after the answer); not sent yet` })
+      continue
+    }
     if (pixel && pixel.status !== 'CANCELLED') {
       out.push({ ...base, fired: true, reason: null })
       continue
@@ -105,7 +102,7 @@ export async function webhookEvaluations(services: Services, callId: string): Pr
       out.push({ ...base, fired: false, reason: pixel.responseNote ?? 'cancelled' })
       continue
     }
-    if (!REACHED[webhook.trigger]!(call)) {
+    if (!triggerMoment(call, webhook.trigger)) {
       out.push({ ...base, fired: false, reason: `trigger ${webhook.trigger} not reached (call is ${call.status}${call.converted ? ', converted' : ''})` })
       continue
     }
@@ -120,7 +117,8 @@ export async function webhookEvaluations(services: Services, callId: string): Pr
       out.push({ ...base, fired: false, reason: `conditions not met: ${first.key} ${first.operator} ${JSON.stringify(first.expected)}, but ${said}`, failedConditions: match.failed })
       continue
     }
-    if (webhook.dedupeWindowSeconds && (await isDeduped(db, webhook.id, call, webhook.dedupeWindowSeconds, call.startedAt))) {
+    const at = triggerMoment(call, webhook.trigger)
+    if (webhook.dedupeWindowSeconds && at && (await isDeduped(db, webhook.id, call, webhook.dedupeWindowSeconds, at))) {
       out.push({ ...base, fired: false, reason: `deduped: fired for caller ${call.callerNumber} within the last ${webhook.dedupeWindowSeconds} s` })
       continue
     }

@@ -31,7 +31,7 @@ export class PrismaPostbackStore implements PostbackStore {
       if (lookups.uuids.length) {
         calls.push(...(await tx.$queryRaw<CallRow[]>`
           SELECT "id", "uuid", "companyId", "campaignId", "callerNumber", "status", "startedAt" FROM "Call"
-          WHERE "uuid" IN (${Prisma.join(lookups.uuids)})`))
+          WHERE ("companyId", "uuid") IN (${Prisma.join(lookups.uuids.map((u) => Prisma.sql`(${u.companyId}, ${u.uuid})`))})`))
       }
       if (lookups.numbers.length) {
         calls.push(...(await tx.$queryRaw<CallRow[]>`

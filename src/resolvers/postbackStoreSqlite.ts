@@ -16,7 +16,7 @@ export class SqlitePostbackStore implements PostbackStore {
     this.db = (this.connection = openFastConnection(file)).db
     const callColumns = '"id", "uuid", "companyId", "campaignId", "callerNumber", "status", "startedAt"'
     this.statements = {
-      callByUuid: this.db.prepare(`SELECT ${callColumns} FROM "Call" WHERE "uuid" = ?`),
+      callByUuid: this.db.prepare(`SELECT ${callColumns} FROM "Call" WHERE "companyId" = ? AND "uuid" = ?`),
       callsByNumber: this.db.prepare(`SELECT ${callColumns} FROM "Call" WHERE "companyId" = ? AND "callerNumber" = ? AND "startedAt" >= ?`),
       postback: this.db.prepare(`INSERT INTO "Postback" ("id", "companyId", "apiKeyId", "campaignId", "callId", "callerNumber", "channel",
         "contentType", "rawBody", "tags", "problems", "outcome", "httpStatus", "response", "idempotencyKey", "sourceIp", "userAgent", "createdAt")
@@ -34,8 +34,8 @@ export class SqlitePostbackStore implements PostbackStore {
     const s = this.statements
     const run = this.db.transaction(() => {
       const calls: CallRow[] = []
-      for (const uuid of lookups.uuids) {
-        const row = s.callByUuid.get(uuid) as CallRow | undefined
+      for (const { companyId, uuid } of lookups.uuids) {
+        const row = s.callByUuid.get(companyId, uuid) as CallRow | undefined
         if (row) calls.push(row)
       }
       const since = sqliteTime(lookups.since)

@@ -69,9 +69,9 @@ export interface CallRow {
   startedAt: Date | string
 }
 
-/** What a batch must look up before it can decide: calls by uuid, and recent calls by caller number. */
+/** What a batch must look up before it can decide: calls by uuid (in their company), and recent calls by caller number. */
 export interface BatchLookups {
-  uuids: string[]
+  uuids: { companyId: string; uuid: string }[]
   companies: string[]
   numbers: string[]
   since: Date
@@ -105,8 +105,9 @@ export interface PostbackStore {
 export function lookupsFor(records: PostbackRecord[], now: Date): BatchLookups {
   const live = records.filter((r) => !r.rejection)
   const byNumber = live.filter((r) => r.callerNumber)
+  const uuids = new Map(live.filter((r) => r.callUuid).map((r) => [`${r.companyId}\u0000${r.callUuid}`, { companyId: r.companyId, uuid: r.callUuid! }]))
   return {
-    uuids: [...new Set(live.filter((r) => r.callUuid).map((r) => r.callUuid!))],
+    uuids: [...uuids.values()],
     companies: [...new Set(byNumber.map((r) => r.companyId))],
     numbers: [...new Set(byNumber.map((r) => r.callerNumber!))],
     since: new Date(now.getTime() - Math.max(0, ...byNumber.map((r) => r.pendingTtlSeconds)) * 1000),
@@ -119,10 +120,11 @@ export function lookupsFor(records: PostbackRecord[], now: Date): BatchLookups {
  * it pins one); otherwise its tags wait for the number as pending tags. Later postbacks in a batch win.
  */
 export function planBatch(records: PostbackRecord[], calls: CallRow[], now: Date): BatchPlan {
+  // uuids are unique within a company only
   const byUuid = new Map<string, CallRow>()
   const byNumber = new Map<string, CallRow[]>()
   for (const call of calls) {
-    byUuid.set(call.uuid, call)
+    byUuid.set(`${call.companyId}\u0000${call.uuid}`, call)
     const list = byNumber.get(call.callerNumber) ?? []
     list.push(call)
     byNumber.set(call.callerNumber, list)
@@ -147,8 +149,7 @@ export function planBatch(records: PostbackRecord[], calls: CallRow[], now: Date
       Object.assign(answer, { httpStatus: record.rejection.httpStatus, status: 'rejected', error: record.rejection.error })
       if (record.rejection.retryAfterSeconds) answer.retryAfterSeconds = record.rejection.retryAfterSeconds
     } else {
-      const byId = record.callUuid ? byUuid.get(record.callUuid) : undefined
-      call = byId && byId.companyId === record.companyId ? byId : undefined
+      call = record.callUuid ? byUuid.get(`${record.companyId}\u0000${record.callUuid}`) : undefined
       if (!call && record.callerNumber) {
         const windowStart = now.getTime() - record.pendingTtlSeconds * 1000
         call = byNumber

@@ -1,7 +1,10 @@
 // A webhook's response -> tags on the call, by its response mapping (all scalars, or chosen paths).
 // Pure; `note` says what was skipped or cut, for the pixel ("response missing tags").
+import { MAX_NESTING, nestingDepth } from '../core/json.js'
+import { tagRecord } from '../core/tags.js'
 import { normaliseTagKey, TAG_KEY_PATTERN, TAG_VALUE_MAX } from './normalise.js'
 import { flattenPayload } from './parsePostback.js'
+import { storable } from '../core/text.js'
 import type { ResponseMappingInput } from './webhookConfig.js'
 
 export interface ResponseTags {
@@ -41,8 +44,10 @@ export function tagsFromResponse(body: string, contentType: string | null, mappi
   const parsed = parseJson(body, contentType)
   if ('note' in parsed) return { tags: {}, note: parsed.note }
   const notes: string[] = []
-  const tags: Record<string, string> = {}
-  const put = (rawKey: string, value: string) => {
+  const tags = tagRecord()
+  const put = (sentKey: string, sentValue: string) => {
+    const rawKey = storable(sentKey)
+    let value = storable(sentValue)
     const key = mapping.prefix ? `${mapping.prefix}_${normaliseTagKey(rawKey)}` : normaliseTagKey(rawKey)
     if (!TAG_KEY_PATTERN.test(key)) {
       notes.push(`"${rawKey}" is not usable as a tag key; skipped`)
@@ -61,7 +66,9 @@ export function tagsFromResponse(body: string, contentType: string | null, mappi
     if (root === null || typeof root !== 'object' || Array.isArray(root)) {
       return { tags: {}, note: `response JSON is ${Array.isArray(root) ? 'an array' : root === null ? 'null' : `a ${typeof root}`}, not an object` }
     }
-    for (const [key, value] of flattenPayload(root as Record<string, unknown>)) {
+    const flat = flattenPayload(root as Record<string, unknown>)
+    if (!flat) return { tags, note: `response JSON nests more than ${MAX_NESTING} levels deep; not parsed` }
+    for (const [key, value] of flat) {
       const text = value == null ? '' : String(value).trim()
       if (text !== '') put(key, text)
     }
@@ -70,6 +77,10 @@ export function tagsFromResponse(body: string, contentType: string | null, mappi
       const value = atPath(parsed.value, path)
       if (value === undefined) {
         notes.push(`path ${path} not found`)
+        continue
+      }
+      if (typeof value === 'object' && nestingDepth(value) > MAX_NESTING) {
+        notes.push(`path ${path} nests more than ${MAX_NESTING} levels deep; skipped`)
         continue
       }
       const text = value === null ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value).trim()

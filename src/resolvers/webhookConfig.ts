@@ -1,6 +1,7 @@
 // Webhook configuration: validation of what a user sends, shared by create and update.
 import { badInput } from './errors.js'
-import { fillTemplate } from './parseTemplate.js'
+import { fillTemplate, parseTemplate } from './parseTemplate.js'
+import { tokensInJsonStrings } from './renderTokens.js'
 import { normaliseTagKey, TAG_KEY_PATTERN } from './normalise.js'
 
 export const WEBHOOK_TRIGGERS = ['CALL_START', 'ANSWERED', 'CALL_END', 'CONVERSION', 'TIMER'] as const
@@ -62,16 +63,31 @@ export interface WebhookConfigInput {
   enabled?: boolean | null
 }
 
-export function checkName(name: string): string {
+/** A one-line name (campaign, webhook, API key): trimmed, 1 to 200 characters, no control characters. */
+export function checkName(name: string, field = 'name'): string {
   const trimmed = name.trim()
-  if (!trimmed) throw badInput('name', 'must not be empty')
-  if (trimmed.length > 200) throw badInput('name', 'must be at most 200 characters')
+  if (!trimmed) throw badInput(field, 'must not be empty')
+  if (trimmed.length > 200) throw badInput(field, 'must be at most 200 characters')
+  refuseControlCharacters(field, trimmed)
   return trimmed
+}
+
+const CONTROL_CHARACTERS = /[\u0000-\u0008\u000a-\u001f\u007f]/
+
+/** Line breaks, NUL and other control characters (tab aside) break a URL or header and cannot be stored everywhere. */
+export function refuseControlCharacters(field: string, value: string): void {
+  if (CONTROL_CHARACTERS.test(value)) throw badInput(field, 'must not contain control characters (line breaks, NUL, …)')
+}
+
+/** NUL cannot be stored in PostgreSQL text; the rest of a multi-line text may be anything. */
+export function refuseNul(field: string, value: string): void {
+  if (value.includes('\0')) throw badInput(field, 'must not contain NUL characters')
 }
 
 /** A URL template is valid when, with its tokens filled in, it is an absolute http(s) URL. */
 export function checkUrlTemplate(url: string): string {
   const trimmed = url.trim()
+  refuseControlCharacters('url', trimmed)
   if (/\[[^\]]*$/.test(trimmed.replace(/\[[^\]]*\]/g, ''))) throw badInput('url', 'has a "[" without a closing "]"')
   let parsed: URL
   try {
@@ -83,17 +99,37 @@ export function checkUrlTemplate(url: string): string {
   return trimmed
 }
 
+/** Headers the HTTP client sets from the request itself: configured, they would make every delivery fail. */
+const CLIENT_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer', 'expect', 'proxy-connection'])
+/** Headers Ringhook sets on every delivery (Standard Webhooks). */
+const RINGHOOK_HEADERS = new Set(['webhook-id', 'webhook-timestamp', 'webhook-signature'])
+
+/**
+ * Header names are HTTP tokens, given once each, and none the client or Ringhook sets itself; values are
+ * ASCII without control characters outside their tokens (a token's value beyond ASCII is sent
+ * percent-encoded as UTF-8, so a tag can never make a request unsendable).
+ */
 export function checkHeaders(headers: HeaderInput[]): HeaderInput[] {
+  const seen = new Set<string>()
   return headers.map((h, i) => {
     const name = h.name.trim()
+    const lower = name.toLowerCase()
     if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw badInput(`headers[${i}].name`, `"${h.name}" is not a valid header name`)
+    if (CLIENT_HEADERS.has(lower)) throw badInput(`headers[${i}].name`, `${name} is set by the HTTP client from the request itself; it cannot be configured`)
+    if (RINGHOOK_HEADERS.has(lower)) throw badInput(`headers[${i}].name`, `${name} is set by Ringhook on every delivery (Standard Webhooks); it cannot be configured`)
+    if (seen.has(lower)) throw badInput(`headers[${i}].name`, `${name} is given more than once`)
+    seen.add(lower)
+    const text = h.value.replace(/\[[^\]]*\]/g, '')
     if (/[\r\n]/.test(h.value)) throw badInput(`headers[${i}].value`, 'must not contain line breaks')
+    refuseControlCharacters(`headers[${i}].value`, h.value)
+    if (/[^\u0000-\u007f]/.test(text)) throw badInput(`headers[${i}].value`, 'must be ASCII outside its tokens (a value from a tag beyond ASCII is percent-encoded)')
     return { name, value: h.value }
   })
 }
 
 /** A JSON body template must be JSON once its tokens are filled in (tokens may stand for numbers too). */
 export function checkBody(body: string, bodyType: BodyType): string {
+  refuseNul('body', body)
   if (bodyType === 'JSON' && body.trim()) {
     try {
       JSON.parse(fillTemplate(body, '1'))
@@ -113,11 +149,13 @@ export function checkMatches(groups: MatchGroups): MatchGroups {
         const key = normaliseTagKey(c.key)
         if (!TAG_KEY_PATTERN.test(key)) throw badInput(`${at}.key`, `"${c.key}" is not a tag key`)
         const needsValue = c.operator !== 'EXISTS' && c.operator !== 'NOT_EXISTS'
+        c.values?.forEach((v, j) => refuseNul(`${at}.values[${j}]`, v))
         if (c.operator === 'IN') {
           if (!c.values?.length) throw badInput(`${at}.values`, 'IN needs a list of values')
           return { key, operator: c.operator, values: c.values }
         }
         if (needsValue && (c.value == null || c.value === '')) throw badInput(`${at}.value`, `${c.operator} needs a value`)
+        if (c.value) refuseNul(`${at}.value`, c.value)
         if ((c.operator === 'GREATER_THAN' || c.operator === 'LESS_THAN') && !Number.isFinite(Number(c.value))) {
           throw badInput(`${at}.value`, `${c.operator} compares numbers; "${c.value}" is not one`)
         }
@@ -154,4 +192,19 @@ export function checkSigningSecret(secret: string): string {
 export function checkRange(field: string, value: number, min: number, max: number): number {
   if (!Number.isInteger(value) || value < min || value > max) throw badInput(field, `must be an integer from ${min} to ${max}`)
   return value
+}
+
+/**
+ * What a configuration allows but may not mean: a JSON body's tokens outside quotes stand for JSON values
+ * (numbers, true, false, null), and a pixel whose value is not one is not sent.
+ */
+export function webhookWarnings(webhook: { bodyTemplate: string | null; bodyType: string }): string[] {
+  if (webhook.bodyType !== 'JSON' || !webhook.bodyTemplate) return []
+  const tokens = parseTemplate(webhook.bodyTemplate)
+  const inString = tokensInJsonStrings(webhook.bodyTemplate, tokens)
+  const outside = tokens.filter((_, i) => !inString[i]).map((t) => t.raw)
+  if (outside.length === 0) return []
+  return [
+    `body: ${[...new Set(outside)].join(', ')} stand${outside.length === 1 ? 's' : ''} outside a JSON string: the value is sent as raw JSON, and a pixel whose value is not a JSON value (a number, true, false, null, an object or array) is not sent; quote the token to send text`,
+  ]
 }

@@ -16,7 +16,7 @@ const ApiKeyRef = builder.prismaObject('ApiKey', {
     pendingTtlSeconds: t.exposeInt('pendingTtlSeconds'),
     rateLimitPerMinute: t.exposeInt('rateLimitPerMinute', { nullable: true }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    lastUsedAt: t.expose('lastUsedAt', { type: 'DateTime', nullable: true }),
+    lastUsedAt: t.expose('lastUsedAt', { type: 'DateTime', nullable: true, description: 'when the key was last used, to the minute' }),
     revokedAt: t.expose('revokedAt', { type: 'DateTime', nullable: true }),
   }),
 })

@@ -3,12 +3,12 @@ import type { Postback } from '../generated/prisma/client.js'
 import { findCampaign } from '../resolvers/campaigns.js'
 import { notFound, RinghookError, type ErrorCode } from '../resolvers/errors.js'
 import { ingestWithKey } from '../resolvers/ingestPostback.js'
-import { normalisePhoneNumber } from '../resolvers/normalise.js'
 import type { PostbackProblem } from '../resolvers/parsePostback.js'
 import { postbackWhere } from '../resolvers/postbackFilter.js'
+import { checkPhoneNumber } from '../resolvers/callFilter.js'
 import type { PostbackAnswer } from '../resolvers/postbackWriter.js'
-import { badInput } from '../resolvers/errors.js'
 import { postbackAnswerOf } from '../resolvers/postbackAnswer.js'
+import { jsonText } from '../core/json.js'
 import { builder } from './builder.js'
 import { PostbackOutcomeEnum } from './enums.js'
 
@@ -106,8 +106,7 @@ builder.queryFields((t) => ({
     description: 'Tags waiting for a caller number to call in (not expired), oldest first.',
     args: { callerNumber: t.arg.string({ required: true }) },
     resolve: (query, _root, args, ctx) => {
-      const callerNumber = normalisePhoneNumber(args.callerNumber)
-      if (!callerNumber) throw badInput('callerNumber', `"${args.callerNumber}" is not a phone number`)
+      const callerNumber = checkPhoneNumber('callerNumber', args.callerNumber)
       return ctx.services.db.pendingTag.findMany({
         ...query,
         where: { companyId: ctx.auth.companyId, callerNumber, expiresAt: { gt: new Date() } },
@@ -147,7 +146,8 @@ builder.mutationField('ingestPostback', (t) =>
         channel: 'GRAPHQL',
         secret: null,
         contentType: 'application/json',
-        rawBody: JSON.stringify(payload),
+        // a payload may nest deeper than JSON.stringify can recurse
+        rawBody: jsonText(payload),
         fields: isObject ? (payload as Record<string, unknown>) : null,
         bodyProblem: isObject ? null : { code: 'INVALID_BODY', message: 'payload must be an object of fields', httpStatus: 400 },
         idempotencyKey: args.idempotencyKey ?? null,

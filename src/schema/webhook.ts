@@ -1,4 +1,4 @@
-import type { HeaderInput, MatchGroups, ResponseMappingInput } from '../resolvers/webhookConfig.js'
+import { webhookWarnings, type HeaderInput, type MatchGroups, type ResponseMappingInput } from '../resolvers/webhookConfig.js'
 import { createWebhook, deleteWebhook, findWebhook, updateWebhook } from '../resolvers/webhooks.js'
 import { builder } from './builder.js'
 import { BodyTypeEnum, HttpMethodEnum, MatchOperatorEnum, WebhookTriggerEnum } from './enums.js'
@@ -57,6 +57,10 @@ builder.prismaObject('Webhook', {
     dedupeWindowSeconds: t.exposeInt('dedupeWindowSeconds', { nullable: true }),
     hasSigningSecret: t.boolean({ description: 'the secret itself is write-only', resolve: (w) => w.signingSecret != null }),
     enabled: t.exposeBoolean('enabled'),
+    warnings: t.stringList({
+      description: 'what the configuration allows but may not mean (a JSON body token outside quotes); empty when nothing',
+      resolve: (w) => webhookWarnings(w),
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
   }),

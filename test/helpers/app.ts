@@ -182,6 +182,8 @@ export async function sseSubscribe<T = Record<string, any>>(url: string, key: st
     contentType: res.headers.get('content-type'),
     events,
     errors,
+    /** resolves when the server ends the stream (or close() is called) */
+    ended: pump,
     async close() {
       controller.abort()
       await pump

@@ -9,7 +9,7 @@ const context = (tags: Record<string, string> = {}, call: Partial<TokenContext['
 describe('renderTemplate: values', () => {
   it('fills every built-in token', () => {
     const r = renderTemplate('[caller_number] [call_uuid] [campaign_id] [called_number] [call_duration]', context(), 'text')
-    expect(r).toEqual({ text: '+14155550100 call-1 camp-9 +18005550199 42', unresolved: [] })
+    expect(r).toMatchObject({ text: '+14155550100 call-1 camp-9 +18005550199 42', unresolved: [] })
   })
 
   it('reads any other name as a tag, normalising the token key', () => {
@@ -24,10 +24,10 @@ describe('renderTemplate: values', () => {
   })
 
   it('renders a duration of 0 (a value) and treats a missing duration or called number as no value', () => {
-    expect(renderTemplate('[call_duration]', context({}, { durationSeconds: 0 }), 'text')).toEqual({ text: '0', unresolved: [] })
+    expect(renderTemplate('[call_duration]', context({}, { durationSeconds: 0 }), 'text')).toMatchObject({ text: '0', unresolved: [] })
     const r = renderTemplate('d=[call_duration]&to=[called_number]', context({ call_duration: '99' }, { durationSeconds: null, calledNumber: null }), 'text')
     // a built-in without a value is not read from a tag of the same name
-    expect(r).toEqual({ text: 'd=&to=', unresolved: ['[call_duration]', '[called_number]'] })
+    expect(r).toMatchObject({ text: 'd=&to=', unresolved: ['[call_duration]', '[called_number]'] })
   })
 
   it('tries a fallback chain in order', () => {
@@ -39,14 +39,14 @@ describe('renderTemplate: values', () => {
   })
 
   it('uses the default only when no key has a value', () => {
-    expect(renderTemplate('[caller_state|geo_state:unknown]', context(), 'text')).toEqual({ text: 'unknown', unresolved: [] })
+    expect(renderTemplate('[caller_state|geo_state:unknown]', context(), 'text')).toMatchObject({ text: 'unknown', unresolved: [] })
     expect(renderTemplate('[caller_state|geo_state:unknown]', context({ geo_state: 'TX' }), 'text').text).toBe('TX')
     // an empty tag value is no value
     expect(renderTemplate('[x:fallback]', context({ x: '' }), 'text').text).toBe('fallback')
   })
 
   it('takes an explicit empty default as resolved', () => {
-    expect(renderTemplate('a=[x:]', context(), 'url')).toEqual({ text: 'a=', unresolved: [] })
+    expect(renderTemplate('a=[x:]', context(), 'url')).toMatchObject({ text: 'a=', unresolved: [] })
   })
 
   it('renders an unresolved token as empty and records its raw text once', () => {
@@ -94,7 +94,12 @@ describe('renderTemplate: escaping', () => {
     const r = renderTemplate('Bearer [token]', context({ token: 'abc\r\nX-Admin: 1\nend' }), 'header')
     expect(r.text).toBe('Bearer abcX-Admin: 1end')
     expect(r.text).not.toMatch(/[\r\n]/)
-    expect(renderTemplate('[v]', context({ v: 'a\tb "c" é' }), 'header').text).toBe('a\tb "c" é')
+    expect(renderTemplate('[v]', context({ v: 'a\tb "c" ~' }), 'header').text).toBe('a\tb "c" ~')
+  })
+
+  it('header: sends text beyond ASCII percent-encoded as UTF-8, so any tag makes a sendable header', () => {
+    expect(renderTemplate('city=[city]', context({ city: 'Zürich 東京' }), 'header').text).toBe('city=Z%C3%BCrich %E6%9D%B1%E4%BA%AC')
+    expect(renderTemplate('[v]', context({ v: 'é\ud800x' }), 'header').text).toBe('%C3%A9%EF%BF%BDx')
   })
 
   it('text: leaves values as they are', () => {
@@ -105,7 +110,7 @@ describe('renderTemplate: escaping', () => {
 describe('renderFormBody', () => {
   it('percent-encodes each value of a form body', () => {
     const r = renderFormBody('a=[caller_number]&b=[x]&c=[missing]', context({ x: 'one & two=3' }))
-    expect(r).toEqual({ text: 'a=%2B14155550100&b=one%20%26%20two%3D3&c=', unresolved: ['[missing]'] })
+    expect(r).toMatchObject({ text: 'a=%2B14155550100&b=one%20%26%20two%3D3&c=', unresolved: ['[missing]'] })
     const form = new URLSearchParams(r.text)
     expect(form.get('a')).toBe('+14155550100')
     expect(form.get('b')).toBe('one & two=3')
