@@ -21,7 +21,7 @@ import { createPostbackRoutes } from './http/postbackRoutes.js'
 import { BodyTooLargeError, readBody, sendJson } from './http/readBody.js'
 import { schema } from './schema/index.js'
 import type { Context, Loaders } from './schema/context.js'
-import { refuseWith, shapeError, useErrorShape, useParamsErrors, useRoleGuard, useStreamsEndWithKey } from './schema/plugins.js'
+import { refuseWith, shapeError, useErrorShape, useNulGuard, useParamsErrors, useRoleGuard, useStreamsEndWithKey } from './schema/plugins.js'
 
 export interface ServerDeps {
   config: Config
@@ -106,6 +106,7 @@ export function createServer({ config, services, logger }: ServerDeps): Ringhook
       costLimitPlugin({ maxCost: config.maxQueryCost, onReject: refuseWith('MAX_QUERY_COST', config.maxQueryCost) }),
       useParamsErrors(),
       useRoleGuard(),
+      useNulGuard(),
       useStreamsEndWithKey(services.streams),
       useErrorShape(),
     ],

@@ -4,14 +4,8 @@
 import { createClient } from 'graphql-ws'
 import WebSocket from 'ws'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createServices } from '../src/app.js'
-import { loadConfig } from '../src/config.js'
-import { openDatabase } from '../src/db/client.js'
-import { createEventBus } from '../src/events/bus.js'
-import { createLogger } from '../src/logger.js'
 import { createCompany } from '../src/resolvers/createCompany.js'
-import { createServer } from '../src/server.js'
-import { ok, startTestApp, type TestApp } from './helpers/app.js'
+import { ok, startBareServer, startTestApp, type TestApp } from './helpers/app.js'
 import { createTestDatabase, testProvider } from './helpers/db.js'
 import { base, request } from './helpers/postback.js'
 import { createCampaign } from './fixtures.js'
@@ -120,6 +114,25 @@ describe(`GraphQL hardening on ${testProvider}`, () => {
     expect(tags.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'tags[0].value' })
   })
 
+  it('refuses NUL in any input string before looking anything up (PostgreSQL cannot compare it), naming the field', async () => {
+    const byVariable = await t.gql(`query($id:ID!){ campaign(id:$id) { id } }`, { id: 'a\u0000' })
+    expect(byVariable.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'id' })
+    const nested = await t.gql(`mutation($i:CreateWebhookInput!){ createWebhook(input:$i) { id } }`, { i: { campaignId, name: 'w', trigger: 'CALL_START', url: 'http://x/', matches: [{ conditions: [{ key: 'k', operator: 'EQUALS', value: 'v\u0000' }] }] } })
+    expect(nested.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'matches[0].conditions[0].value' })
+    const literal = await t.gql(`{ call(uuid: "x\\u0000") { id } }`)
+    expect(literal.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'uuid' })
+    expect(literal.status).toBe(400)
+    const inFragment = await t.gql(`query { ...f } fragment f on Query { campaign(id: "\\u0000") { id } }`)
+    expect(inFragment.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'id' })
+    const event = await request(`${base(t.url)}/call-events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${t.company.adminKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ event: 'start', campaignId: 'c\u0000', callerNumber: '4155550100' }),
+    })
+    expect(event.status).toBe(400)
+    expect(event.body).toMatchObject({ code: 'BAD_USER_INPUT', field: 'campaignId' })
+  })
+
   it('creates a company and its keys in one transaction', async () => {
     const db = t.app.db
     const companies = await db.company.count()
@@ -142,15 +155,10 @@ describe(`GraphQL hardening on ${testProvider}`, () => {
 
 describe('answers while the database cannot be reached', () => {
   it('says a retry later can help: 503 with retryable, on GraphQL, postbacks and call events', async () => {
-    // a working database for the key lookups is not needed: the key cache is empty, so the lookup itself fails
-    const config = loadConfig({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none', LOG_LEVEL: 'silent', ROLE: 'api' })
-    const logger = createLogger('silent')
-    const db = await openDatabase(config.databaseUrl)
-    const { services } = createServices(config, db, createEventBus(undefined, logger), logger)
-    const server = createServer({ config, services, logger })
-    const port = await server.listen(0, '127.0.0.1')
+    // a PostgreSQL URL on a loopback port nothing listens on: the key lookup itself fails
+    const server = await startBareServer('postgres://postgres@127.0.0.1:1/none')
     try {
-      const url = `http://127.0.0.1:${port}`
+      const url = server.url
       const gql = await request(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer rh_adm_x' }, body: '{"query":"{ __typename }"}' })
       expect(gql.status).toBe(503)
       expect(gql.headers.get('retry-after')).toBe('5')
@@ -163,26 +171,19 @@ describe('answers while the database cannot be reached', () => {
       expect(event.body).toMatchObject({ retryable: true })
     } finally {
       await server.close()
-      await db.$disconnect().catch(() => {})
     }
   })
 
   it('tells an unexpected failure apart: 500, and a retry will not help', async () => {
     // a database without tables: every query fails, and not because the database is out of reach
     const database = await createTestDatabase('postgres')
-    const config = loadConfig({ DATABASE_URL: database.url, LOG_LEVEL: 'silent', ROLE: 'api' })
-    const logger = createLogger('silent')
-    const db = await openDatabase(config.databaseUrl)
-    const { services } = createServices(config, db, createEventBus(undefined, logger), logger)
-    const server = createServer({ config, services, logger })
-    const port = await server.listen(0, '127.0.0.1')
+    const server = await startBareServer(database.url)
     try {
-      const gql = await request(`http://127.0.0.1:${port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer rh_adm_x' }, body: '{"query":"{ __typename }"}' })
+      const gql = await request(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer rh_adm_x' }, body: '{"query":"{ __typename }"}' })
       expect(gql.status).toBe(500)
       expect(gql.body.errors[0].extensions).toMatchObject({ code: 'INTERNAL_SERVER_ERROR', retryable: false })
     } finally {
       await server.close()
-      await db.$disconnect().catch(() => {})
       await database.drop()
     }
   })

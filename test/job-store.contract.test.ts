@@ -11,36 +11,11 @@ import { createTestDatabase, testProvider } from './helpers/db.js'
 if (testProvider === 'postgres') {
   jobStoreContract('PostgreSQL (@agendajs/postgres-backend)', async () => {
     const db = await createTestDatabase('postgres')
-    const backend = () => new PostgresBackend({ connectionString: db.url, tableName: 'agenda_jobs' })
-    // the table is made once: two backends making it at the same moment collide in PostgreSQL's catalogue
-    const first = backend()
-    await first.connect()
-    await first.disconnect()
-    return {
-      backend,
-      reset: async () => {
-        const b = backend()
-        await b.connect()
-        await b.repository.purgeAllJobs()
-        await b.disconnect()
-      },
-      close: () => db.drop(),
-    }
+    return { backend: () => new PostgresBackend({ connectionString: db.url, tableName: 'agenda_jobs' }), close: () => db.drop() }
   })
 } else {
   jobStoreContract('SQLite (src/jobs/sqliteBackend.ts)', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ringhook-jobs-'))
-    const file = path.join(dir, 'jobs.db')
-    const backend = () => new SqliteBackend(file)
-    return {
-      backend,
-      reset: async () => {
-        const b = backend()
-        await b.connect()
-        await b.repository.purgeAllJobs()
-        await b.disconnect()
-      },
-      close: async () => fs.rmSync(dir, { recursive: true, force: true }),
-    }
+    return { backend: () => new SqliteBackend(path.join(dir, 'jobs.db')), close: async () => fs.rmSync(dir, { recursive: true, force: true }) }
   })
 }

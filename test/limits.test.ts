@@ -1,11 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createServices } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
-import { openDatabase } from '../src/db/client.js'
-import { createEventBus } from '../src/events/bus.js'
-import { createLogger } from '../src/logger.js'
-import { createServer } from '../src/server.js'
-import { startTestApp, type TestApp } from './helpers/app.js'
+import { startBareServer, startTestApp, type TestApp } from './helpers/app.js'
 import { testProvider } from './helpers/db.js'
 
 describe(`limits, errors and health on ${testProvider}`, () => {
@@ -53,19 +48,13 @@ describe(`limits, errors and health on ${testProvider}`, () => {
 
   it('answers /readyz 503 when the database cannot be reached', async () => {
     // a PostgreSQL URL on a loopback port nothing listens on
-    const config = loadConfig({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none', LOG_LEVEL: 'silent' })
-    const logger = createLogger('silent')
-    const db = await openDatabase(config.databaseUrl)
-    const { services } = createServices(config, db, createEventBus(undefined, logger), logger)
-    const server = createServer({ config, services, logger })
-    const port = await server.listen(0, '127.0.0.1')
+    const server = await startBareServer('postgres://postgres@127.0.0.1:1/none')
     try {
-      const res = await fetch(`http://127.0.0.1:${port}/readyz`)
+      const res = await fetch(`${server.url}/readyz`)
       expect(res.status).toBe(503)
       expect(await res.json()).toEqual({ status: 'database unreachable' })
     } finally {
       await server.close()
-      await db.$disconnect().catch(() => {})
     }
   })
 

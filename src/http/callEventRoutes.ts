@@ -26,6 +26,8 @@ function text(fields: Fields, name: string, required = false): string | null {
     return null
   }
   if (typeof v !== 'string' && typeof v !== 'number') throw badInput(name, 'must be a string')
+  // PostgreSQL cannot compare or store text holding NUL
+  if (typeof v === 'string' && v.includes('\0')) throw badInput(name, 'must not contain NUL characters')
   return String(v)
 }
 

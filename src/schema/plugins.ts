@@ -1,7 +1,7 @@
 // Cross-cutting concerns of the GraphQL server, as Yoga/envelop plugins.
-import { GraphQLError, Kind, type DocumentNode, type OperationDefinitionNode } from 'graphql'
+import { GraphQLError, Kind, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionNode, type ValueNode } from 'graphql'
 import type { Plugin } from 'graphql-yoga'
-import { forbidden } from '../resolvers/errors.js'
+import { badInput, forbidden } from '../resolvers/errors.js'
 import type { Context } from './context.js'
 import { untilRevoked, type OpenStreams } from '../events/openStreams.js'
 
@@ -37,6 +37,95 @@ export function useRoleGuard(): Plugin<Context> {
     },
     onSubscribe({ args, setResultAndStopExecution }) {
       const error = roleError(args.contextValue, args.document, args.operationName)
+      if (error) setResultAndStopExecution({ errors: [error] })
+    },
+  }
+}
+
+/**
+ * Where the first NUL character stands in a variable's value (`a.b[2]`, '' for the value itself), or null.
+ * Walked without recursion: JSON variables may nest deep.
+ */
+function nulAt(value: unknown): string | null {
+  const stack: [unknown, string][] = [[value, '']]
+  while (stack.length) {
+    const [v, path] = stack.pop()!
+    if (typeof v === 'string') {
+      if (v.includes('\0')) return path
+    } else if (Array.isArray(v)) {
+      v.forEach((item, i) => stack.push([item, `${path}[${i}]`]))
+    } else if (v !== null && typeof v === 'object') {
+      for (const [k, item] of Object.entries(v)) stack.push([item, path ? `${path}.${k}` : k])
+    }
+  }
+  return null
+}
+
+/** Root fields that take care of NUL themselves: a postback keeps what it was sent (NUL stored as U+FFFD). */
+const TEXT_KEEPING_FIELDS = new Set(['ingestPostback'])
+
+/** The input path of a value in an argument, as input errors name fields (`input` itself left out). */
+const inputPath = (argument: string, inner: string) => (argument === 'input' && inner ? inner : `${argument}${inner && !inner.startsWith('[') ? '.' : ''}${inner}`)
+
+/**
+ * The arguments of an operation's fields: for each variable, where it is first used; the first string
+ * literal holding NUL. Nesting is bounded by MAX_QUERY_TOKENS (the document was lexed under it).
+ */
+function argumentValues(selections: readonly SelectionNode[], fragments: readonly FragmentDefinitionNode[]): { variables: Map<string, string>; nul: string | null } {
+  const variables = new Map<string, string>()
+  let nul: string | null = null
+  const value = (v: ValueNode, argument: string, inner: string) => {
+    if (v.kind === Kind.VARIABLE) {
+      if (!variables.has(v.name.value)) variables.set(v.name.value, inputPath(argument, inner))
+    } else if (v.kind === Kind.STRING) {
+      if (nul === null && v.value.includes('\0')) nul = inputPath(argument, inner)
+    } else if (v.kind === Kind.LIST) {
+      v.values.forEach((item, i) => value(item, argument, `${inner}[${i}]`))
+    } else if (v.kind === Kind.OBJECT) {
+      for (const f of v.fields) value(f.value, argument, inner ? `${inner}.${f.name.value}` : f.name.value)
+    }
+  }
+  const walk = (list: readonly SelectionNode[], root: boolean) => {
+    for (const selection of list) {
+      if (selection.kind === Kind.FIELD) {
+        if (root && TEXT_KEEPING_FIELDS.has(selection.name.value)) continue
+        for (const a of selection.arguments ?? []) value(a.value, a.name.value, '')
+      }
+      if ('selectionSet' in selection && selection.selectionSet) walk(selection.selectionSet.selections, false)
+    }
+  }
+  walk(selections, true)
+  for (const fragment of fragments) walk(fragment.selectionSet.selections, false)
+  return { variables, nul }
+}
+
+/**
+ * PostgreSQL cannot compare or store text holding NUL: an input string with one (in variables or in the
+ * document) is refused naming the field, before anything is looked up.
+ */
+function nulError(document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown> | null | undefined): GraphQLError | null {
+  const operation = operationOf(document, operationName)
+  if (!operation) return null
+  const fragments = document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION)
+  const found = argumentValues(operation.selectionSet.selections, fragments)
+  for (const [name, v] of Object.entries(variables ?? {})) {
+    const usedAt = found.variables.get(name)
+    if (usedAt === undefined) continue
+    const at = nulAt(v)
+    if (at !== null) return badInput(at ? (usedAt === 'input' ? at : `${usedAt}${at.startsWith('[') ? '' : '.'}${at}`) : usedAt, 'must not contain NUL characters')
+  }
+  return found.nul === null ? null : badInput(found.nul, 'must not contain NUL characters')
+}
+
+/** Input strings with NUL are refused before execution (nulError). */
+export function useNulGuard(): Plugin {
+  return {
+    onExecute({ args, setResultAndStopExecution }) {
+      const error = nulError(args.document, args.operationName, args.variableValues)
+      if (error) setResultAndStopExecution({ errors: [error] })
+    },
+    onSubscribe({ args, setResultAndStopExecution }) {
+      const error = nulError(args.document, args.operationName, args.variableValues)
       if (error) setResultAndStopExecution({ errors: [error] })
     },
   }

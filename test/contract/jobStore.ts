@@ -9,8 +9,6 @@ import { sleep } from '../helpers/app.js'
 export interface JobStoreHarness {
   /** a new backend on the suite's store (each Agenda instance gets its own, as separate processes would) */
   backend(): AgendaBackend
-  /** empties the store between tests */
-  reset(): Promise<void>
   close(): Promise<void>
 }
 
@@ -31,10 +29,16 @@ export function jobStoreContract(name: string, open: () => Promise<JobStoreHarne
       store = await open()
     })
     afterAll(async () => store?.close())
+    /** empties the store between tests */
+    const reset = async () => {
+      const backend = await connectBackend(store.backend())
+      await backend.repository.purgeAllJobs()
+      await backend.disconnect()
+    }
     afterEach(async () => {
       await Promise.all(agendas.splice(0).map((a) => a.stop().catch(() => {})))
       await Promise.all(backends.splice(0).map((b) => b.disconnect().catch(() => {})))
-      await store.reset()
+      await reset()
     })
 
     const worker = async (workerName: string, options: { processEvery?: number; lockLifetime?: number; maxConcurrency?: number; inProcessNotifications?: boolean } = {}) => {
@@ -53,9 +57,8 @@ export function jobStoreContract(name: string, open: () => Promise<JobStoreHarne
     }
     /** the repository of a backend of its own, connected (for reading and writing the store directly) */
     const repository = async () => {
-      const backend = store.backend()
+      const backend = await connectBackend(store.backend())
       backends.push(backend)
-      await backend.connect()
       return backend.repository
     }
     const job = (fields: Partial<JobParameters>): JobParameters => ({ name: 'j', priority: 0, nextRunAt: new Date(Date.now() + 3_600_000), type: 'normal', data: {}, ...fields })
@@ -249,7 +252,7 @@ export function jobStoreContract(name: string, open: () => Promise<JobStoreHarne
         expect(peak).toBe(100)
         release.splice(0).forEach((r) => r())
         await a.stop()
-        await store.reset()
+        await reset()
       }
     })
   })

@@ -1,8 +1,12 @@
 // Starts the real server (same code as `npm start`) on a free port and a database of its own.
 import { createClient, type Client } from 'graphql-ws'
 import WebSocket from 'ws'
-import { startApp, type RunningApp } from '../../src/app.js'
+import { createServices, startApp, type RunningApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
+import { openDatabase } from '../../src/db/client.js'
+import { createEventBus } from '../../src/events/bus.js'
+import { createLogger } from '../../src/logger.js'
+import { createServer } from '../../src/server.js'
 import { createCompany, type CreatedCompany } from '../../src/resolvers/createCompany.js'
 import { createTestDatabase, testProvider, type TestDatabase } from './db.js'
 
@@ -64,6 +68,26 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       } finally {
         await owned?.drop()
       }
+    },
+  }
+}
+
+/**
+ * The HTTP server alone (no migrations, no worker, no jobs) on a database that may not work: how the
+ * server answers while the database fails.
+ */
+export async function startBareServer(databaseUrl: string): Promise<{ url: string; close(): Promise<void> }> {
+  const config = loadConfig({ DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent', ROLE: 'api' })
+  const logger = createLogger('silent')
+  const db = await openDatabase(config.databaseUrl)
+  const { services } = createServices(config, db, createEventBus(undefined, logger), logger)
+  const server = createServer({ config, services, logger })
+  const port = await server.listen(0, '127.0.0.1')
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: async () => {
+      await server.close()
+      await db.$disconnect().catch(() => {})
     },
   }
 }
