@@ -5,8 +5,8 @@ import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
-import { applyMigrations, createMigration, schemaDrift } from '../src/db/migrate.js'
-import { loadConfig } from '../src/config.js'
+import { applyMigrations, createMigration, schemaDrift } from '../src/store/migrate.js'
+import { loadConfig } from '../src/core/config.js'
 
 const [cmd, name] = process.argv.slice(2)
 const adminPgUrl = process.env.PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'

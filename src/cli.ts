@@ -1,8 +1,8 @@
 // Operator commands: npm run cli -- company create "Acme"
-import { ConfigError, loadConfig } from './config.js'
-import { openDatabase } from './db/client.js'
-import { applyMigrations } from './db/migrate.js'
-import { createCompany } from './resolvers/createCompany.js'
+import { ConfigError, loadConfig } from './core/config.js'
+import { openDatabase } from './store/client.js'
+import { applyMigrations } from './store/migrate.js'
+import { createCompany } from './tenancy/createCompany.js'
 
 const usage = 'usage: npm run cli -- company create "<name>"'
 

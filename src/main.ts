@@ -1,5 +1,5 @@
 // Entry: read config, open stores, start the HTTP server.
-import { ConfigError, loadConfig } from './config.js'
+import { ConfigError, loadConfig } from './core/config.js'
 import { startApp, StartupError } from './app.js'
 
 /** the longest a SIGTERM/SIGINT shutdown may take */

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { hashApiKeySecret } from '../src/resolvers/apiKeySecret.js'
+import { hashApiKeySecret } from '../src/tenancy/apiKeySecret.js'
 import { gql, ok, startTestApp, type TestApp } from './helpers/app.js'
 import { testProvider } from './helpers/db.js'
 

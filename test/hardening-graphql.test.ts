@@ -4,7 +4,7 @@
 import { createClient } from 'graphql-ws'
 import WebSocket from 'ws'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createCompany } from '../src/resolvers/createCompany.js'
+import { createCompany } from '../src/tenancy/createCompany.js'
 import { ok, startBareServer, startTestApp, type TestApp } from './helpers/app.js'
 import { createTestDatabase, testProvider } from './helpers/db.js'
 import { base, request } from './helpers/postback.js'

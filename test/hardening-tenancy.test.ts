@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ok, startTestApp, type TestApp } from './helpers/app.js'
 import { testProvider } from './helpers/db.js'
 import { base, request } from './helpers/postback.js'
-import { createCompany, type CreatedCompany } from '../src/resolvers/createCompany.js'
+import { createCompany, type CreatedCompany } from '../src/tenancy/createCompany.js'
 import { createCampaign } from './fixtures.js'
 
 describe(`call uuids per company on ${testProvider}`, () => {

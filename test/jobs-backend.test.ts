@@ -5,7 +5,7 @@ import { PostgresBackend } from '@agendajs/postgres-backend'
 import { describe, expect, it } from 'vitest'
 import { createJobsBackend, jobsBackendKind } from '../src/jobs/backend.js'
 import { SqliteBackend } from '../src/jobs/sqliteBackend.js'
-import { loadConfig } from '../src/config.js'
+import { loadConfig } from '../src/core/config.js'
 
 describe('the job store', () => {
   it('is chosen by JOBS_URL: file: SQLite (default beside the database), postgres:// and mongodb:// their backends', () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { loadConfig } from '../src/config.js'
+import { loadConfig } from '../src/core/config.js'
 import { startBareServer, startTestApp, type TestApp } from './helpers/app.js'
 import { testProvider } from './helpers/db.js'
 

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import { applyMigrations, schemaDrift } from '../src/db/migrate.js'
-import { openDatabase } from '../src/db/client.js'
+import { applyMigrations, schemaDrift } from '../src/store/migrate.js'
+import { openDatabase } from '../src/store/client.js'
 import { createTestDatabase, testProvider, type TestDatabase } from './helpers/db.js'
 
 describe(`migrations on ${testProvider}`, () => {

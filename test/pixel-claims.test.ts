@@ -2,15 +2,17 @@
 // SQLite, a writer thread each, as two processes would have) taking
 // batches at once never take the same pixel, and a pixel whose lock expired is taken again.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { openDatabase, type Db } from '../src/db/client.js'
-import { sqliteFilePath } from '../src/db/sqlitePath.js'
-import { PrismaPixelStore, type PixelStore } from '../src/resolvers/pixelStore.js'
-import { SqlitePixelStore } from '../src/resolvers/pixelStoreSqlite.js'
-import { SqliteWriter } from '../src/db/sqliteWriter.js'
+import { openDatabase } from '../src/store/client.js'
+import { sqliteFilePath } from '../src/store/sqlite/sqlitePath.js'
+import { type PixelStore } from '../src/delivery/pixelStore.js'
+import { SqlitePixelStore } from '../src/store/sqlite/pixelStore.js'
+import { SqliteWriter } from '../src/store/sqlite/sqliteWriter.js'
 import { sleep, startTestApp, type TestApp } from './helpers/app.js'
 import { testProvider } from './helpers/db.js'
 import { postJson } from './helpers/postback.js'
 import { createCampaign, createWebhook } from './fixtures.js'
+import { PrismaPixelStore } from '../src/store/postgres/pixelStore.js'
+import { type Db } from '../src/core/db.js'
 
 describe(`pixel claims on ${testProvider}`, () => {
   let t: TestApp

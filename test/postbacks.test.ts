@@ -170,7 +170,7 @@ describe(`postback doors and matching on ${testProvider}`, () => {
   })
 
   it('lets another company reach none of this company’s calls', async () => {
-    const { createCompany } = await import('../src/resolvers/createCompany.js')
+    const { createCompany } = await import('../src/tenancy/createCompany.js')
     const rival = await createCompany(t.app.db, 'Rival')
     await startCall(t, { campaignId, uuid: 'tenant-1', callerNumber: '+14155550198' })
     const byUuid = await getPostback(t, { key: rival.publisherKey, call_uuid: 'tenant-1', x: '1' })

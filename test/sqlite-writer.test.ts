@@ -1,9 +1,9 @@
 // The SQLite writer thread writes the batches that arrive in one of its turns in one transaction, a
 // savepoint each: a batch that fails is undone and answered alone, the others in the turn commit.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { sqliteFilePath } from '../src/db/sqlitePath.js'
-import { SqliteWriter } from '../src/db/sqliteWriter.js'
-import { checkCallEvent } from '../src/resolvers/callEvents.js'
+import { sqliteFilePath } from '../src/store/sqlite/sqlitePath.js'
+import { SqliteWriter } from '../src/store/sqlite/sqliteWriter.js'
+import { checkCallEvent } from '../src/calls/callEvents.js'
 import { startTestApp, type TestApp } from './helpers/app.js'
 import { createTestDatabase, type TestDatabase } from './helpers/db.js'
 import { postJson } from './helpers/postback.js'

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createCompany, type CreatedCompany } from '../src/resolvers/createCompany.js'
+import { createCompany, type CreatedCompany } from '../src/tenancy/createCompany.js'
 import { collect, ok, sleep, startTestApp, untilSubscribed, type TestApp } from './helpers/app.js'
 import { testProvider } from './helpers/db.js'
 import { createCampaign, startCall } from './fixtures.js'

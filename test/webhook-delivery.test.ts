@@ -233,7 +233,7 @@ describe(`webhook delivery on ${testProvider}`, () => {
   })
 
   it('streams pixelFired over graphql-ws, filtered by webhook, to its own company only', async () => {
-    const { createCompany } = await import('../src/resolvers/createCompany.js')
+    const { createCompany } = await import('../src/tenancy/createCompany.js')
     const rival = await createCompany(t.app.db, `Rival ${campaignId}`)
     const id = await webhook({ url: `${sink.url}/live` })
     const probeCall = await startCall(t, { campaignId, uuid: `probe-${campaignId}` })
@@ -265,7 +265,7 @@ describe(`delivery worker shutdown on ${testProvider}`, () => {
       const pixelBefore = await db.pixel.findFirstOrThrow({ where: { call: { uuid: call.uuid } } })
       expect(pixelBefore.status).toBe('DELIVERING')
       // close the server and worker (what SIGTERM does) while the receiver is still answering
-      const { openDatabase } = await import('../src/db/client.js')
+      const { openDatabase } = await import('../src/store/client.js')
       const databaseUrl = t.databaseUrl
       await t.app.close()
       const after = await openDatabase(databaseUrl)

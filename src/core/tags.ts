@@ -15,3 +15,21 @@ export function tagRecord(entries?: Iterable<readonly [string, string]>): TagRec
 export function tagValue(tags: Readonly<Record<string, string>>, key: string): string | undefined {
   return Object.hasOwn(tags, key) ? tags[key] : undefined
 }
+
+/**
+ * Tag keys: trimmed, lower case, spaces, dashes and dots to underscores (`Caller State` -> `caller_state`,
+ * `lead.zip` -> `lead_zip`, the same key a nested `{"lead": {"zip": …}}` flattens to).
+ */
+export function normaliseTagKey(raw: string): string {
+  return raw.trim().toLowerCase().replace(/[\s.-]+/g, '_')
+}
+
+export const TAG_KEY_PATTERN = /^[a-z0-9_]{1,100}$/
+export const TAG_VALUE_MAX = 2000
+
+export type TagSource = 'POSTBACK' | 'WEBHOOK' | 'CALL_EVENT' | 'API'
+
+export interface TagInput {
+  key: string
+  value: string
+}

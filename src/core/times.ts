@@ -34,3 +34,9 @@ export function eventTimeProblem(at: Date, now = new Date()): string | null {
   if (at.getTime() > now.getTime() + EVENT_TIME_WINDOW.aheadMs) return `${at.toISOString()} is more than a day ahead of this server's clock (${now.toISOString()})`
   return null
 }
+
+/** [after, before): inclusive start, exclusive end; undefined when neither is given. */
+export function timeRange(after: Date | null | undefined, before: Date | null | undefined): { gte?: Date; lt?: Date } | undefined {
+  if (!after && !before) return undefined
+  return { ...(after ? { gte: after } : {}), ...(before ? { lt: before } : {}) }
+}

@@ -4,7 +4,7 @@ import { setMaxListeners } from 'node:events'
 import { createPubSub } from 'graphql-yoga'
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target'
 import { Redis } from 'ioredis'
-import type { Logger } from '../logger.js'
+import type { Logger } from '../core/logger.js'
 
 /** Everything published is JSON-safe (dates as ISO strings), so both buses deliver the same shape. */
 export interface CallUpdatedEvent {

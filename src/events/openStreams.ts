@@ -1,9 +1,9 @@
 // Live streams (SSE responses, graphql-ws sockets) by the API key that opened them, so that revoking a key
 // ends them: at once on the instance that revoked it, through the bus on the others (Redis), and on any
 // instance within API_KEY_CACHE_MS by looking the keys of open streams up again.
-import type { Db } from '../db/client.js'
-import type { Logger } from '../logger.js'
+import type { Logger } from '../core/logger.js'
 import type { PubSub } from './bus.js'
+import { type Db } from '../core/db.js'
 
 export class OpenStreams {
   private readonly byKey = new Map<string, Set<() => void>>()

@@ -2,14 +2,15 @@
 // answerCall, endCall and convertCall mutations without GraphQL's cost per request (a telephony platform
 // reports every call three or four times). Admin keys only, as `Authorization: Bearer` or `X-Ringhook-Key`.
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Config } from '../config.js'
-import { authenticate } from '../resolvers/authenticate.js'
-import { CALL_EVENT_TIME_FIELDS, recordCallEvent, waitForStartPixels, type CallEventInput } from '../resolvers/callEvents.js'
-import { badInput, forbidden, RinghookError } from '../resolvers/errors.js'
-import type { Services, TagInput } from '../resolvers/interfaces.js'
-import { tagMap } from '../resolvers/pixelStore.js'
+import type { Config } from '../core/config.js'
+import { authenticate } from '../tenancy/authenticate.js'
+import { CALL_EVENT_TIME_FIELDS, recordCallEvent, waitForStartPixels, type CallEventInput } from '../calls/callEvents.js'
+import { badInput, forbidden, RinghookError } from '../core/errors.js'
 import { readBody, sendJson } from './readBody.js'
 import { parseIsoTime } from '../core/times.js'
+import { type Services } from '../graphql/context.js'
+import { type TagInput } from '../core/tags.js'
+import { tagMap } from '../calls/tags.js'
 
 export const CALL_EVENTS_PATH = '/call-events'
 

@@ -1,14 +1,14 @@
 // The REST doors for postbacks: ours (/postback) and Retreaver's URL shapes (/data_writing), so a publisher
 // moving over changes only the host. Each builds a PostbackRequest and calls ingestPostback.
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Config } from '../config.js'
-import type { Logger } from '../logger.js'
-import { internalFailure, UNAVAILABLE_RETRY_AFTER_SECONDS } from '../resolvers/errors.js'
-import { ingestPostback, type PostbackRequest } from '../resolvers/ingestPostback.js'
-import type { Services } from '../resolvers/interfaces.js'
-import type { PostbackAnswer } from '../resolvers/postbackWriter.js'
+import type { Config } from '../core/config.js'
+import type { Logger } from '../core/logger.js'
+import { internalFailure, UNAVAILABLE_RETRY_AFTER_SECONDS } from '../core/errors.js'
+import { ingestPostback, type PostbackRequest } from '../postbacks/ingestPostback.js'
+import type { PostbackAnswer } from '../postbacks/postbackWriter.js'
 import { tagRecord } from '../core/tags.js'
 import { BodyTooLargeError, readBody, sendJson } from './readBody.js'
+import { type Services } from '../graphql/context.js'
 
 type Shape = 'ringhook' | 'retreaver'
 

@@ -2,10 +2,10 @@
 // Today: expiring pending postback tags. Webhook deliveries are claimed from the pixel outbox by the
 // delivery worker (pixelWorker.ts), in batches, so the job store does not pay per pixel.
 import { Agenda, type AgendaBackend } from 'agenda'
-import type { Db } from '../db/client.js'
-import type { Logger } from '../logger.js'
-import { expirePendingTags } from '../resolvers/pendingTags.js'
+import type { Logger } from '../core/logger.js'
+import { expirePendingTags } from '../postbacks/pendingTags.js'
 import { createJobsBackend, jobsBackendKind } from './backend.js'
+import { type Db } from '../core/db.js'
 
 export const JOB_NAMES = { expirePendingTags: 'expire-pending-tags' } as const
 

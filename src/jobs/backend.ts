@@ -5,7 +5,7 @@ import path from 'node:path'
 import type { AgendaBackend } from 'agenda'
 import { PostgresBackend } from '@agendajs/postgres-backend'
 import { MongoBackend } from '@agendajs/mongo-backend'
-import { sqliteFilePath } from '../db/sqlitePath.js'
+import { sqliteFilePath } from '../store/sqlite/sqlitePath.js'
 import { SqliteBackend } from './sqliteBackend.js'
 
 export const DEFAULT_JOBS_URL = `file:${path.join('data', 'ringhook-jobs.db')}`

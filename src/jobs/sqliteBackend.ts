@@ -21,7 +21,7 @@ import {
   type JobWithState,
   type RemoveJobsOptions,
 } from 'agenda'
-import { withBusyRetry } from '../db/sqliteBusy.js'
+import { withBusyRetry } from '../store/sqlite/sqliteBusy.js'
 
 interface JobRow {
   id: string

@@ -2,12 +2,12 @@
 import { createClient, type Client } from 'graphql-ws'
 import WebSocket from 'ws'
 import { createServices, startApp, type RunningApp } from '../../src/app.js'
-import { loadConfig } from '../../src/config.js'
-import { openDatabase } from '../../src/db/client.js'
+import { loadConfig } from '../../src/core/config.js'
+import { openDatabase } from '../../src/store/client.js'
 import { createEventBus } from '../../src/events/bus.js'
-import { createLogger } from '../../src/logger.js'
-import { createServer } from '../../src/server.js'
-import { createCompany, type CreatedCompany } from '../../src/resolvers/createCompany.js'
+import { createLogger } from '../../src/core/logger.js'
+import { createServer } from '../../src/http/server.js'
+import { createCompany, type CreatedCompany } from '../../src/tenancy/createCompany.js'
 import { createTestDatabase, testProvider, type TestDatabase } from './db.js'
 
 export interface GqlResult<T = Record<string, any>> {

@@ -1,7 +1,7 @@
 // A real HTTP receiver for webhooks on 127.0.0.1: records every request; answers by a handler per path.
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { Db } from '../../src/db/client.js'
+import { type Db } from '../../src/core/db.js'
 
 export interface Received {
   method: string

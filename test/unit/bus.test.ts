@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { createEventBus } from '../../src/events/bus.js'
-import { createLogger } from '../../src/logger.js'
+import { createLogger } from '../../src/core/logger.js'
 
 describe('the in-process event bus', () => {
   it('knows which company topics have a subscriber, and delivers to it while it has one', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { checkTarget, isPublicAddress, parseAllowedTargets } from '../../src/resolvers/checkTarget.js'
-import { createOutboundHttp } from '../../src/resolvers/outboundHttp.js'
+import { checkTarget, isPublicAddress } from '../../src/delivery/checkTarget.js'
+import { createOutboundHttp } from '../../src/delivery/http/outboundHttp.js'
+import { parseAllowedTargets } from '../../src/core/addresses.js'
 
 // a fake DNS: never a real lookup
 const fakeDns = (records: Record<string, string[]>) => {

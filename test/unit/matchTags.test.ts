@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { evaluateMatches } from '../../src/resolvers/matchTags.js'
-import type { MatchCondition, MatchGroups } from '../../src/resolvers/webhookConfig.js'
+import { evaluateMatches } from '../../src/webhooks/matchTags.js'
+import type { MatchCondition, MatchGroups } from '../../src/webhooks/webhookConfig.js'
 
 const one = (c: MatchCondition): MatchGroups => [{ conditions: [c] }]
 const holds = (c: MatchCondition, tags: Record<string, string>) => evaluateMatches(one(c), tags).matched

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { normalisePhoneNumber } from '../../src/resolvers/normalise.js'
+import { normalisePhoneNumber } from '../../src/core/phone.js'
 
 describe('normalisePhoneNumber', () => {
   it('gives each form its E.164 number, the same when asked again (numbers seen lately are remembered)', () => {

@@ -4,7 +4,7 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createOutboundHttp, createThreadedOutboundHttp, type OutboundHttp } from '../../src/resolvers/outboundHttp.js'
+import { createOutboundHttp, createThreadedOutboundHttp, type OutboundHttp } from '../../src/delivery/http/outboundHttp.js'
 
 describe('threaded delivery client', () => {
   let server: http.Server

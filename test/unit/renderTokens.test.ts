@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { renderFormBody, renderTemplate, type TokenContext } from '../../src/resolvers/renderTokens.js'
+import { renderFormBody, renderTemplate, type TokenContext } from '../../src/webhooks/renderTokens.js'
 
 const context = (tags: Record<string, string> = {}, call: Partial<TokenContext['call']> = {}): TokenContext => ({
   call: { uuid: 'call-1', callerNumber: '+14155550100', calledNumber: '+18005550199', campaignId: 'camp-9', durationSeconds: 42, ...call },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { TAG_VALUE_MAX } from '../../src/resolvers/normalise.js'
-import { tagsFromResponse } from '../../src/resolvers/responseTags.js'
-import type { ResponseMappingInput } from '../../src/resolvers/webhookConfig.js'
+import { tagsFromResponse } from '../../src/webhooks/responseTags.js'
+import type { ResponseMappingInput } from '../../src/webhooks/webhookConfig.js'
+import { TAG_VALUE_MAX } from '../../src/core/tags.js'
 
 const ALL: ResponseMappingInput = { mode: 'ALL' }
 const JSON_TYPE = 'application/json; charset=utf-8'

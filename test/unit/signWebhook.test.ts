@@ -1,7 +1,7 @@
 import crypto from 'node:crypto'
 import { Webhook } from 'standardwebhooks'
 import { describe, expect, it } from 'vitest'
-import { signWebhook } from '../../src/resolvers/signWebhook.js'
+import { signWebhook } from '../../src/delivery/signWebhook.js'
 
 describe('Standard Webhooks signing', () => {
   const secret = `whsec_${crypto.randomBytes(32).toString('base64')}`

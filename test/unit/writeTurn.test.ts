@@ -2,7 +2,7 @@
 // together share one transaction, a savepoint each.
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
-import { writeTurn, type WriterTurn } from '../../src/db/sqliteWriter.js'
+import { writeTurn, type WriterTurn } from '../../src/store/sqlite/sqliteWriter.js'
 
 function setUp() {
   const db = new Database(':memory:')

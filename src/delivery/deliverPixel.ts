@@ -1,0 +1,266 @@
+// One delivery attempt of a claimed pixel: render the request (first attempt), check the target, send,
+// and settle the pixel through the pixel store (the attempt, the response's tags, and SUCCEEDED, FAILED,
+// or PENDING again with the next attempt scheduled: exponential backoff with jitter, Retry-After honoured).
+import { isIP } from 'node:net'
+import type { Call, Pixel, Webhook } from '../generated/prisma/client.js'
+import { jsonRow, type PubSub } from '../events/bus.js'
+import { timerCancelNote } from '../webhooks/firingRules.js'
+import type { DeliveryJob } from './handoff.js'
+import { evaluateMatches } from '../webhooks/matchTags.js'
+import type { AttemptResult, OutboundHttp, RenderedRequest } from './http/outboundHttp.js'
+import { updatedPixel, type AttemptRecord, type PixelStore, type PixelUpdate } from './pixelStore.js'
+import { renderFormBody, renderTemplate, type RenderedTemplate, type TokenContext } from '../webhooks/renderTokens.js'
+import { tagsFromResponse } from '../webhooks/responseTags.js'
+import { signWebhook } from './signWebhook.js'
+import { storable } from '../core/text.js'
+import type { HeaderInput, MatchGroups, ResponseMappingInput } from '../webhooks/webhookConfig.js'
+import { type TagInput } from '../core/tags.js'
+import { LOCK_MARGIN_MS } from './locks.js'
+
+const MAX_RETRY_DELAY_MS = 3_600_000
+/** the least time a claimed pixel's lock leaves for waiting for a request slot, and what an extension gives */
+const MIN_QUEUE_MS = 2000
+const QUEUE_ALLOWANCE_MS = 5000
+
+
+export interface DeliveryDeps {
+  pixels: PixelStore
+  pubsub: PubSub
+  http: OutboundHttp
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  JSON: 'application/json',
+  FORM: 'application/x-www-form-urlencoded',
+  TEXT: 'text/plain; charset=utf-8',
+}
+
+/** How the tokens of a template came out, for a note: `[host] found no value, [path] was "a b"`. */
+function describeTokens(rendered: RenderedTemplate): string {
+  const missing = rendered.tokens.filter((t) => t.value === null)
+  const named = missing.length ? missing : rendered.tokens
+  if (named.length === 0) return 'it has no tokens'
+  return named.map((t) => (t.value === null ? `${t.token} found no value` : `${t.token} was ${JSON.stringify(t.value)}`)).join(', ')
+}
+
+/** Why a rendered URL cannot be requested, or null when it can. */
+function urlProblem(url: RenderedTemplate): string | null {
+  let parsed: URL
+  try {
+    parsed = new URL(url.text)
+  } catch {
+    return `the URL "${url.text}" is not a valid URL once its tokens are filled in (${describeTokens(url)})`
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return `the URL "${url.text}" is not http or https once its tokens are filled in (${describeTokens(url)})`
+  return null
+}
+
+/** Why a rendered JSON body must not be sent (it is not JSON), or null. */
+function jsonBodyProblem(body: RenderedTemplate): string | null {
+  const notJson = body.notJson ?? []
+  if (notJson.length) {
+    const which = notJson.map((t) => `${t.token} stands outside quotes and was ${JSON.stringify(t.value)}`).join(', ')
+    return `the JSON body would not be JSON: ${which}, not a JSON value (a number, true, false, null, an object or array); quote the token or give it a default such as [name:0]`
+  }
+  try {
+    JSON.parse(body.text)
+    return null
+  } catch (e) {
+    return `the JSON body is not JSON once its tokens are filled in: ${(e as Error).message}`
+  }
+}
+
+/**
+ * The request a webhook sends for a call, tokens filled in, the tokens that found nothing, and why it
+ * cannot be sent (`unsendable`: the URL or a JSON body is not valid once filled in), or null.
+ */
+export function renderRequest(webhook: Webhook, context: TokenContext): { request: RenderedRequest; unresolved: string[]; unsendable: string | null } {
+  const unresolved = new Set<string>()
+  const url = renderTemplate(webhook.urlTemplate, context, 'url')
+  url.unresolved.forEach((t) => unresolved.add(t))
+  let unsendable = urlProblem(url)
+  const headers: Record<string, string> = {}
+  for (const h of webhook.headers as unknown as HeaderInput[]) {
+    const value = renderTemplate(h.value, context, 'header')
+    value.unresolved.forEach((t) => unresolved.add(t))
+    headers[h.name.toLowerCase()] = value.text
+  }
+  let body: string | null = null
+  if (webhook.bodyTemplate && webhook.method !== 'GET') {
+    const rendered =
+      webhook.bodyType === 'FORM'
+        ? renderFormBody(webhook.bodyTemplate, context)
+        : renderTemplate(webhook.bodyTemplate, context, webhook.bodyType === 'JSON' ? 'json' : 'text')
+    rendered.unresolved.forEach((t) => unresolved.add(t))
+    body = rendered.text
+    if (webhook.bodyType === 'JSON' && body.trim()) unsendable ??= jsonBodyProblem(rendered)
+    headers['content-type'] ??= CONTENT_TYPES[webhook.bodyType] ?? 'text/plain'
+  }
+  headers['user-agent'] ??= 'Ringhook/0.1'
+  return { request: { method: webhook.method, url: url.text, headers, body }, unresolved: [...unresolved], unsendable }
+}
+
+export function tokenContext(call: Call, tags: Record<string, string>): TokenContext {
+  return {
+    call: { uuid: call.uuid, callerNumber: call.callerNumber, calledNumber: call.calledNumber, campaignId: call.campaignId, durationSeconds: call.durationSeconds },
+    tags,
+  }
+}
+
+/** The delay before attempt `attempt + 1`: base × 2^(attempt-1), ±20 % jitter, or what Retry-After asks. */
+export function retryDelayMs(attempt: number, baseMs: number, retryAfter: string | null, now = Date.now()): number {
+  if (retryAfter) {
+    const seconds = Number(retryAfter)
+    const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(retryAfter) - now
+    if (Number.isFinite(ms) && ms >= 0) return Math.min(ms, MAX_RETRY_DELAY_MS)
+  }
+  const exponential = baseMs * 2 ** (attempt - 1)
+  return Math.min(Math.round(exponential * (0.8 + Math.random() * 0.4)), MAX_RETRY_DELAY_MS)
+}
+
+const isRetryable = (a: AttemptResult) =>
+  !a.error?.startsWith('refused') && (a.error !== null || a.statusCode === 429 || (a.statusCode !== null && a.statusCode >= 500))
+
+/** One attempt of a claimed pixel, read from the store (the claim loop, resend, test-fire). */
+export interface DeliveryOptions {
+  /** 1 (test-fire): never retried */
+  maxAttempts?: number
+  /** called once the request is over (answered, failed, or not sent), before the outcome is written */
+  onSent?: () => void
+  /** sent ahead of the deliveries waiting for a request slot (test-fire: a person waits for it) */
+  urgent?: boolean
+}
+
+export async function deliverPixel(deps: DeliveryDeps, pixelId: string, options: DeliveryOptions = {}): Promise<Pixel> {
+  return deliverJob(deps, await deps.pixels.load(pixelId), options)
+}
+
+/**
+ * One attempt of a claimed pixel (status DELIVERING) whose webhook and call are in memory. TIMER pixels are
+ * checked first: a call that ended before the timer, or conditions that no longer hold, cancel it.
+ * `maxAttempts` 1 (test-fire) never retries.
+ */
+export async function deliverJob(deps: DeliveryDeps, job: DeliveryJob, options: DeliveryOptions = {}): Promise<Pixel> {
+  const { pixel, webhook, call } = job
+  const now = new Date()
+  const tags = job.tags ?? {}
+
+  if (pixel.trigger === 'TIMER' && pixel.attemptCount === 0) {
+    const due = pixel.nextAttemptAt ?? now
+    const reason =
+      call.endedAt && call.endedAt < due
+        ? timerCancelNote(call.endedAt, due)
+        : !evaluateMatches(webhook.matches as unknown as MatchGroups, tags).matched
+          ? 'conditions did not hold when the timer came due'
+          : null
+    if (reason) {
+      options.onSent?.()
+      return settle(deps, job, { status: 'CANCELLED', responseNote: reason, completedAt: now, lockedUntil: null, nextAttemptAt: null }, null, [])
+    }
+  }
+
+  let rendered = pixel.request as unknown as RenderedRequest | null
+  // written with the attempt's outcome, in one statement
+  const firstRender: Pick<PixelUpdate, 'request' | 'unresolvedTokens'> = {}
+  let unsendable: string | null = null
+  let headers: Record<string, string> = {}
+  let target: URL | null = null
+  try {
+    if (!rendered) {
+      const r = renderRequest(webhook, tokenContext(call, tags))
+      rendered = r.request
+      unsendable = r.unsendable
+      Object.assign(firstRender, { request: { ...rendered }, unresolvedTokens: r.unresolved })
+    }
+    if (!unsendable) target = new URL(rendered.url)
+    // webhook-id (the pixel's id) always goes along, so receivers can dedupe a repeated delivery
+    headers = { ...rendered.headers, 'webhook-id': pixel.id, 'webhook-timestamp': String(Math.floor(now.getTime() / 1000)) }
+    if (webhook.signingSecret) Object.assign(headers, signWebhook(webhook.signingSecret, pixel.id, now, rendered.body ?? ''))
+  } catch (e) {
+    // whatever cannot be prepared now never can be: it fails at once instead of being retried for ever
+    unsendable ??= `the request could not be prepared: ${(e as Error).message}`
+  }
+  if (unsendable || !target || !rendered) {
+    options.onSent?.()
+    const update: PixelUpdate = { ...firstRender, status: 'FAILED', responseNote: `not sent: ${unsendable}`, completedAt: now, lockedUntil: null, nextAttemptAt: null }
+    return settle(deps, job, update, null, [])
+  }
+
+  const attemptNumber = pixel.attemptCount + 1
+  let result: AttemptResult
+  const literal = isIP(target.hostname.replace(/^\[(.*)\]$/, '$1')) ? await deps.http.check(target) : { ok: true as const }
+  if (!literal.ok) {
+    result = { statusCode: null, headers: {}, body: null, truncated: false, error: `refused: ${literal.reason}`, retryAfter: null, durationMs: 0 }
+  } else {
+    // the claim's lock must outlast this attempt with LOCK_MARGIN_MS to record it, or another worker would
+    // take the pixel over: extended (to leave QUEUE_ALLOWANCE_MS for the wait for a request slot) when it
+    // would leave less than MIN_QUEUE_MS. A pixel handed over at its call event was locked for all this.
+    let lockedUntil = pixel.lockedUntil?.getTime() ?? 0
+    if (lockedUntil < Date.now() + MIN_QUEUE_MS + webhook.timeoutMs + LOCK_MARGIN_MS) {
+      lockedUntil = Date.now() + QUEUE_ALLOWANCE_MS + webhook.timeoutMs + LOCK_MARGIN_MS
+      await deps.pixels.holdLock(pixel.id, new Date(lockedUntil))
+    }
+    result = await deps.http.exchange({ ...rendered, headers }, webhook.timeoutMs, {
+      startBy: lockedUntil - webhook.timeoutMs - LOCK_MARGIN_MS,
+      urgent: options.urgent,
+    })
+    if (result.notSent) {
+      // it waited too long for a request slot: due again at once, no attempt spent (it was not sent)
+      options.onSent?.()
+      return settle(deps, job, { ...firstRender, status: 'PENDING', nextAttemptAt: new Date(), lockedUntil: null }, null, [])
+    }
+  }
+  const attempt: AttemptRecord = {
+    number: attemptNumber,
+    startedAt: now,
+    durationMs: result.durationMs,
+    statusCode: result.statusCode,
+    responseHeaders: result.statusCode === null ? null : result.headers,
+    // a body may hold NUL, which PostgreSQL text cannot
+    responseBody: result.body === null ? null : storable(result.body),
+    responseTruncated: result.truncated,
+    error: result.error,
+  }
+
+  options.onSent?.()
+  const maxAttempts = options.maxAttempts ?? webhook.maxAttempts
+  if (result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300) {
+    const mapping = webhook.responseMapping as unknown as ResponseMappingInput | null
+    const parsed = result.truncated && mapping ? { tags: {}, note: 'response cut at 64 KB; not parsed' } : tagsFromResponse(result.body ?? '', result.headers['content-type'] ?? null, mapping)
+    const entries = Object.entries(parsed.tags).map(([key, value]) => ({ key, value }))
+    const update: PixelUpdate = {
+      ...firstRender,
+      status: 'SUCCEEDED',
+      attemptCount: attemptNumber,
+      tagsApplied: entries.length ? parsed.tags : undefined,
+      responseNote: parsed.note ?? null,
+      completedAt: new Date(),
+      lockedUntil: null,
+      nextAttemptAt: null,
+    }
+    return settle(deps, job, update, attempt, entries)
+  }
+  if (isRetryable(result) && attemptNumber < maxAttempts) {
+    const delay = retryDelayMs(attemptNumber, webhook.retryBaseDelayMs, result.statusCode === 429 || result.statusCode === 503 ? result.retryAfter : null)
+    return settle(deps, job, { ...firstRender, status: 'PENDING', attemptCount: attemptNumber, nextAttemptAt: new Date(Date.now() + delay), lockedUntil: null }, attempt, [])
+  }
+  const why = result.error ?? `HTTP ${result.statusCode}`
+  const update: PixelUpdate = {
+    ...firstRender,
+    status: 'FAILED',
+    attemptCount: attemptNumber,
+    responseNote: isRetryable(result) ? `gave up after ${attemptNumber} attempt(s): ${why}` : `not retried: ${why}`,
+    completedAt: new Date(),
+    lockedUntil: null,
+    nextAttemptAt: null,
+  }
+  return settle(deps, job, update, attempt, [])
+}
+
+/** Records the outcome and publishes it; a worker taken for dead (its pixel taken over) records nothing. */
+async function settle(deps: DeliveryDeps, job: DeliveryJob, update: PixelUpdate, attempt: AttemptRecord | null, tags: TagInput[]): Promise<Pixel> {
+  const updated = await deps.pixels.settle(job, update, attempt, tags)
+  if (!updated) return updatedPixel(job.pixel, update)
+  if (deps.pubsub.listens('pixelFired', updated.companyId)) deps.pubsub.publish('pixelFired', updated.companyId, { pixel: jsonRow(updated) })
+  return updated
+}

@@ -1,0 +1,70 @@
+// The outbox: the pixel rows a call event writes for the webhooks it fires, in the event's transaction, so
+// a decided firing is never lost. Those due now are handed to this process's worker while it has room.
+import type { Call, Pixel, Webhook } from '../generated/prisma/client.js'
+import { newId } from '../core/ids.js'
+import { timerCancelNote } from '../webhooks/firingRules.js'
+import type { DeliveryJob, DeliverySlots } from './handoff.js'
+import { handoverLock } from './locks.js'
+
+/** The pixel row for a webhook firing on a call: PENDING, or DELIVERING and locked when handed over. */
+export function newPixel(call: Call, webhook: Webhook, now: Date, handedOver: boolean): Pixel {
+  const due = webhook.trigger === 'TIMER' ? new Date((call.answeredAt ?? now).getTime() + (webhook.timerSeconds ?? 0) * 1000) : now
+  return {
+    id: newId(),
+    companyId: call.companyId,
+    campaignId: call.campaignId,
+    webhookId: webhook.id,
+    callId: call.id,
+    callerNumber: call.callerNumber,
+    trigger: webhook.trigger,
+    status: handedOver ? 'DELIVERING' : 'PENDING',
+    request: null,
+    unresolvedTokens: null,
+    tagsApplied: null,
+    responseNote: null,
+    attemptCount: 0,
+    nextAttemptAt: due,
+    lockedUntil: handedOver ? handoverLock(now, webhook.timeoutMs) : null,
+    createdAt: now,
+    completedAt: null,
+  }
+}
+
+/**
+ * The pixels for the webhooks that fire, after the store's dedupe check. Pixels due now are handed over
+ * while the worker has room. The store writes `pixels`; `handoff` goes to the worker after the commit.
+ */
+export function planPixels(
+  call: Call,
+  firing: Webhook[],
+  tags: Record<string, string>,
+  slots: DeliverySlots,
+  now: Date,
+): { pixels: Pixel[]; handoff: DeliveryJob[]; reserved: number } {
+  const dueNow = firing.filter((w) => w.trigger !== 'TIMER').length
+  const reserved = dueNow ? slots.reserve(dueNow) : 0
+  let left = reserved
+  const pixels: Pixel[] = []
+  const handoff: DeliveryJob[] = []
+  for (const webhook of firing) {
+    const handedOver = webhook.trigger !== 'TIMER' && left > 0
+    const pixel = newPixel(call, webhook, now, handedOver)
+    pixels.push(pixel)
+    if (handedOver) {
+      left--
+      handoff.push({ pixel, webhook, call, tags })
+    }
+  }
+  return { pixels, handoff, reserved }
+}
+
+/**
+ * The call ended at `endedAt`: of its PENDING timer pixels, those due after it, marked CANCELLED with the
+ * reason (the stores write them), so nothing waits for a moment that will never come.
+ */
+export function timersEndedBefore(pending: Pixel[], endedAt: Date, now: Date): Pixel[] {
+  return pending
+    .filter((p) => p.trigger === 'TIMER' && p.status === 'PENDING' && p.nextAttemptAt && p.nextAttemptAt > endedAt)
+    .map((p) => ({ ...p, status: 'CANCELLED', responseNote: timerCancelNote(endedAt, p.nextAttemptAt!), nextAttemptAt: null, lockedUntil: null, completedAt: now }))
+}
+

@@ -1,0 +1,58 @@
+// The delivery's store port: where deliveries claim pixels, read them and record their attempts. Each
+// backend implements it (src/store/sqlite/pixelStore.ts, src/store/postgres/pixelStore.ts).
+import type { Pixel } from '../generated/prisma/client.js'
+import type { DeliveryJob } from './handoff.js'
+import { type TagInput } from '../core/tags.js'
+
+/** What an attempt (or a decision not to send) changes on the pixel; fields left out keep their value. */
+export interface PixelUpdate {
+  status: 'PENDING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED'
+  attemptCount?: number
+  nextAttemptAt: Date | null
+  lockedUntil: Date | null
+  completedAt?: Date | null
+  responseNote?: string | null
+  tagsApplied?: Record<string, string>
+  /** the rendered request, written at the first attempt */
+  request?: Record<string, unknown>
+  unresolvedTokens?: string[]
+}
+
+export interface AttemptRecord {
+  number: number
+  startedAt: Date
+  durationMs: number
+  statusCode: number | null
+  responseHeaders: Record<string, string> | null
+  responseBody: string | null
+  responseTruncated: boolean
+  error: string | null
+}
+
+export interface PixelStore {
+  /**
+   * Marks up to `limit` due pixels DELIVERING, locked for `lockMs`, and answers them ready to deliver:
+   * PENDING pixels whose time has come, and with `takeOver`, first those whose worker's lock expired.
+   */
+  claim(limit: number, lockMs: number, takeOver: boolean): Promise<DeliveryJob[]>
+  /** a claimed pixel with its webhook and call (and the call's tags when its first attempt is to come) */
+  load(pixelId: string): Promise<DeliveryJob>
+  /** keeps the pixel with this worker until then */
+  holdLock(pixelId: string, until: Date): Promise<void>
+  /**
+   * Writes the attempt, the pixel's new state and the tags the response gave, and answers the pixel as
+   * written; only while the pixel is still as this worker took it (DELIVERING, the same attempt count).
+   * Answers null and writes nothing when it is not: another worker took it over (this one was taken for
+   * dead) and records its own attempt.
+   */
+  settle(job: DeliveryJob, update: PixelUpdate, attempt: AttemptRecord | null, tags: TagInput[]): Promise<Pixel | null>
+  close(): Promise<void>
+}
+
+/** The pixel after an update, as the stores answer it. */
+export function updatedPixel(pixel: Pixel, update: PixelUpdate): Pixel {
+  const next = { ...pixel } as Record<string, unknown>
+  for (const [key, value] of Object.entries(update)) if (value !== undefined) next[key] = value
+  return next as unknown as Pixel
+}
+

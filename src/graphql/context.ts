@@ -1,0 +1,46 @@
+import type DataLoader from 'dataloader'
+import type { Tag } from '../generated/prisma/client.js'
+import type { Auth } from '../tenancy/authenticate.js'
+import type { DatabaseProvider } from '../core/config.js'
+import type { PubSub } from '../events/bus.js'
+import type { OpenStreams } from '../events/openStreams.js'
+import type { ApiKeyCache } from '../tenancy/apiKeyCache.js'
+import type { CallEventStore } from '../calls/callEvents.js'
+import type { PixelQueue } from '../delivery/handoff.js'
+import type { OutboundHttp } from '../delivery/http/outboundHttp.js'
+import type { PixelStore } from '../delivery/pixelStore.js'
+import type { PostbackRateLimiter } from '../postbacks/postbackRateLimiter.js'
+import type { PostbackWriter } from '../postbacks/postbackWriter.js'
+import { type Db } from '../core/db.js'
+
+export interface Loaders {
+  /** `${callId}\u0000${key}` -> the tag, batched across a page of calls */
+  tagByCallAndKey: DataLoader<string, Tag | null>
+}
+
+export interface Context {
+  services: Services
+  auth: Auth
+  loaders: Loaders
+}
+
+/** The stores and helpers the composition root (app.ts) builds; transports (GraphQL, REST) pass them to the capabilities, each of which takes what it needs. */
+export interface Services {
+  db: Db
+  provider: DatabaseProvider
+  pubsub: PubSub
+  /** key lookups for the postback path */
+  apiKeys: ApiKeyCache
+  /** live streams by the key that opened them (revoking a key ends them) */
+  streams: OpenStreams
+  postbackWriter: PostbackWriter
+  postbackLimiter: PostbackRateLimiter
+  /** writes call events (call, tags, pixels) */
+  callEvents: CallEventStore
+  /** loads pixels for delivery and records attempts */
+  pixelStore: PixelStore
+  /** told when pixels were written, so the delivery worker (if this process runs one) looks at once */
+  pixelQueue: PixelQueue
+  /** the pooled, target-checked HTTP client webhooks are delivered with */
+  outboundHttp: OutboundHttp
+}

@@ -1,0 +1,137 @@
+// Replacement tokens filled from a call and its tags, escaped for where they land (URL, JSON body, header,
+// text). Pure: the pixel records `unresolved`, so a token that found nothing is never sent silently.
+import { tagValue } from '../core/tags.js'
+import { LONE_SURROGATE } from '../core/text.js'
+import { parseTemplate, type TemplateToken } from './parseTemplate.js'
+import { normaliseTagKey } from '../core/tags.js'
+
+export interface TokenContext {
+  call: {
+    uuid: string
+    callerNumber: string
+    calledNumber: string | null
+    campaignId: string
+    durationSeconds: number | null
+  }
+  /** normalised tag key -> value */
+  tags: Record<string, string>
+}
+
+export type TokenMode = 'url' | 'json' | 'text' | 'header'
+
+export interface RenderedTemplate {
+  text: string
+  /** raw text of each token that found no value and had no default, once each, in order of appearance */
+  unresolved: string[]
+  /**
+   * json mode: tokens outside a JSON string whose value is not a JSON value of its own (`{"n":[num]}` with
+   * num "abc"): the body would not be JSON, so it is not sent
+   */
+  notJson?: { token: string; value: string }[]
+  /** each token in order, with the value it found (null: none, and no default) */
+  tokens: { token: string; value: string | null }[]
+}
+
+function builtInToken(key: string, call: TokenContext['call']): string | null | undefined {
+  switch (key) {
+    case 'caller_number': return call.callerNumber
+    case 'call_uuid': return call.uuid
+    case 'campaign_id': return call.campaignId
+    case 'called_number': return call.calledNumber
+    case 'call_duration': return call.durationSeconds == null ? null : String(call.durationSeconds)
+    default: return undefined
+  }
+}
+
+/** The value of one token key: built-in names are the call's own and never read from tags. */
+function tokenValue(rawKey: string, context: TokenContext): string | null {
+  const key = normaliseTagKey(rawKey)
+  const builtIn = builtInToken(key, context.call)
+  if (builtIn !== undefined) return builtIn || null
+  return tagValue(context.tags, key) || null
+}
+
+// a lone surrogate (possible in a tag from JSON) would make encodeURIComponent throw
+const NON_ASCII = /[^\u0000-\u007f]+/g
+
+const escapers: Record<TokenMode, (value: string) => string> = {
+  url: (value) => encodeURIComponent(value.replace(LONE_SURROGATE, '\ufffd')),
+  json: (value) => JSON.stringify(value).slice(1, -1),
+  // CR/LF would split the header (header injection) and Node refuses the other control characters;
+  // HTTP header values are bytes, so text beyond ASCII is sent percent-encoded as UTF-8 (Zürich -> Z%C3%BCrich)
+  header: (value) =>
+    value
+      .replace(/[\u0000-\u0008\u000a-\u001f\u007f]/g, '')
+      .replace(LONE_SURROGATE, '\ufffd')
+      .replace(NON_ASCII, (text) => encodeURIComponent(text)),
+  text: (value) => value,
+}
+
+/** For each token of a JSON template, whether it stands inside a JSON string (tokens themselves are skipped). */
+export function tokensInJsonStrings(template: string, tokens: readonly TemplateToken[] = parseTemplate(template)): boolean[] {
+  const inside: boolean[] = []
+  let inString = false
+  let next = 0
+  for (let i = 0; i < template.length; i++) {
+    const token = tokens[next]
+    if (token && i === token.index) {
+      inside.push(inString)
+      i += token.raw.length - 1
+      next++
+      continue
+    }
+    const c = template[i]
+    if (inString && c === '\\') i++
+    else if (c === '"') inString = !inString
+  }
+  return inside
+}
+
+/** A value that is JSON on its own (a number, true, false, null, an object or array), as a token outside quotes must be. */
+function isJsonValue(value: string): boolean {
+  if (value.trim() === '') return false
+  try {
+    JSON.parse(value)
+    return true
+  } catch {
+    return false
+  }
+}
+
+export function renderTemplate(template: string, context: TokenContext, mode: TokenMode): RenderedTemplate {
+  const escape = escapers[mode]
+  const unresolved: string[] = []
+  const tokens = parseTemplate(template)
+  // in a JSON body a token inside quotes is JSON-escaped text; one outside stands for a JSON value itself
+  const inString = mode === 'json' ? tokensInJsonStrings(template, tokens) : null
+  const notJson: { token: string; value: string }[] = []
+  const found: RenderedTemplate['tokens'] = []
+  let text = ''
+  let at = 0
+  for (const [i, token] of tokens.entries()) {
+    let value: string | null = null
+    for (const key of token.keys) {
+      value = tokenValue(key, context)
+      if (value !== null) break
+    }
+    // an explicit default, even an empty one (`[a:]`), is what the user asked to send
+    value ??= token.defaultValue ?? null
+    if (value === null && !unresolved.includes(token.raw)) unresolved.push(token.raw)
+    found.push({ token: token.raw, value })
+    let rendered: string
+    if (inString && !inString[i]) {
+      rendered = value ?? ''
+      if (!isJsonValue(rendered)) notJson.push({ token: token.raw, value: rendered })
+    } else {
+      rendered = escape(value ?? '')
+    }
+    text += template.slice(at, token.index) + rendered
+    at = token.index + token.raw.length
+  }
+  return { text: text + template.slice(at), unresolved, tokens: found, ...(inString ? { notJson } : {}) }
+}
+
+/** A FORM body (`a=[caller_number]&b=[x]`): each value percent-encoded, as in a URL. */
+export function renderFormBody(template: string, context: TokenContext): RenderedTemplate {
+  return renderTemplate(template, context, 'url')
+}
