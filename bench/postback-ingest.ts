@@ -44,16 +44,23 @@ await stopProcess(bare.child)
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ringhook-bench-'))
 const dbFile = path.join(dir, 'ringhook.db')
-const app = await startRinghook({
-  PORT: '0',
-  HOST: '127.0.0.1',
-  DATABASE_URL: `file:${dbFile}`,
-  LOG_LEVEL: 'error',
-  POSTBACK_RATE_LIMIT_PER_MINUTE: '0',
-}, process.env.PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.PROFILE] : [])
+const app = await startRinghook(
+  {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATABASE_URL: `file:${dbFile}`,
+    LOG_LEVEL: 'error',
+    POSTBACK_RATE_LIMIT_PER_MINUTE: '0',
+  },
+  process.env.PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.PROFILE] : [],
+)
 const keys = JSON.parse(/\{[\s\S]*?\}/.exec(app.out())![0]) as { adminKey: string; publisherKey: string }
 const gql = async (query: string, variables: object) => {
-  const res = await fetch(`${app.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${keys.adminKey}` }, body: JSON.stringify({ query, variables }) })
+  const res = await fetch(`${app.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${keys.adminKey}` },
+    body: JSON.stringify({ query, variables }),
+  })
   return (await res.json()) as { data: any }
 }
 const campaignId = (await gql('mutation { createCampaign(input:{name:"bench"}) { id } }', {})).data.createCampaign.id
@@ -61,7 +68,10 @@ const campaignId = (await gql('mutation { createCampaign(input:{name:"bench"}) {
 for (let n = 0; n < 500; n++) {
   await gql('mutation($i:StartCallInput!){ startCall(input:$i) { id } }', { i: { campaignId, callerNumber: `+1415555${String(n).padStart(4, '0')}` } })
 }
-const appFigures = await load(app.url, (i) => `/postback?key=${keys.publisherKey}&caller_number=%2B1415555${String(i % 1000).padStart(4, '0')}&age=${20 + (i % 50)}&lead_source=bench&zip=94103`)
+const appFigures = await load(
+  app.url,
+  (i) => `/postback?key=${keys.publisherKey}&caller_number=%2B1415555${String(i % 1000).padStart(4, '0')}&age=${20 + (i % 50)}&lead_source=bench&zip=94103`,
+)
 await stopProcess(app.child)
 
 const db = new Database(dbFile, { readonly: true })
@@ -73,8 +83,12 @@ const share = appFigures.rps / bareFigures.rps
 console.log(`\npostback ingest, ${connections} connections, ${duration} s each, ${os.cpus().length} cores, ${os.cpus()[0]?.model}`)
 console.log('| server | req/s | p50 ms | p99 ms | 2xx | non-2xx | errors |')
 console.log('| --- | --- | --- | --- | --- | --- | --- |')
-console.log(`| bare node:http | ${bareFigures.rps} | ${bareFigures.p50} | ${bareFigures.p99} | ${bareFigures.ok} | ${bareFigures.non2xx} | ${bareFigures.errors} |`)
-console.log(`| Ringhook GET /postback (SQLite) | ${appFigures.rps} | ${appFigures.p50} | ${appFigures.p99} | ${appFigures.ok} | ${appFigures.non2xx} | ${appFigures.errors} |`)
+console.log(
+  `| bare node:http | ${bareFigures.rps} | ${bareFigures.p50} | ${bareFigures.p99} | ${bareFigures.ok} | ${bareFigures.non2xx} | ${bareFigures.errors} |`,
+)
+console.log(
+  `| Ringhook GET /postback (SQLite) | ${appFigures.rps} | ${appFigures.p50} | ${appFigures.p99} | ${appFigures.ok} | ${appFigures.non2xx} | ${appFigures.errors} |`,
+)
 console.log(`\nRinghook / bare: ${(share * 100).toFixed(1)} %; postbacks in the database: ${stored} (2xx answered: ${appFigures.ok})`)
 if (stored < appFigures.ok) {
   console.error('FAIL: fewer postbacks stored than answered 200')

@@ -22,11 +22,11 @@ const lifecycles = Number(process.env.LIFECYCLES ?? concurrency * 4)
 
 // the sink: answers 200 at once and notes when each pixel's request arrived
 const arrivals = new Map<string, number>()
-let sinkCount = 0
+let _sinkCount = 0
 const sink = http.createServer((req, res) => {
   req.resume()
   req.on('end', () => {
-    sinkCount++
+    _sinkCount++
     const m = /[?&]k=([^&]+)/.exec(req.url ?? '')
     if (m) arrivals.set(decodeURIComponent(m[1]!), performance.now())
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': 2 })
@@ -61,17 +61,20 @@ const percentile = (values: number[], p: number) => {
 const bareBefore = await bareUndici()
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ringhook-bench-'))
-const app = await startRinghook({
-  PORT: '0',
-  HOST: '127.0.0.1',
-  DATABASE_URL: `file:${path.join(dir, 'ringhook.db')}`,
-  LOG_LEVEL: 'error',
-  ALLOWED_TARGETS: '127.0.0.1',
-  PIXEL_CONCURRENCY: String(concurrency),
-  PIXEL_POLL_MS: '50',
-  // as many connections to the sink as the bare client opens (the default cap per endpoint is 32)
-  PIXEL_CONNECTIONS_PER_ENDPOINT: String(concurrency),
-}, process.env.PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PROFILE}`] : [])
+const app = await startRinghook(
+  {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATABASE_URL: `file:${path.join(dir, 'ringhook.db')}`,
+    LOG_LEVEL: 'error',
+    ALLOWED_TARGETS: '127.0.0.1',
+    PIXEL_CONCURRENCY: String(concurrency),
+    PIXEL_POLL_MS: '50',
+    // as many connections to the sink as the bare client opens (the default cap per endpoint is 32)
+    PIXEL_CONNECTIONS_PER_ENDPOINT: String(concurrency),
+  },
+  process.env.PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PROFILE}`] : [],
+)
 const keys = JSON.parse(/\{[\s\S]*?\}/.exec(app.out())![0]) as { adminKey: string }
 const api = new Agent({ connections: lifecycles, keepAliveTimeout: 30_000 })
 async function gql(query: string, variables: object) {
@@ -86,7 +89,11 @@ async function gql(query: string, variables: object) {
   return body.data
 }
 const campaignId = (await gql('mutation { createCampaign(input:{name:"bench"}) { id } }', {})).createCampaign.id
-for (const [trigger, name] of [['CALL_START', 'start-a'], ['CALL_START', 'start-b'], ['CALL_END', 'end']] as const) {
+for (const [trigger, name] of [
+  ['CALL_START', 'start-a'],
+  ['CALL_START', 'start-b'],
+  ['CALL_END', 'end'],
+] as const) {
   await gql('mutation($i:CreateWebhookInput!){ createWebhook(input:$i) { id } }', {
     i: { campaignId, name, trigger, url: `${sinkUrl}/${name}?k=${name}:[call_uuid]`, body: '{"caller":"[caller_number]","call":"[call_uuid]"}' },
   })
@@ -134,7 +141,11 @@ const serverCpu = () => {
 const cpu0 = { server: serverCpu(), bench: process.cpuUsage() }
 const t0 = performance.now()
 const end = t0 + duration
-await Promise.all(Array.from({ length: lifecycles }, async () => { while (performance.now() < end) await lifecycle() }))
+await Promise.all(
+  Array.from({ length: lifecycles }, async () => {
+    while (performance.now() < end) await lifecycle()
+  }),
+)
 const expected = callSeq * 3
 const done = await settle(expected)
 const maxRate = arrivals.size / ((done - t0) / 1000)
@@ -174,13 +185,23 @@ const bareRate = (bareBefore + bareAfter) / 2
 sink.close()
 fs.rmSync(dir, { recursive: true, force: true })
 
-console.log(`\nwebhook delivery, ${concurrency} concurrent, ${lifecycles} call lifecycles in flight, ${duration / 1000} s a phase, ${os.cpus().length} cores, ${os.cpus()[0]?.model}`)
+console.log(
+  `\nwebhook delivery, ${concurrency} concurrent, ${lifecycles} call lifecycles in flight, ${duration / 1000} s a phase, ${os.cpus().length} cores, ${os.cpus()[0]?.model}`,
+)
 console.log(`| measure | value |`)
 console.log(`| --- | --- |`)
-console.log(`| bare undici request, keep-alive, ${concurrency} concurrent: before / after Ringhook | ${Math.round(bareBefore)} / ${Math.round(bareAfter)} req/s |`)
-console.log(`| Ringhook, driven as fast as it goes | ${Math.round(maxRate)} pixels/s (${phase1.pixels} of ${phase1.expected} pixels from ${phase1.calls} calls in ${phase1.seconds.toFixed(1)} s) |`)
+console.log(
+  `| bare undici request, keep-alive, ${concurrency} concurrent: before / after Ringhook | ${Math.round(bareBefore)} / ${Math.round(bareAfter)} req/s |`,
+)
+console.log(
+  `| Ringhook, driven as fast as it goes | ${Math.round(maxRate)} pixels/s (${phase1.pixels} of ${phase1.expected} pixels from ${phase1.calls} calls in ${phase1.seconds.toFixed(1)} s) |`,
+)
 console.log(`| Ringhook / bare undici (the mean of the two) | ${((maxRate / bareRate) * 100).toFixed(1)} % |`)
-console.log(`| CPU while driven as fast as it goes: Ringhook / benchmark (driver and sink) | ${(busy.server * 100).toFixed(0)} % / ${(busy.bench * 100).toFixed(0)} % of a core |`)
+console.log(
+  `| CPU while driven as fast as it goes: Ringhook / benchmark (driver and sink) | ${(busy.server * 100).toFixed(0)} % / ${(busy.bench * 100).toFixed(0)} % of a core |`,
+)
 console.log(`| steady ${steadyRate} pixels/s: trigger-to-request p50 | ${percentile(latencies, 50).toFixed(1)} ms |`)
 console.log(`| steady ${steadyRate} pixels/s: trigger-to-request p99 | ${percentile(latencies, 99).toFixed(1)} ms (${latencies.length} pixels) |`)
-console.log(`| steady ${steadyRate} pixels/s: trigger-to-request max | ${Math.max(...latencies).toFixed(1)} ms; the benchmark's own event-loop delay max ${(loopDelay.max / 1e6).toFixed(1)} ms |`)
+console.log(
+  `| steady ${steadyRate} pixels/s: trigger-to-request max | ${Math.max(...latencies).toFixed(1)} ms; the benchmark's own event-loop delay max ${(loopDelay.max / 1e6).toFixed(1)} ms |`,
+)

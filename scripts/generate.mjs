@@ -12,9 +12,7 @@ export function postgresSchema(text) {
   const swapped = text.replace(/(datasource db \{\s*provider\s*=\s*)"sqlite"/, '$1"postgresql"')
   if (swapped === text) throw new Error('prisma/schema.prisma: datasource provider "sqlite" not found')
   // only the client generator, written beside the derived schema
-  return swapped
-    .replace(/generator pothos \{[^}]*\}\n/, '')
-    .replace(/output\s*=\s*"\.\.\/src\/generated\/prisma"/, 'output   = "./prisma-pg"')
+  return swapped.replace(/generator pothos \{[^}]*\}\n/, '').replace(/output\s*=\s*"\.\.\/src\/generated\/prisma"/, 'output   = "./prisma-pg"')
 }
 
 const derived = path.join(root, 'src/generated/schema.postgresql.prisma')
@@ -23,7 +21,12 @@ fs.writeFileSync(derived, postgresSchema(source))
 
 const prismaBin = path.join(root, 'node_modules/prisma/build/index.js')
 // `prisma generate` only checks that a schema engine file exists; it never runs it (platform facts).
-const env = { ...process.env, PATH: `${path.join(root, 'node_modules/.bin')}${path.delimiter}${process.env.PATH}`, PRISMA_SCHEMA_ENGINE_BINARY: '/bin/true', PRISMA_HIDE_UPDATE_MESSAGE: '1' }
+const env = {
+  ...process.env,
+  PATH: `${path.join(root, 'node_modules/.bin')}${path.delimiter}${process.env.PATH}`,
+  PRISMA_SCHEMA_ENGINE_BINARY: '/bin/true',
+  PRISMA_HIDE_UPDATE_MESSAGE: '1',
+}
 for (const schema of ['prisma/schema.prisma', derived]) {
   execFileSync(process.execPath, [prismaBin, 'generate', '--schema', schema], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] })
 }

@@ -32,7 +32,7 @@ if (cmd === 'new') {
   console.log('applied:', await applyMigrations(databaseUrl))
 } else if (cmd === 'drift') {
   const { databaseUrl } = loadConfig()
-  process.stdout.write((await schemaDrift(databaseUrl)) + '\n')
+  process.stdout.write(`${await schemaDrift(databaseUrl)}\n`)
 } else {
   throw new Error('usage: npm run migrate -- new NAME | deploy | drift')
 }

@@ -9,7 +9,10 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const passes = (process.env.RINGHOOK_TEST_DATABASES ?? 'sqlite,postgres').split(',').map((s) => s.trim()).filter(Boolean)
+const passes = (process.env.RINGHOOK_TEST_DATABASES ?? 'sqlite,postgres')
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean)
 const extra = process.argv.slice(2)
 const resultsDir = path.join(root, '.test-results')
 fs.mkdirSync(resultsDir, { recursive: true })
@@ -17,7 +20,10 @@ fs.mkdirSync(resultsDir, { recursive: true })
 function reachable(port) {
   return new Promise((resolve) => {
     const socket = net.connect({ host: '127.0.0.1', port })
-    socket.once('connect', () => (socket.destroy(), resolve(true)))
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve(true)
+    })
     socket.once('error', () => resolve(false))
   })
 }

@@ -21,10 +21,10 @@ import { SqliteCallEventStore } from './store/sqlite/callEventStore.js'
 import { SqlitePixelStore } from './store/sqlite/pixelStore.js'
 import { SqliteWriter } from './store/sqlite/sqliteWriter.js'
 import { OpenStreams } from './events/openStreams.js'
-import { type Services } from './graphql/context.js'
+import type { Services } from './graphql/context.js'
 import { NO_SLOTS, type DeliverySlots } from './delivery/handoff.js'
 import { PrismaPixelStore } from './store/postgres/pixelStore.js'
-import { type Db } from './core/db.js'
+import type { Db } from './core/db.js'
 
 export interface RunningApp {
   config: Config
@@ -50,7 +50,12 @@ function redact(url: string): string {
 const DELIVERIES_PER_REQUEST_SLOT = 4
 
 /** The stores and helpers that the operations in resolvers/ work with. */
-export function createServices(config: Config, db: Db, bus: EventBus, logger: Logger): { services: Services; worker: PixelWorker | null; ready(): Promise<void>; closeServices(): Promise<void> } {
+export function createServices(
+  config: Config,
+  db: Db,
+  bus: EventBus,
+  logger: Logger,
+): { services: Services; worker: PixelWorker | null; ready(): Promise<void>; closeServices(): Promise<void> } {
   const rateLimitRedis = config.redisUrl ? new Redis(config.redisUrl, { enableOfflineQueue: false }) : null
   rateLimitRedis?.on('error', (e) => logger.error({ err: e }, 'redis (rate limits) connection error'))
   // requests go out on a thread of their own, PIXEL_CONCURRENCY at most at once; the worker keeps more
@@ -75,7 +80,7 @@ export function createServices(config: Config, db: Db, bus: EventBus, logger: Lo
     outboundHttp: http,
     provider: config.databaseProvider,
     pubsub: bus.pubsub,
-    apiKeys: new ApiKeyCache(db, config.apiKeyCacheMs, (e) => logger.error({ err: e }, 'writing an API key\'s lastUsedAt failed')),
+    apiKeys: new ApiKeyCache(db, config.apiKeyCacheMs, (e) => logger.error({ err: e }, "writing an API key's lastUsedAt failed")),
     streams: new OpenStreams(),
     postbackWriter: new PostbackWriter(sqliteFile ? new SqlitePostbackStore(sqliteFile) : new PrismaPostbackStore(db, config.databaseProvider)),
     postbackLimiter: new PostbackRateLimiter(config.postbackRateLimitPerMinute, rateLimitRedis),

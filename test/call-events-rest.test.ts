@@ -7,7 +7,8 @@ import { postJson } from './helpers/postback.js'
 import { settledPixels, startReceiver, type Receiver } from './helpers/receiver.js'
 import { createCampaign, createWebhook } from './fixtures.js'
 
-const event = (t: TestApp, body: unknown, key: string | null = t.company.adminKey) => postJson(t, '/call-events', body, key ? { authorization: `Bearer ${key}` } : {})
+const event = (t: TestApp, body: unknown, key: string | null = t.company.adminKey) =>
+  postJson(t, '/call-events', body, key ? { authorization: `Bearer ${key}` } : {})
 
 const webhook = (t: TestApp, campaignId: string, input: Record<string, unknown>) => createWebhook(t, { campaignId, ...input })
 
@@ -27,9 +28,20 @@ describe(`POST /call-events on ${testProvider}`, () => {
     const campaignId = await createCampaign(t)
     const ids: Record<string, string> = {}
     for (const trigger of ['CALL_START', 'ANSWERED', 'CONVERSION', 'CALL_END']) {
-      ids[trigger] = await webhook(t, campaignId, { trigger, url: `${sink.url}/life/${trigger}?src=[lead_source]`, body: '{"uuid":"[call_uuid]","sale":"[sale_amount:none]","duration":"[call_duration]"}' })
+      ids[trigger] = await webhook(t, campaignId, {
+        trigger,
+        url: `${sink.url}/life/${trigger}?src=[lead_source]`,
+        body: '{"uuid":"[call_uuid]","sale":"[sale_amount:none]","duration":"[call_duration]"}',
+      })
     }
-    const start = await event(t, { event: 'start', campaignId, uuid: 'rest-1', callerNumber: '(415) 555-0142', calledNumber: '+18005550100', tags: { lead_source: 'fb ads', score: 7 } })
+    const start = await event(t, {
+      event: 'start',
+      campaignId,
+      uuid: 'rest-1',
+      callerNumber: '(415) 555-0142',
+      calledNumber: '+18005550100',
+      tags: { lead_source: 'fb ads', score: 7 },
+    })
     expect(start.status).toBe(200)
     expect(start.body.event).toBe('START')
     expect(start.body.call).toMatchObject({ uuid: 'rest-1', status: 'STARTED', callerNumber: '+14155550142', calledNumber: '+18005550100', campaignId })
@@ -57,7 +69,11 @@ describe(`POST /call-events on ${testProvider}`, () => {
     expect(JSON.parse(got('CALL_END').body).duration).toBe('65')
     expect(got('CALL_END').headers['webhook-id']).toBe(pixels[3]!.id)
 
-    const call = ok(await t.gql<{ call: { status: string; converted: boolean; tags: { key: string; value: string; source: string }[] } }>(`{ call(uuid:"rest-1") { status converted tags { key value source } } }`))
+    const call = ok(
+      await t.gql<{ call: { status: string; converted: boolean; tags: { key: string; value: string; source: string }[] } }>(
+        `{ call(uuid:"rest-1") { status converted tags { key value source } } }`,
+      ),
+    )
     expect(call.call.status).toBe('ENDED')
     expect(call.call.converted).toBe(true)
     expect(call.call.tags).toEqual(
@@ -183,7 +199,9 @@ describe(`more pixels than delivery slots on ${testProvider}`, () => {
     sink.on('/slots', { delayMs: 60 })
     await webhook(t, campaignId, { trigger: 'CALL_START', url: `${sink.url}/slots?n=1` })
     await webhook(t, campaignId, { trigger: 'CALL_START', url: `${sink.url}/slots?n=2` })
-    const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => event(t, { event: 'start', campaignId, uuid: `slot-${i}`, callerNumber: '+14155550106' })))
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => event(t, { event: 'start', campaignId, uuid: `slot-${i}`, callerNumber: '+14155550106' })),
+    )
     expect(answers.map((a) => a.status)).toEqual(Array(10).fill(200))
     const written = answers.flatMap((a) => a.body.pixels as { status: string }[]).map((p) => p.status)
     expect(written).toHaveLength(20)

@@ -20,7 +20,13 @@ describe(`call log SQL statements on ${testProvider}`, () => {
           callerNumber: `+1415555${String(1000 + i)}`,
           status: 'STARTED',
           startedAt: new Date(Date.UTC(2026, 10, 30, 0, i)),
-          tags: { create: [{ key: 'state', value: 'CA', source: 'API' }, { key: 'age', value: String(20 + i), source: 'API' }, { key: 'lead', value: `L${i}`, source: 'API' }] },
+          tags: {
+            create: [
+              { key: 'state', value: 'CA', source: 'API' },
+              { key: 'age', value: String(20 + i), source: 'API' },
+              { key: 'lead', value: `L${i}`, source: 'API' },
+            ],
+          },
         },
       })
     }

@@ -3,7 +3,8 @@ import { ok, startTestApp, type TestApp } from './helpers/app.js'
 import { testProvider } from './helpers/db.js'
 import { createCampaign, startCall } from './fixtures.js'
 
-const CALL_FIELDS = 'uuid status callerNumber calledNumber startedAt answeredAt endedAt durationSeconds converted convertedAt campaign { id } tags { key value source }'
+const CALL_FIELDS =
+  'uuid status callerNumber calledNumber startedAt answeredAt endedAt durationSeconds converted convertedAt campaign { id } tags { key value source }'
 
 describe(`call lifecycle and call log on ${testProvider}`, () => {
   let t: TestApp
@@ -39,7 +40,9 @@ describe(`call lifecycle and call log on ${testProvider}`, () => {
       tags: [{ key: 'caller_state', value: 'CA', source: 'CALL_EVENT' }],
     })
     const answered = ok(
-      await t.gql<{ answerCall: Record<string, any> }>(`mutation{ answerCall(input:{uuid:"call-1", answeredAt:"2026-11-30T10:00:05.000Z"}) { ${CALL_FIELDS} } }`),
+      await t.gql<{ answerCall: Record<string, any> }>(
+        `mutation{ answerCall(input:{uuid:"call-1", answeredAt:"2026-11-30T10:00:05.000Z"}) { ${CALL_FIELDS} } }`,
+      ),
     ).answerCall
     expect(answered).toMatchObject({ status: 'ANSWERED', answeredAt: '2026-11-30T10:00:05.000Z' })
     const ended = ok(
@@ -47,7 +50,9 @@ describe(`call lifecycle and call log on ${testProvider}`, () => {
     ).endCall
     expect(ended).toMatchObject({ status: 'ENDED', endedAt: '2026-11-30T10:02:05.000Z', durationSeconds: 120 })
     const converted = ok(
-      await t.gql<{ convertCall: Record<string, any> }>(`mutation{ convertCall(input:{uuid:"call-1", tags:[{key:"sale_amount", value:"99"}]}) { ${CALL_FIELDS} } }`),
+      await t.gql<{ convertCall: Record<string, any> }>(
+        `mutation{ convertCall(input:{uuid:"call-1", tags:[{key:"sale_amount", value:"99"}]}) { ${CALL_FIELDS} } }`,
+      ),
     ).convertCall
     expect(converted.converted).toBe(true)
     expect(converted.convertedAt).not.toBeNull()
@@ -65,7 +70,11 @@ describe(`call lifecycle and call log on ${testProvider}`, () => {
       { key: 'lead_id', value: 'L-7', source: 'API' },
       { key: 'sale_amount', value: '99', source: 'CALL_EVENT' },
     ])
-    const one = ok(await t.gql<{ call: { tag: { value: string } | null; missing: null } }>(`{ call(uuid:"call-1") { tag(key:"lead_id") { value } missing: tag(key:"nope") { value } } }`))
+    const one = ok(
+      await t.gql<{ call: { tag: { value: string } | null; missing: null } }>(
+        `{ call(uuid:"call-1") { tag(key:"lead_id") { value } missing: tag(key:"nope") { value } } }`,
+      ),
+    )
     expect(one.call).toEqual({ tag: { value: 'L-7' }, missing: null })
   })
 
@@ -103,11 +112,14 @@ describe(`call lifecycle and call log on ${testProvider}`, () => {
     ok(await t.gql(`mutation{ answerCall(input:{uuid:"log-6"}) { uuid } }`))
     type Page = { calls: { edges: { cursor: string; node: { uuid: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string } } }
     const page = (filter: object, first: number, after?: string) =>
-      t.gql<Page>(`query($f:CallFilter,$n:Int,$a:String){ calls(filter:$f, first:$n, after:$a) { edges { cursor node { uuid } } pageInfo { hasNextPage endCursor } } }`, {
-        f: filter,
-        n: first,
-        a: after,
-      })
+      t.gql<Page>(
+        `query($f:CallFilter,$n:Int,$a:String){ calls(filter:$f, first:$n, after:$a) { edges { cursor node { uuid } } pageInfo { hasNextPage endCursor } } }`,
+        {
+          f: filter,
+          n: first,
+          a: after,
+        },
+      )
     const window = { startedAfter: '2026-11-29T00:00:00.000Z', startedBefore: '2026-11-29T01:00:00.000Z' }
     const p1 = ok(await page(window, 3)).calls
     expect(p1.edges.map((e) => e.node.uuid)).toEqual(['log-6', 'log-5', 'log-4'])

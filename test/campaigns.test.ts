@@ -13,9 +13,13 @@ describe(`campaigns on ${testProvider}`, () => {
   it('creates, renames, lists and archives campaigns; an archived campaign takes no calls', async () => {
     const a = await createCampaign(t, 'A')
     const b = await createCampaign(t, 'B')
-    const renamed = ok(await t.gql<{ updateCampaign: { name: string } }>(`mutation($id:ID!){ updateCampaign(input:{id:$id, name:" A2 "}) { name } }`, { id: a }))
+    const renamed = ok(
+      await t.gql<{ updateCampaign: { name: string } }>(`mutation($id:ID!){ updateCampaign(input:{id:$id, name:" A2 "}) { name } }`, { id: a }),
+    )
     expect(renamed.updateCampaign.name).toBe('A2')
-    const archived = ok(await t.gql<{ archiveCampaign: { archivedAt: string | null } }>(`mutation($id:ID!){ archiveCampaign(input:{id:$id}) { archivedAt } }`, { id: b }))
+    const archived = ok(
+      await t.gql<{ archiveCampaign: { archivedAt: string | null } }>(`mutation($id:ID!){ archiveCampaign(input:{id:$id}) { archivedAt } }`, { id: b }),
+    )
     expect(archived.archiveCampaign.archivedAt).not.toBeNull()
     type List = { campaigns: { edges: { node: { id: string; name: string } }[] } }
     const active = ok(await t.gql<List>('{ campaigns { edges { node { id name } } } }')).campaigns.edges.map((e) => e.node.name)

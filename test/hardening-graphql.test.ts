@@ -34,14 +34,21 @@ describe(`GraphQL hardening on ${testProvider}`, () => {
       expect(a.body.errors[0].extensions).toEqual({ code: 'QUERY_LIMIT_EXCEEDED', limit: 'MAX_QUERY_TOKENS', max: 1000 })
       expect(a.body.errors[0].message).not.toMatch(/Syntax Error/)
     }
-    const client = createClient({ url: t.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${t.company.adminKey}` }, retryAttempts: 0 })
+    const client = createClient({
+      url: t.url.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${t.company.adminKey}` },
+      retryAttempts: 0,
+    })
     try {
       const errors = await new Promise<unknown>((resolve) => {
         client.subscribe({ query: `subscription ${documents[0]!}` }, { next: () => {}, error: resolve, complete: () => resolve(null) })
       })
       expect(JSON.stringify(errors)).toMatch(/QUERY_LIMIT_EXCEEDED/)
       // the socket is still usable
-      const typename = await new Promise((resolve, reject) => client.subscribe({ query: '{ __typename }' }, { next: resolve, error: reject, complete: () => {} }))
+      const typename = await new Promise((resolve, reject) =>
+        client.subscribe({ query: '{ __typename }' }, { next: resolve, error: reject, complete: () => {} }),
+      )
       expect(typename).toEqual({ data: { __typename: 'Query' } })
     } finally {
       await client.dispose()
@@ -51,7 +58,10 @@ describe(`GraphQL hardening on ${testProvider}`, () => {
   it('gives depth and cost refusals a code and plain words, and `first: -1` BAD_USER_INPUT naming the argument', async () => {
     const deep = await t.gql(`{ calls { edges { node { campaign { webhooks { campaign { webhooks { campaign { webhooks { campaign { id } } } } } } } } } } }`)
     expect(deep.status).toBe(400)
-    expect(deep.errors?.[0]).toEqual({ message: 'the query nests selections 11 levels deep; MAX_QUERY_DEPTH allows 10', extensions: { code: 'QUERY_LIMIT_EXCEEDED', limit: 'MAX_QUERY_DEPTH', max: 10, found: 11 } })
+    expect(deep.errors?.[0]).toEqual({
+      message: 'the query nests selections 11 levels deep; MAX_QUERY_DEPTH allows 10',
+      extensions: { code: 'QUERY_LIMIT_EXCEEDED', limit: 'MAX_QUERY_DEPTH', max: 10, found: 11 },
+    })
     const aliases = Array.from({ length: 20 }, (_, i) => `a${i}: calls { edges { node { uuid tags { key value } } } }`).join(' ')
     const costly = await t.gql(`{ ${aliases} }`)
     expect(costly.status).toBe(400)
@@ -69,7 +79,11 @@ describe(`GraphQL hardening on ${testProvider}`, () => {
     const extensions = await request(`${t.url}?query=${encodeURIComponent('{ __typename }')}&extensions=nope`, { headers: auth })
     expect(extensions.status).toBe(400)
     expect(extensions.body.errors[0].extensions.field).toBe('extensions')
-    const form = await request(t.url, { method: 'POST', headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' }, body: 'query=%7B__typename%7D&variables=%5B' })
+    const form = await request(t.url, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'query=%7B__typename%7D&variables=%5B',
+    })
     expect(form.status).toBe(400)
     for (const missing of [await request(t.url, { headers: auth }), await post('{}')]) {
       expect(missing.status).toBe(400)
@@ -86,14 +100,27 @@ describe(`GraphQL hardening on ${testProvider}`, () => {
       t.gql(`mutation($i:StartCallInput!){ startCall(input:$i) { id } }`, { i: { campaignId, callerNumber: '+14155550100', startedAt } })
     const impossible = await start('2026-02-30T00:00:00Z')
     expect(impossible.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT' })
-    for (const [at, why] of [['0000-01-01T00:00:00Z', /outside the range/], ['1999-12-31T23:00:00Z', /before 2000-01-01/], ['9999-01-01T00:00:00Z', /more than a day ahead/]] as const) {
+    for (const [at, why] of [
+      ['0000-01-01T00:00:00Z', /outside the range/],
+      ['1999-12-31T23:00:00Z', /before 2000-01-01/],
+      ['9999-01-01T00:00:00Z', /more than a day ahead/],
+    ] as const) {
       const r = await start(at)
       expect(r.errors?.[0]?.message, at).toMatch(why)
       expect(r.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT')
     }
     const event = (body: Record<string, unknown>) =>
-      request(`${base(t.url)}/call-events`, { method: 'POST', headers: { authorization: `Bearer ${t.company.adminKey}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })
-    for (const [startedAt, why] of [['2026-02-30T00:00:00Z', /not an ISO 8601 time that exists/], ['2026-11-30T24:00:00Z', /not an ISO 8601 time that exists/], ['0000-01-01T00:00:00Z', /before 2000-01-01/], ['9999-12-31T00:00:00Z', /more than a day ahead/]] as const) {
+      request(`${base(t.url)}/call-events`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${t.company.adminKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      })
+    for (const [startedAt, why] of [
+      ['2026-02-30T00:00:00Z', /not an ISO 8601 time that exists/],
+      ['2026-11-30T24:00:00Z', /not an ISO 8601 time that exists/],
+      ['0000-01-01T00:00:00Z', /before 2000-01-01/],
+      ['9999-12-31T00:00:00Z', /more than a day ahead/],
+    ] as const) {
       const r = await event({ event: 'start', campaignId, callerNumber: '4155550100', startedAt })
       expect(r.status, startedAt).toBe(400)
       expect(r.body).toMatchObject({ code: 'BAD_USER_INPUT', field: 'startedAt' })
@@ -109,7 +136,11 @@ describe(`GraphQL hardening on ${testProvider}`, () => {
     expect(campaign.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'name' })
     const key = await t.gql(`mutation($n:String!){ createApiKey(input:{name:$n, role:ADMIN}) { secret } }`, { n: 'line\nbreak' })
     expect(key.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'name' })
-    const call = ok(await t.gql<{ startCall: { uuid: string } }>(`mutation($c:ID!){ startCall(input:{campaignId:$c, callerNumber:"4155550100"}) { uuid } }`, { c: campaignId })).startCall
+    const call = ok(
+      await t.gql<{ startCall: { uuid: string } }>(`mutation($c:ID!){ startCall(input:{campaignId:$c, callerNumber:"4155550100"}) { uuid } }`, {
+        c: campaignId,
+      }),
+    ).startCall
     const tags = await t.gql(`mutation($u:String!){ addCallTags(input:{uuid:$u, tags:[{key:"a", value:"x\\u0000"}]}) { uuid } }`, { u: call.uuid })
     expect(tags.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'tags[0].value' })
   })
@@ -117,7 +148,9 @@ describe(`GraphQL hardening on ${testProvider}`, () => {
   it('refuses NUL in any input string before looking anything up (PostgreSQL cannot compare it), naming the field', async () => {
     const byVariable = await t.gql(`query($id:ID!){ campaign(id:$id) { id } }`, { id: 'a\u0000' })
     expect(byVariable.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'id' })
-    const nested = await t.gql(`mutation($i:CreateWebhookInput!){ createWebhook(input:$i) { id } }`, { i: { campaignId, name: 'w', trigger: 'CALL_START', url: 'http://x/', matches: [{ conditions: [{ key: 'k', operator: 'EQUALS', value: 'v\u0000' }] }] } })
+    const nested = await t.gql(`mutation($i:CreateWebhookInput!){ createWebhook(input:$i) { id } }`, {
+      i: { campaignId, name: 'w', trigger: 'CALL_START', url: 'http://x/', matches: [{ conditions: [{ key: 'k', operator: 'EQUALS', value: 'v\u0000' }] }] },
+    })
     expect(nested.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'matches[0].conditions[0].value' })
     const literal = await t.gql(`{ call(uuid: "x\\u0000") { id } }`)
     expect(literal.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'uuid' })
@@ -138,9 +171,13 @@ describe(`GraphQL hardening on ${testProvider}`, () => {
     const companies = await db.company.count()
     // make the second key's insert fail inside the transaction
     if (testProvider === 'sqlite') {
-      await db.$executeRawUnsafe(`CREATE TRIGGER refuse_publisher BEFORE INSERT ON "ApiKey" WHEN NEW."role" = 'PUBLISHER' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`)
+      await db.$executeRawUnsafe(
+        `CREATE TRIGGER refuse_publisher BEFORE INSERT ON "ApiKey" WHEN NEW."role" = 'PUBLISHER' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`,
+      )
     } else {
-      await db.$executeRawUnsafe(`CREATE FUNCTION refuse_publisher() RETURNS trigger AS $$ BEGIN IF NEW."role" = 'PUBLISHER' THEN RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql`)
+      await db.$executeRawUnsafe(
+        `CREATE FUNCTION refuse_publisher() RETURNS trigger AS $$ BEGIN IF NEW."role" = 'PUBLISHER' THEN RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql`,
+      )
       await db.$executeRawUnsafe(`CREATE TRIGGER refuse_publisher BEFORE INSERT ON "ApiKey" FOR EACH ROW EXECUTE FUNCTION refuse_publisher()`)
     }
     try {
@@ -159,14 +196,25 @@ describe('answers while the database cannot be reached', () => {
     const server = await startBareServer('postgres://postgres@127.0.0.1:1/none')
     try {
       const url = server.url
-      const gql = await request(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer rh_adm_x' }, body: '{"query":"{ __typename }"}' })
+      const gql = await request(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer rh_adm_x' },
+        body: '{"query":"{ __typename }"}',
+      })
       expect(gql.status).toBe(503)
       expect(gql.headers.get('retry-after')).toBe('5')
-      expect(gql.body.errors[0]).toMatchObject({ message: expect.stringMatching(/cannot be reached/), extensions: { code: 'SERVICE_UNAVAILABLE', retryable: true } })
+      expect(gql.body.errors[0]).toMatchObject({
+        message: expect.stringMatching(/cannot be reached/),
+        extensions: { code: 'SERVICE_UNAVAILABLE', retryable: true },
+      })
       const postback = await request(`${url}/postback?key=rh_pub_x&caller_number=4155550100&a=1`)
       expect(postback.status).toBe(503)
       expect(postback.body).toMatchObject({ retryable: true, error: expect.stringMatching(/retry later with the same Idempotency-Key/) })
-      const event = await request(`${url}/call-events`, { method: 'POST', headers: { authorization: 'Bearer rh_adm_x', 'content-type': 'application/json' }, body: '{"event":"answered","uuid":"x"}' })
+      const event = await request(`${url}/call-events`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer rh_adm_x', 'content-type': 'application/json' },
+        body: '{"event":"answered","uuid":"x"}',
+      })
       expect(event.status).toBe(503)
       expect(event.body).toMatchObject({ retryable: true })
     } finally {
@@ -179,7 +227,11 @@ describe('answers while the database cannot be reached', () => {
     const database = await createTestDatabase('postgres')
     const server = await startBareServer(database.url)
     try {
-      const gql = await request(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer rh_adm_x' }, body: '{"query":"{ __typename }"}' })
+      const gql = await request(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer rh_adm_x' },
+        body: '{"query":"{ __typename }"}',
+      })
       expect(gql.status).toBe(500)
       expect(gql.body.errors[0].extensions).toMatchObject({ code: 'INTERNAL_SERVER_ERROR', retryable: false })
     } finally {

@@ -29,7 +29,10 @@ describe(`postback hardening on ${testProvider}`, () => {
     const body = `{"caller_number":"4155550100","x":${nested(5000, '{"a":', '}')}}`
     expect(body.length).toBeLessThan(LIMIT)
     const deepArray = `{"key":"${pub}","caller_number":"4155550100","x":${nested(20_000, '[', ']')}}`
-    for (const [path, text] of [[`/postback?key=${pub}`, body], ['/data_writing', deepArray]] as const) {
+    for (const [path, text] of [
+      [`/postback?key=${pub}`, body],
+      ['/data_writing', deepArray],
+    ] as const) {
       const before = await count()
       const a = await request(`${base(t.url)}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: text })
       expect(a.status, path).toBe(400)
@@ -97,9 +100,15 @@ describe(`postback hardening on ${testProvider}`, () => {
   it('takes __proto__ and constructor as tags like any key, on the postback doors and the call-event door alike', async () => {
     const call = await startCall(t, { campaignId, uuid: 'proto-1', callerNumber: '+14155550161' })
     const byGet = await request(`${base(t.url)}/postback?key=${pub}&caller_number=4155550161&__proto__=g&constructor=c`)
-    expect(Object.entries(byGet.body.tags)).toEqual([['__proto__', 'g'], ['constructor', 'c']])
+    expect(Object.entries(byGet.body.tags)).toEqual([
+      ['__proto__', 'g'],
+      ['constructor', 'c'],
+    ])
     const byJson = await postJson(t, `/postback?key=${pub}`, '{"call_uuid":"proto-1","__proto__":"j","toString":"s"}')
-    expect(Object.entries(byJson.body.tags)).toEqual([['__proto__', 'j'], ['tostring', 's']])
+    expect(Object.entries(byJson.body.tags)).toEqual([
+      ['__proto__', 'j'],
+      ['tostring', 's'],
+    ])
     const event = await request(`${base(t.url)}/call-events`, {
       method: 'POST',
       headers: { authorization: `Bearer ${t.company.adminKey}`, 'content-type': 'application/json' },
@@ -152,7 +161,11 @@ describe(`postback hardening on ${testProvider}`, () => {
     expect(surrogate.status).toBe(200)
     expect(surrogate.body.tags.s).toBe('\ufffdx')
     expect(surrogate.body.problems.map((p: { code: string }) => p.code)).toEqual(expect.arrayContaining(['CHARACTERS_REPLACED', 'MALFORMED_KEY']))
-    const raw = await request(`${base(t.url)}/postback?key=${pub}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'caller_number=4155550100&c=1\u0000' })
+    const raw = await request(`${base(t.url)}/postback?key=${pub}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'caller_number=4155550100&c=1\u0000',
+    })
     expect(raw.status).toBe(200)
     expect((await latest()).rawBody).toBe('caller_number=4155550100&c=1\ufffd')
     const before = await count()
@@ -164,7 +177,11 @@ describe(`postback hardening on ${testProvider}`, () => {
   })
 
   it('writes lastUsedAt of a key when it is used', async () => {
-    const d = ok(await t.gql<{ createApiKey: { secret: string; apiKey: { id: string } } }>(`mutation { createApiKey(input:{name:"fresh", role:PUBLISHER}) { secret apiKey { id } } }`))
+    const d = ok(
+      await t.gql<{ createApiKey: { secret: string; apiKey: { id: string } } }>(
+        `mutation { createApiKey(input:{name:"fresh", role:PUBLISHER}) { secret apiKey { id } } }`,
+      ),
+    )
     const { secret, apiKey } = d.createApiKey
     expect((await t.app.db.apiKey.findUniqueOrThrow({ where: { id: apiKey.id } })).lastUsedAt).toBeNull()
     await request(`${base(t.url)}/postback?key=${secret}&caller_number=4155550100&a=1`)

@@ -10,7 +10,12 @@ import { createCampaign, startCall } from './fixtures.js'
 const SUBSCRIPTION = 'subscription { callUpdated { event call { uuid } } }'
 
 async function adminKey(t: TestApp, name: string): Promise<{ id: string; secret: string }> {
-  const d = ok(await t.gql<{ createApiKey: { secret: string; apiKey: { id: string } } }>(`mutation($n:String!){ createApiKey(input:{name:$n, role:ADMIN}) { secret apiKey { id } } }`, { n: name }))
+  const d = ok(
+    await t.gql<{ createApiKey: { secret: string; apiKey: { id: string } } }>(
+      `mutation($n:String!){ createApiKey(input:{name:$n, role:ADMIN}) { secret apiKey { id } } }`,
+      { n: name },
+    ),
+  )
   return { id: d.createApiKey.apiKey.id, secret: d.createApiKey.secret }
 }
 
@@ -24,7 +29,10 @@ describe(`streams end when their key is revoked, on ${testProvider}`, () => {
   let redis: Redis
   let campaignId: string
   let n = 0
-  const probe = (t: TestApp = a) => () => startCall(t, { campaignId, uuid: `rev-${++n}-${Date.now()}` }, a.company.adminKey)
+  const probe =
+    (t: TestApp = a) =>
+    () =>
+      startCall(t, { campaignId, uuid: `rev-${++n}-${Date.now()}` }, a.company.adminKey)
   beforeAll(async () => {
     a = await startTestApp({ env: { REDIS_URL: redisUrl } })
     // another instance on Redis, whose key cache alone would keep a revoked key for a minute

@@ -21,7 +21,11 @@ describe(`call uuids per company on ${testProvider}`, () => {
   afterAll(async () => t?.close())
 
   const event = (key: string, body: Record<string, unknown>) =>
-    request(`${base(t.url)}/call-events`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    request(`${base(t.url)}/call-events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    })
   const callOf = (companyId: string) => t.app.db.call.findFirstOrThrow({ where: { companyId, uuid: 'shared-1' }, include: { tags: true } })
 
   it('lets two companies start calls with the same uuid, and keeps every later event, postback and read inside its company', async () => {
@@ -45,7 +49,8 @@ describe(`call uuids per company on ${testProvider}`, () => {
     expect((await callOf(t.company.companyId)).tags.map((x) => [x.key, x.value])).toEqual([['who', 'mine']])
     expect((await callOf(other.companyId)).tags.map((x) => [x.key, x.value])).toEqual([['who', 'theirs']])
 
-    const read = async (key: string) => ok(await t.gql<{ call: { callerNumber: string; status: string } }>('{ call(uuid:"shared-1") { callerNumber status } }', {}, key)).call
+    const read = async (key: string) =>
+      ok(await t.gql<{ call: { callerNumber: string; status: string } }>('{ call(uuid:"shared-1") { callerNumber status } }', {}, key)).call
     expect(await read(t.company.adminKey)).toEqual({ callerNumber: '+14155550101', status: 'ANSWERED' })
     expect(await read(other.adminKey)).toEqual({ callerNumber: '+14155550202', status: 'ENDED' })
   })

@@ -32,7 +32,12 @@ describe(`webhook hardening on ${testProvider}`, () => {
 
   it('fails a pixel whose rendered URL is not a URL at once, naming the URL and the token, and never retries it', async () => {
     await createWebhook(t, { campaignId, url: 'http://[buyer_host]:9/ping', maxAttempts: 5, retryBaseDelayMs: 100 })
-    for (const [host, token] of [[null, /\[buyer_host\] found no value/], ['a@b', /\[buyer_host\] was "a@b"/], ['[::1]', /\[buyer_host\] was "\[::1\]"/], ['h:1/x?', /\[buyer_host\] was "h:1\/x\?"/]] as const) {
+    for (const [host, token] of [
+      [null, /\[buyer_host\] found no value/],
+      ['a@b', /\[buyer_host\] was "a@b"/],
+      ['[::1]', /\[buyer_host\] was "\[::1\]"/],
+      ['h:1/x?', /\[buyer_host\] was "h:1\/x\?"/],
+    ] as const) {
       const c = await call(host ? { buyer_host: host } : {})
       const [pixel] = await settledPixels(t, c.uuid, 1)
       expect(pixel!.status, String(host)).toBe('FAILED')
@@ -47,8 +52,12 @@ describe(`webhook hardening on ${testProvider}`, () => {
     expect(pixels.map((p) => [p.status, p.attemptCount])).toEqual(pixels.map(() => ['FAILED', 0]))
     // test-fire answers with that failure
     const webhookId = pixels[0]!.webhookId
-    const fired = ok(await t.gql<{ testFireWebhook: { status: string; responseNote: string; attemptCount: number } }>(
-      `mutation($w:ID!){ testFireWebhook(input:{webhookId:$w}) { status responseNote attemptCount } }`, { w: webhookId }))
+    const fired = ok(
+      await t.gql<{ testFireWebhook: { status: string; responseNote: string; attemptCount: number } }>(
+        `mutation($w:ID!){ testFireWebhook(input:{webhookId:$w}) { status responseNote attemptCount } }`,
+        { w: webhookId },
+      ),
+    )
     expect(fired.testFireWebhook).toMatchObject({ status: 'FAILED', attemptCount: 0 })
     expect(fired.testFireWebhook.responseNote).toMatch(/\[buyer_host\] found no value/)
   })
@@ -71,7 +80,14 @@ describe(`webhook hardening on ${testProvider}`, () => {
       [[{ name: 'Connection', value: 'close' }], 'headers[0].name', /set by the HTTP client/],
       [[{ name: 'Host', value: 'example.com' }], 'headers[0].name', /set by the HTTP client/],
       [[{ name: 'webhook-id', value: 'x' }], 'headers[0].name', /set by Ringhook/],
-      [[{ name: 'X-A', value: '1' }, { name: 'x-a', value: '2' }], 'headers[1].name', /more than once/],
+      [
+        [
+          { name: 'X-A', value: '1' },
+          { name: 'x-a', value: '2' },
+        ],
+        'headers[1].name',
+        /more than once/,
+      ],
     ]
     for (const [headers, field, message] of cases) {
       const r = await create({ headers })
@@ -86,7 +102,9 @@ describe(`webhook hardening on ${testProvider}`, () => {
     const made = ok(await create({ url: `${sink.url}/json`, body: '{"n":[num],"s":"[num]"}' }))
     expect(made.createWebhook.warnings).toEqual([expect.stringMatching(/^body: \[num\] stands outside a JSON string/)])
     expect(ok(await create({ url: `${sink.url}/json`, body: '{"s":"[num]"}', name: 'quoted' })).createWebhook.warnings).toEqual([])
-    await t.gql(`mutation($i:DeleteWebhookInput!){ deleteWebhook(input:$i) { id } }`, { i: { id: (await t.app.db.webhook.findFirstOrThrow({ where: { campaignId, name: 'quoted' } })).id } })
+    await t.gql(`mutation($i:DeleteWebhookInput!){ deleteWebhook(input:$i) { id } }`, {
+      i: { id: (await t.app.db.webhook.findFirstOrThrow({ where: { campaignId, name: 'quoted' } })).id },
+    })
     const before = sink.received('/json').length
     const bad = await call({ num: 'abc' })
     const [failed] = await settledPixels(t, bad.uuid, 1)
@@ -117,7 +135,17 @@ describe(`webhook hardening on ${testProvider}`, () => {
     const depth = 5000
     sink.on('/deep', { body: `{"a":${'['.repeat(depth)}1${']'.repeat(depth)},"b":1}` })
     const all = await createWebhook(t, { campaignId, url: `${sink.url}/deep`, responseMapping: { mode: 'ALL' } })
-    const paths = await createWebhook(t, { campaignId, url: `${sink.url}/deep`, responseMapping: { mode: 'PATHS', paths: [{ path: 'a', tag: 'a' }, { path: 'b', tag: 'b' }] } })
+    const paths = await createWebhook(t, {
+      campaignId,
+      url: `${sink.url}/deep`,
+      responseMapping: {
+        mode: 'PATHS',
+        paths: [
+          { path: 'a', tag: 'a' },
+          { path: 'b', tag: 'b' },
+        ],
+      },
+    })
     const c = await call({})
     const pixels = await settledPixels(t, c.uuid, 2)
     const of = (webhookId: string) => pixels.find((p) => p.webhookId === webhookId)!
@@ -145,9 +173,12 @@ describe(`webhook hardening on ${testProvider}`, () => {
     const c = await call({})
     ok(await t.gql(`mutation($u:String!){ answerCall(input:{uuid:$u}) { id } }`, { u: c.uuid }))
     const evaluation = async () =>
-      ok(await t.gql<{ call: { webhookEvaluations: { webhook: { id: string }; fired: boolean; reason: string | null; pixel: { status: string } | null }[] } }>(
-        `query($u:String!){ call(uuid:$u) { webhookEvaluations { webhook { id } fired reason pixel { status } } } }`, { u: c.uuid },
-      )).call.webhookEvaluations.find((e) => e.webhook.id === timer)!
+      ok(
+        await t.gql<{ call: { webhookEvaluations: { webhook: { id: string }; fired: boolean; reason: string | null; pixel: { status: string } | null }[] } }>(
+          `query($u:String!){ call(uuid:$u) { webhookEvaluations { webhook { id } fired reason pixel { status } } } }`,
+          { u: c.uuid },
+        ),
+      ).call.webhookEvaluations.find((e) => e.webhook.id === timer)!
     const scheduled = await evaluation()
     expect(scheduled).toMatchObject({ fired: false, pixel: { status: 'PENDING' } })
     expect(scheduled.reason).toMatch(/^timer comes due at .* \(60 s after the answer\); not sent yet$/)
@@ -176,12 +207,18 @@ describe(`webhook hardening on ${testProvider}`, () => {
     const d = await startCall(t, { campaignId, uuid: `h-long-${Date.now()}`, callerNumber: caller, startedAt: new Date(Date.now() - 7200_000).toISOString() })
     ok(await t.gql(`mutation($u:String!){ endCall(input:{uuid:$u}) { id } }`, { u: d.uuid }))
     const reasons = async (uuid: string) =>
-      ok(await t.gql<{ call: { webhookEvaluations: { webhook: { id: string }; fired: boolean; reason: string | null }[] } }>(
-        `query($u:String!){ call(uuid:$u) { webhookEvaluations { webhook { id } fired reason } } }`, { u: uuid },
-      )).call.webhookEvaluations.find((e) => e.webhook.id === ending)!
+      ok(
+        await t.gql<{ call: { webhookEvaluations: { webhook: { id: string }; fired: boolean; reason: string | null }[] } }>(
+          `query($u:String!){ call(uuid:$u) { webhookEvaluations { webhook { id } fired reason } } }`,
+          { u: uuid },
+        ),
+      ).call.webhookEvaluations.find((e) => e.webhook.id === ending)!
     expect(await t.app.db.pixel.count({ where: { webhookId: ending } })).toBe(1)
     expect(await reasons(b.uuid)).toMatchObject({ fired: false, reason: expect.stringMatching(/^not fired when the trigger was reached/) })
     expect(await reasons(c.uuid)).toMatchObject({ fired: true, reason: null })
-    expect(await reasons(d.uuid)).toMatchObject({ fired: false, reason: expect.stringMatching(/^deduped: fired for caller \+14155550177 within the last 3600 s/) })
+    expect(await reasons(d.uuid)).toMatchObject({
+      fired: false,
+      reason: expect.stringMatching(/^deduped: fired for caller \+14155550177 within the last 3600 s/),
+    })
   })
 })

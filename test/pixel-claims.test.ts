@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openDatabase } from '../src/store/client.js'
 import { sqliteFilePath } from '../src/store/sqlite/sqlitePath.js'
-import { type PixelStore } from '../src/delivery/pixelStore.js'
+import type { PixelStore } from '../src/delivery/pixelStore.js'
 import { SqlitePixelStore } from '../src/store/sqlite/pixelStore.js'
 import { SqliteWriter } from '../src/store/sqlite/sqliteWriter.js'
 import { sleep, startTestApp, type TestApp } from './helpers/app.js'
@@ -12,7 +12,7 @@ import { testProvider } from './helpers/db.js'
 import { postJson } from './helpers/postback.js'
 import { createCampaign, createWebhook } from './fixtures.js'
 import { PrismaPixelStore } from '../src/store/postgres/pixelStore.js'
-import { type Db } from '../src/core/db.js'
+import type { Db } from '../src/core/db.js'
 
 describe(`pixel claims on ${testProvider}`, () => {
   let t: TestApp
@@ -45,7 +45,12 @@ describe(`pixel claims on ${testProvider}`, () => {
     const campaignId = await createCampaign(t)
     await createWebhook(t, { campaignId, name: 'q', url: 'http://127.0.0.1:9/q' })
     for (let i = 0; i < 30; i++) {
-      const r = await postJson(t, '/call-events', { event: 'start', campaignId, uuid: `claim-${i}`, callerNumber: '+14155550108' }, { authorization: `Bearer ${t.company.adminKey}` })
+      const r = await postJson(
+        t,
+        '/call-events',
+        { event: 'start', campaignId, uuid: `claim-${i}`, callerNumber: '+14155550108' },
+        { authorization: `Bearer ${t.company.adminKey}` },
+      )
       expect(r.body.pixels.map((p: { status: string }) => p.status)).toEqual(['PENDING'])
     }
     const taken: string[][] = [[], []]
@@ -84,7 +89,16 @@ describe(`pixel claims on ${testProvider}`, () => {
     // the worker taken for dead answers late: its outcome is not written over the one that took over
     const job = again[0]!
     const outcome = { status: 'SUCCEEDED' as const, attemptCount: 1, nextAttemptAt: null, lockedUntil: null, completedAt: new Date() }
-    const attempt = { number: 1, startedAt: new Date(), durationMs: 3, statusCode: 200, responseHeaders: {}, responseBody: 'ok', responseTruncated: false, error: null }
+    const attempt = {
+      number: 1,
+      startedAt: new Date(),
+      durationMs: 3,
+      statusCode: 200,
+      responseHeaders: {},
+      responseBody: 'ok',
+      responseTruncated: false,
+      error: null,
+    }
     const written = await stores[1]!.settle(job, outcome, attempt, [{ key: 'late', value: 'no' }])
     expect(written?.status).toBe('SUCCEEDED')
     expect(await stores[0]!.settle(job, { ...outcome, status: 'FAILED' }, { ...attempt, statusCode: 500 }, [{ key: 'late', value: 'yes' }])).toBeNull()

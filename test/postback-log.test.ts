@@ -15,9 +15,12 @@ describe(`postback log and postbackReceived on ${testProvider}`, () => {
     rival = await createCompany(t.app.db, 'Rival')
     campaignId = await createCampaign(t)
     const d = ok(
-      await t.gql<{ createApiKey: { secret: string; apiKey: { id: string } } }>(`mutation($c:ID!){ createApiKey(input:{name:"pinned", role:PUBLISHER, campaignId:$c}) { secret apiKey { id } } }`, {
-        c: campaignId,
-      }),
+      await t.gql<{ createApiKey: { secret: string; apiKey: { id: string } } }>(
+        `mutation($c:ID!){ createApiKey(input:{name:"pinned", role:PUBLISHER, campaignId:$c}) { secret apiKey { id } } }`,
+        {
+          c: campaignId,
+        },
+      ),
     )
     pinned = { secret: d.createApiKey.secret, id: d.createApiKey.apiKey.id }
   })
@@ -34,7 +37,12 @@ describe(`postback log and postbackReceived on ${testProvider}`, () => {
 
     type Page = { postbacks: { edges: { node: { tags: { n: string }; outcome: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string } } }
     const list = async (filter: object, first = 50, after?: string) =>
-      ok(await t.gql<Page>(`query($f:PostbackFilter,$n:Int,$a:String){ postbacks(filter:$f, first:$n, after:$a) { edges { node { tags outcome } } pageInfo { hasNextPage endCursor } } }`, { f: filter, n: first, a: after })).postbacks
+      ok(
+        await t.gql<Page>(
+          `query($f:PostbackFilter,$n:Int,$a:String){ postbacks(filter:$f, first:$n, after:$a) { edges { node { tags outcome } } pageInfo { hasNextPage endCursor } } }`,
+          { f: filter, n: first, a: after },
+        ),
+      ).postbacks
     const ns = async (filter: object) => (await list(filter)).edges.map((e) => e.node.tags.n)
     expect(await ns({ receivedAfter: since })).toEqual(['4', '3', '2', '1'])
     expect(await ns({ receivedAfter: since, outcome: 'CALL_FOUND' })).toEqual(['4', '1'])
@@ -48,19 +56,48 @@ describe(`postback log and postbackReceived on ${testProvider}`, () => {
     const p2 = await list({ receivedAfter: since }, 3, p1.pageInfo.endCursor)
     expect(p2.edges.map((e) => e.node.tags.n)).toEqual(['1'])
 
-    const rows = await t.app.db.postback.findMany({ where: { companyId: t.company.companyId, createdAt: { gte: new Date(since) } }, orderBy: { createdAt: 'asc' } })
+    const rows = await t.app.db.postback.findMany({
+      where: { companyId: t.company.companyId, createdAt: { gte: new Date(since) } },
+      orderBy: { createdAt: 'asc' },
+    })
     const one = ok(
-      await t.gql<{ postback: Record<string, any> }>(`query($id:ID!){ postback(id:$id) { id rawBody tags problems { code } outcome httpStatus response call { uuid } apiKey { name } channel } }`, { id: rows[0]!.id }),
+      await t.gql<{ postback: Record<string, any> }>(
+        `query($id:ID!){ postback(id:$id) { id rawBody tags problems { code } outcome httpStatus response call { uuid } apiKey { name } channel } }`,
+        { id: rows[0]!.id },
+      ),
     ).postback
-    expect(one).toMatchObject({ rawBody: 'key=[REDACTED]&caller_number=4155550300&n=1', tags: { n: '1' }, outcome: 'CALL_FOUND', httpStatus: 200, call: { uuid: call.uuid }, apiKey: { name: 'publisher' }, channel: 'REST_GET' })
+    expect(one).toMatchObject({
+      rawBody: 'key=[REDACTED]&caller_number=4155550300&n=1',
+      tags: { n: '1' },
+      outcome: 'CALL_FOUND',
+      httpStatus: 200,
+      call: { uuid: call.uuid },
+      apiKey: { name: 'publisher' },
+      channel: 'REST_GET',
+    })
     expect(one.response).toEqual({
-      httpStatus: 200, outcome: 'CALL_FOUND', status: 'call found, tags applied', postbackId: rows[0]!.id,
-      callUuid: call.uuid, callerNumber: '+14155550300', tags: { n: '1' }, problems: [],
+      httpStatus: 200,
+      outcome: 'CALL_FOUND',
+      status: 'call found, tags applied',
+      postbackId: rows[0]!.id,
+      callUuid: call.uuid,
+      callerNumber: '+14155550300',
+      tags: { n: '1' },
+      problems: [],
     })
     // the answers rebuilt for the log are the answers that were sent
-    const rejected = ok(await t.gql<{ postback: { response: Record<string, unknown> } }>(`query($id:ID!){ postback(id:$id) { response } }`, { id: rows[2]!.id })).postback
-    expect(rejected.response).toMatchObject({ httpStatus: 400, outcome: 'REJECTED', status: 'rejected', error: 'give caller_number or call_uuid to say which call the data is for' })
-    const stored = ok(await t.gql<{ postback: { response: Record<string, unknown> } }>(`query($id:ID!){ postback(id:$id) { response } }`, { id: rows[1]!.id })).postback
+    const rejected = ok(
+      await t.gql<{ postback: { response: Record<string, unknown> } }>(`query($id:ID!){ postback(id:$id) { response } }`, { id: rows[2]!.id }),
+    ).postback
+    expect(rejected.response).toMatchObject({
+      httpStatus: 400,
+      outcome: 'REJECTED',
+      status: 'rejected',
+      error: 'give caller_number or call_uuid to say which call the data is for',
+    })
+    const stored = ok(
+      await t.gql<{ postback: { response: Record<string, unknown> } }>(`query($id:ID!){ postback(id:$id) { response } }`, { id: rows[1]!.id }),
+    ).postback
     expect(stored.response).toMatchObject({ outcome: 'TAGS_STORED', status: 'call not found, tags stored', callUuid: null, callerNumber: '+14155550301' })
     const theirs = await t.gql(`query($id:ID!){ postback(id:$id) { id } }`, { id: rows[0]!.id }, rival.adminKey)
     expect(theirs.errors?.[0]?.extensions?.code).toBe('NOT_FOUND')
@@ -103,7 +140,11 @@ describe(`postback log and postbackReceived on ${testProvider}`, () => {
   })
 
   it('streams postbacks over SSE', async () => {
-    const sse = await sseSubscribe<{ postbackReceived: { tags: { n: string } } }>(t.url, t.company.adminKey, 'subscription { postbackReceived { tags outcome } }')
+    const sse = await sseSubscribe<{ postbackReceived: { tags: { n: string } } }>(
+      t.url,
+      t.company.adminKey,
+      'subscription { postbackReceived { tags outcome } }',
+    )
     await untilSubscribed(sse, () => getPostback(t, { key: t.company.publisherKey, caller_number: '4155550399', n: 'probe' }))
     await getPostback(t, { key: t.company.publisherKey, caller_number: '4155550304', n: 'sse' })
     const seen = () => sse.events.map((e) => e.postbackReceived.tags.n)

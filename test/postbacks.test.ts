@@ -6,16 +6,21 @@ import { createCampaign, startCall } from './fixtures.js'
 
 const tagsOf = async (t: TestApp, uuid: string) =>
   Object.fromEntries(
-    ok(await t.gql<{ call: { tags: { key: string; value: string; source: string }[] } }>(`query($u:String!){ call(uuid:$u) { tags { key value source } } }`, { u: uuid })).call.tags.map(
-      (tag) => [tag.key, `${tag.value}/${tag.source}`],
-    ),
+    ok(
+      await t.gql<{ call: { tags: { key: string; value: string; source: string }[] } }>(`query($u:String!){ call(uuid:$u) { tags { key value source } } }`, {
+        u: uuid,
+      }),
+    ).call.tags.map((tag) => [tag.key, `${tag.value}/${tag.source}`]),
   )
 
 async function publisherKey(t: TestApp, input: Record<string, unknown> = {}): Promise<{ secret: string; id: string }> {
   const d = ok(
-    await t.gql<{ createApiKey: { secret: string; apiKey: { id: string } } }>(`mutation($i:CreateApiKeyInput!){ createApiKey(input:$i) { secret apiKey { id } } }`, {
-      i: { name: 'pub', role: 'PUBLISHER', ...input },
-    }),
+    await t.gql<{ createApiKey: { secret: string; apiKey: { id: string } } }>(
+      `mutation($i:CreateApiKeyInput!){ createApiKey(input:$i) { secret apiKey { id } } }`,
+      {
+        i: { name: 'pub', role: 'PUBLISHER', ...input },
+      },
+    ),
   )
   return { secret: d.createApiKey.secret, id: d.createApiKey.apiKey.id }
 }
@@ -125,7 +130,11 @@ describe(`postback doors and matching on ${testProvider}`, () => {
     const stored = await getPostback(t, { key: pub, caller_number: '4155550166', age: '39', state: 'CA' })
     expect(stored.body).toMatchObject({ outcome: 'TAGS_STORED', status: 'call not found, tags stored', callUuid: null, callerNumber: '+14155550166' })
     await getPostback(t, { key: pub, caller_number: '4155550166', age: '40' })
-    const pending = ok(await t.gql<{ pendingTags: { key: string; value: string; expiresAt: string }[] }>(`{ pendingTags(callerNumber:"(415) 555-0166") { key value expiresAt } }`))
+    const pending = ok(
+      await t.gql<{ pendingTags: { key: string; value: string; expiresAt: string }[] }>(
+        `{ pendingTags(callerNumber:"(415) 555-0166") { key value expiresAt } }`,
+      ),
+    )
     const listed = pending.pendingTags.map((p) => `${p.key}=${p.value}`)
     expect(listed).toHaveLength(3)
     expect(listed).toEqual(expect.arrayContaining(['age=39', 'state=CA', 'age=40']))
@@ -194,13 +203,29 @@ describe(`postback bad input, logging and idempotency on ${testProvider}`, () =>
 
   it('answers each bad input with 400 (415 for a content type) naming the problem, and logs it with the body exactly as received', async () => {
     const cases: [string, RequestInit, RegExp, string, number?][] = [
-      ['/postback', { method: 'POST', headers: { 'content-type': 'application/json', 'x-ringhook-key': pub }, body: '{"caller_number": "415' }, /invalid JSON body/, 'INVALID_BODY'],
-      ['/postback', { method: 'POST', headers: { 'content-type': 'application/json', 'x-ringhook-key': pub }, body: '[1,2]' }, /must be an object/, 'INVALID_BODY'],
+      [
+        '/postback',
+        { method: 'POST', headers: { 'content-type': 'application/json', 'x-ringhook-key': pub }, body: '{"caller_number": "415' },
+        /invalid JSON body/,
+        'INVALID_BODY',
+      ],
+      [
+        '/postback',
+        { method: 'POST', headers: { 'content-type': 'application/json', 'x-ringhook-key': pub }, body: '[1,2]' },
+        /must be an object/,
+        'INVALID_BODY',
+      ],
       ['/postback', { method: 'POST', headers: { 'content-type': 'application/json', 'x-ringhook-key': pub }, body: '{}' }, /no fields/, 'EMPTY_PAYLOAD'],
       [`/postback?key=${pub}`, {}, /no fields/, 'EMPTY_PAYLOAD'],
       [`/postback?key=${pub}&age=39`, {}, /caller_number or call_uuid/, 'MISSING_IDENTIFICATION'],
       [`/postback?key=${pub}&caller_number=hello`, {}, /not a phone number/, 'INVALID_CALLER_NUMBER'],
-      ['/postback', { method: 'POST', headers: { 'content-type': 'text/csv', 'x-ringhook-key': pub }, body: 'caller_number,age\n4155550100,39' }, /content type "text\/csv" is not supported/, 'UNSUPPORTED_CONTENT_TYPE', 415],
+      [
+        '/postback',
+        { method: 'POST', headers: { 'content-type': 'text/csv', 'x-ringhook-key': pub }, body: 'caller_number,age\n4155550100,39' },
+        /content type "text\/csv" is not supported/,
+        'UNSUPPORTED_CONTENT_TYPE',
+        415,
+      ],
     ]
     for (const [path, init, message, code, status = 400] of cases) {
       const before = await t.app.db.postback.count()
@@ -251,7 +276,7 @@ describe(`postback bad input, logging and idempotency on ${testProvider}`, () =>
   it('answers 429 with Retry-After over the key’s rate, and logs it', async () => {
     const key = await publisherKey(t, { rateLimitPerMinute: 3 })
     const statuses: number[] = []
-    let last
+    let last: Awaited<ReturnType<typeof getPostback>> | undefined
     for (let i = 0; i < 5; i++) {
       last = await getPostback(t, { key: key.secret, caller_number: '4155550100', n: String(i) })
       statuses.push(last.status)
@@ -267,12 +292,19 @@ describe(`postback bad input, logging and idempotency on ${testProvider}`, () =>
     const headers = { 'x-ringhook-key': pub, 'idempotency-key': 'lead-123' }
     const first = await postJson(t, '/postback', { caller_number: '4155550101', age: 39 }, headers)
     const again = await postJson(t, '/postback', { caller_number: '4155550101', age: 39 }, headers)
-    const concurrent = await Promise.all([1, 2, 3].map(() => postJson(t, '/postback', { caller_number: '4155550101', age: 39 }, { ...headers, 'idempotency-key': 'lead-456' })))
+    const concurrent = await Promise.all(
+      [1, 2, 3].map(() => postJson(t, '/postback', { caller_number: '4155550101', age: 39 }, { ...headers, 'idempotency-key': 'lead-456' })),
+    )
     expect(again.status).toBe(first.status)
     expect(again.body).toEqual(first.body)
     expect(new Set(concurrent.map((c) => c.body.postbackId)).size).toBe(1)
     expect(await t.app.db.postback.count({ where: { idempotencyKey: { in: ['lead-123', 'lead-456'] } } })).toBe(2)
-    const viaGraphql = (k: string) => t.gql<{ ingestPostback: { postbackId: string } }>(`mutation($p:JSON!,$k:String){ ingestPostback(payload:$p, idempotencyKey:$k) { postbackId } }`, { p: { caller_number: '4155550101', b: 1 }, k }, pub)
+    const viaGraphql = (k: string) =>
+      t.gql<{ ingestPostback: { postbackId: string } }>(
+        `mutation($p:JSON!,$k:String){ ingestPostback(payload:$p, idempotencyKey:$k) { postbackId } }`,
+        { p: { caller_number: '4155550101', b: 1 }, k },
+        pub,
+      )
     expect(ok(await viaGraphql('gql-1')).ingestPostback.postbackId).toBe(ok(await viaGraphql('gql-1')).ingestPostback.postbackId)
   })
 

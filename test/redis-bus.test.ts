@@ -29,7 +29,7 @@ describe(`event bus across two instances on ${testProvider}`, () => {
     await a?.close()
   })
 
-  it("delivers to a subscriber on instance A what a mutation on instance B published, through the real Redis", async () => {
+  it('delivers to a subscriber on instance A what a mutation on instance B published, through the real Redis', async () => {
     expect(a.app.bus.kind).toBe('redis')
     const campaignId = await createCampaign(a)
     const sub = collect(a.wsClient(), `subscription { callUpdated { event call { uuid } } }`)
@@ -74,7 +74,12 @@ describe(`event bus across two instances on ${testProvider}`, () => {
     const apiOnly = await startTestApp({ env: { REDIS_URL: redisUrl, ROLE: 'api' }, database: { url: a.databaseUrl } })
     try {
       const campaignId = await createCampaign(a)
-      ok(await a.gql(`mutation($c:ID!,$u:String!){ createWebhook(input:{campaignId:$c, name:"w", trigger:CALL_START, url:$u}) { id } }`, { c: campaignId, u: `${sink.url}/x` }))
+      ok(
+        await a.gql(`mutation($c:ID!,$u:String!){ createWebhook(input:{campaignId:$c, name:"w", trigger:CALL_START, url:$u}) { id } }`, {
+          c: campaignId,
+          u: `${sink.url}/x`,
+        }),
+      )
       const sub = collect(apiOnly.wsClient(a.company.adminKey), `subscription { pixelFired(status:SUCCEEDED) { trigger call { uuid } } }`)
       await waitForRedisSubscriber(redis, `pixelFired:${a.company.companyId}`)
       // the API-only instance writes the pixel; a worker of another instance delivers it and publishes
@@ -95,7 +100,9 @@ describe(`event bus across two instances on ${testProvider}`, () => {
       const sub = collect(c.wsClient(a.company.adminKey), `subscription { callUpdated { event call { uuid } } }`)
       // c's own mutations prove the subscription is live; b's (through Redis) must not reach it
       const probe = await startCall(c, { campaignId, uuid: 'local-probe' }, a.company.adminKey)
-      await untilSubscribed(sub, () => c.gql(`mutation($u:String!){ addCallTags(input:{uuid:$u, tags:[{key:"p", value:"1"}]}) { id } }`, { u: probe.uuid }, a.company.adminKey))
+      await untilSubscribed(sub, () =>
+        c.gql(`mutation($u:String!){ addCallTags(input:{uuid:$u, tags:[{key:"p", value:"1"}]}) { id } }`, { u: probe.uuid }, a.company.adminKey),
+      )
       await startCall(b, { campaignId, uuid: 'remote-1' }, a.company.adminKey)
       await startCall(c, { campaignId, uuid: 'local-1' }, a.company.adminKey)
       await sub.waitFor(1)

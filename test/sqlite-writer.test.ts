@@ -30,7 +30,12 @@ describe('the SQLite writer thread', () => {
     const campaignId = await createCampaign(t)
     await createWebhook(t, { campaignId, name: 'answered', trigger: 'ANSWERED', url: 'http://127.0.0.1:9/a' })
     for (const uuid of ['turn-1', 'turn-2']) {
-      const r = await postJson(t, '/call-events', { event: 'start', campaignId, uuid, callerNumber: '+14155550109' }, { authorization: `Bearer ${t.company.adminKey}` })
+      const r = await postJson(
+        t,
+        '/call-events',
+        { event: 'start', campaignId, uuid, callerNumber: '+14155550109' },
+        { authorization: `Bearer ${t.company.adminKey}` },
+      )
       expect(r.status).toBe(200)
     }
     const answer = (uuid: string) => [{ companyId: t.company.companyId, event: checkCallEvent({ event: 'ANSWER', uuid, answeredAt: null }) }]

@@ -17,7 +17,11 @@ describe(`callUpdated subscription on ${testProvider}`, () => {
   it('delivers an event for each lifecycle mutation over graphql-ws, filtered by campaign', async () => {
     const other = await createCampaign(t, 'Other')
     const probe = await startCall(t, { campaignId, uuid: 'probe-ws' })
-    const sub = collect(t.wsClient(), `subscription($c:ID){ callUpdated(campaignId:$c) { event call { uuid status durationSeconds converted startedAt campaign { id } tags { key value } } } }`, { c: campaignId })
+    const sub = collect(
+      t.wsClient(),
+      `subscription($c:ID){ callUpdated(campaignId:$c) { event call { uuid status durationSeconds converted startedAt campaign { id } tags { key value } } } }`,
+      { c: campaignId },
+    )
     await untilSubscribed(sub, () => t.gql(`mutation($u:String!){ addCallTags(input:{uuid:$u, tags:[{key:"probe", value:"1"}]}) { id } }`, { u: probe.uuid }))
 
     await startCall(t, { campaignId: other, uuid: 'elsewhere' })
@@ -36,14 +40,21 @@ describe(`callUpdated subscription on ${testProvider}`, () => {
     ])
     expect(events[0]!.callUpdated.call).toMatchObject({ startedAt: '2026-11-30T10:00:00.000Z', campaign: { id: campaignId }, tags: [{ key: 'a', value: '1' }] })
     expect(events[2]!.callUpdated.call.durationSeconds).toBe(60)
-    expect(events[4]!.callUpdated.call.tags).toEqual([{ key: 'a', value: '1' }, { key: 'b', value: '2' }])
+    expect(events[4]!.callUpdated.call.tags).toEqual([
+      { key: 'a', value: '1' },
+      { key: 'b', value: '2' },
+    ])
     await sleep(100)
     expect(sub.events).toHaveLength(5)
   })
 
   it('delivers events over SSE (POST with Accept: text/event-stream)', async () => {
     const probe = await startCall(t, { campaignId, uuid: 'probe-sse' })
-    const sse = await sseSubscribe<{ callUpdated: { event: string; call: { uuid: string } } }>(t.url, t.company.adminKey, 'subscription { callUpdated { event call { uuid } } }')
+    const sse = await sseSubscribe<{ callUpdated: { event: string; call: { uuid: string } } }>(
+      t.url,
+      t.company.adminKey,
+      'subscription { callUpdated { event call { uuid } } }',
+    )
     expect(sse.status).toBe(200)
     expect(sse.contentType).toMatch(/text\/event-stream/)
     await untilSubscribed(sse, () => t.gql(`mutation($u:String!){ addCallTags(input:{uuid:$u, tags:[{key:"probe", value:"1"}]}) { id } }`, { u: probe.uuid }))
@@ -62,7 +73,10 @@ describe(`callUpdated subscription on ${testProvider}`, () => {
     for (const connectionParams of [{}, { authorization: 'Bearer rh_adm_wrong' }]) {
       const client = createClient({ url: t.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams, retryAttempts: 0 })
       const outcome = await new Promise<unknown>((resolve) => {
-        client.subscribe({ query: 'subscription { callUpdated { event } }' }, { next: () => resolve('event'), error: resolve, complete: () => resolve('complete') })
+        client.subscribe(
+          { query: 'subscription { callUpdated { event } }' },
+          { next: () => resolve('event'), error: resolve, complete: () => resolve('complete') },
+        )
       })
       expect((outcome as { code?: number }).code).toBe(4403)
       await client.dispose()

@@ -16,7 +16,10 @@ describe(`tenant isolation on ${testProvider}`, () => {
     campaignId = await createCampaign(t, 'Mine')
     uuid = (await startCall(t, { campaignId, uuid: 'mine-1' })).uuid
     webhookId = ok(
-      await t.gql<{ createWebhook: { id: string } }>(`mutation($c:ID!){ createWebhook(input:{campaignId:$c, name:"w", trigger:CALL_END, url:"https://b.example/x"}) { id } }`, { c: campaignId }),
+      await t.gql<{ createWebhook: { id: string } }>(
+        `mutation($c:ID!){ createWebhook(input:{campaignId:$c, name:"w", trigger:CALL_END, url:"https://b.example/x"}) { id } }`,
+        { c: campaignId },
+      ),
     ).createWebhook.id
   })
   afterAll(async () => t?.close())
@@ -77,7 +80,9 @@ describe(`tenant isolation on ${testProvider}`, () => {
     const theirCampaign = await createCampaign(t, 'Theirs', other.adminKey)
     const theirProbe = await startCall(t, { campaignId: theirCampaign, uuid: 'their-probe' }, other.adminKey)
     await untilSubscribed(mineSub, () => t.gql(`mutation{ addCallTags(input:{uuid:"mine-1", tags:[{key:"probe", value:"1"}]}) { id } }`))
-    await untilSubscribed(theirSub, () => t.gql(`mutation($u:String!){ addCallTags(input:{uuid:$u, tags:[{key:"probe", value:"1"}]}) { id } }`, { u: theirProbe.uuid }, other.adminKey))
+    await untilSubscribed(theirSub, () =>
+      t.gql(`mutation($u:String!){ addCallTags(input:{uuid:$u, tags:[{key:"probe", value:"1"}]}) { id } }`, { u: theirProbe.uuid }, other.adminKey),
+    )
 
     ok(await t.gql(`mutation{ answerCall(input:{uuid:"mine-1"}) { id } }`))
     await mineSub.waitFor(1)

@@ -35,7 +35,13 @@ describe(`webhook delivery on ${testProvider}`, () => {
       body: '{"uuid":"[call_uuid]","quote":"[quote]","missing":"[nope]"}',
     })
     await webhook({ trigger: 'ANSWERED', url: `${sink.url}/answered`, method: 'GET' })
-    await webhook({ trigger: 'CALL_END', url: `${sink.url}/end?d=[call_duration]`, method: 'PUT', bodyType: 'FORM', body: 'who=[caller_number]&d=[call_duration]' })
+    await webhook({
+      trigger: 'CALL_END',
+      url: `${sink.url}/end?d=[call_duration]`,
+      method: 'PUT',
+      bodyType: 'FORM',
+      body: 'who=[caller_number]&d=[call_duration]',
+    })
     await webhook({ trigger: 'CONVERSION', url: `${sink.url}/conversion`, method: 'PATCH', bodyType: 'TEXT', body: 'sale [sale_amount]' })
     const call = await startCall(t, {
       campaignId,
@@ -45,11 +51,26 @@ describe(`webhook delivery on ${testProvider}`, () => {
       tags: [{ key: 'quote', value: 'say "hi" & bye' }],
     })
     const answeredAt = Date.now() - 100_000
-    ok(await t.gql(`mutation($u:String!,$a:DateTime){ answerCall(input:{uuid:$u, answeredAt:$a}) { id } }`, { u: call.uuid, a: new Date(answeredAt).toISOString() }))
-    ok(await t.gql(`mutation($u:String!,$e:DateTime){ endCall(input:{uuid:$u, endedAt:$e}) { id } }`, { u: call.uuid, e: new Date(answeredAt + 90_000).toISOString() }))
+    ok(
+      await t.gql(`mutation($u:String!,$a:DateTime){ answerCall(input:{uuid:$u, answeredAt:$a}) { id } }`, {
+        u: call.uuid,
+        a: new Date(answeredAt).toISOString(),
+      }),
+    )
+    ok(
+      await t.gql(`mutation($u:String!,$e:DateTime){ endCall(input:{uuid:$u, endedAt:$e}) { id } }`, {
+        u: call.uuid,
+        e: new Date(answeredAt + 90_000).toISOString(),
+      }),
+    )
     ok(await t.gql(`mutation($u:String!){ convertCall(input:{uuid:$u, tags:[{key:"sale_amount", value:"99.50"}]}) { id } }`, { u: call.uuid }))
     const pixels = await settled(call.uuid, 4)
-    expect(pixels.map((p) => [p.trigger, p.status])).toEqual([['CALL_START', 'SUCCEEDED'], ['ANSWERED', 'SUCCEEDED'], ['CALL_END', 'SUCCEEDED'], ['CONVERSION', 'SUCCEEDED']])
+    expect(pixels.map((p) => [p.trigger, p.status])).toEqual([
+      ['CALL_START', 'SUCCEEDED'],
+      ['ANSWERED', 'SUCCEEDED'],
+      ['CALL_END', 'SUCCEEDED'],
+      ['CONVERSION', 'SUCCEEDED'],
+    ])
 
     const start = sink.received('/start').at(-1)!
     expect(start.method).toBe('POST')
@@ -67,17 +88,48 @@ describe(`webhook delivery on ${testProvider}`, () => {
   })
 
   it('fires only when the matches hold, and says why not with the actual value', async () => {
-    const caOnly = await webhook({ url: `${sink.url}/ca`, matches: [{ conditions: [{ key: 'state', operator: 'EQUALS', value: 'CA' }, { key: 'age', operator: 'GREATER_THAN', value: '30' }] }] })
+    const caOnly = await webhook({
+      url: `${sink.url}/ca`,
+      matches: [
+        {
+          conditions: [
+            { key: 'state', operator: 'EQUALS', value: 'CA' },
+            { key: 'age', operator: 'GREATER_THAN', value: '30' },
+          ],
+        },
+      ],
+    })
     const disabled = await webhook({ url: `${sink.url}/off`, enabled: false })
     const onEnd = await webhook({ url: `${sink.url}/later`, trigger: 'CALL_END' })
-    const yes = await startCall(t, { campaignId, uuid: `m-yes-${campaignId}`, callerNumber: '+14155550151', tags: [{ key: 'state', value: 'ca' }, { key: 'age', value: '41' }] })
-    const no = await startCall(t, { campaignId, uuid: `m-no-${campaignId}`, callerNumber: '+14155550152', tags: [{ key: 'state', value: 'CA' }, { key: 'age', value: '22' }] })
+    const yes = await startCall(t, {
+      campaignId,
+      uuid: `m-yes-${campaignId}`,
+      callerNumber: '+14155550151',
+      tags: [
+        { key: 'state', value: 'ca' },
+        { key: 'age', value: '41' },
+      ],
+    })
+    const no = await startCall(t, {
+      campaignId,
+      uuid: `m-no-${campaignId}`,
+      callerNumber: '+14155550152',
+      tags: [
+        { key: 'state', value: 'CA' },
+        { key: 'age', value: '22' },
+      ],
+    })
     await settled(yes.uuid, 1)
     await sleep(200)
     expect(await t.app.db.pixel.count({ where: { callId: no.id } })).toBe(0)
     type Evaluation = { webhook: { id: string }; fired: boolean; reason: string | null; failedConditions: { key: string; actual: string | null }[] }
     const evaluations = async (uuid: string) =>
-      ok(await t.gql<{ call: { webhookEvaluations: Evaluation[] } }>(`query($u:String!){ call(uuid:$u) { webhookEvaluations { webhook { id } fired reason failedConditions { key actual } } } }`, { u: uuid })).call.webhookEvaluations
+      ok(
+        await t.gql<{ call: { webhookEvaluations: Evaluation[] } }>(
+          `query($u:String!){ call(uuid:$u) { webhookEvaluations { webhook { id } fired reason failedConditions { key actual } } } }`,
+          { u: uuid },
+        ),
+      ).call.webhookEvaluations
     const forNo = await evaluations(no.uuid)
     const byId = (list: Evaluation[], id: string) => list.find((e) => e.webhook.id === id)!
     expect(byId(forNo, caOnly)).toMatchObject({ fired: false, failedConditions: [{ key: 'age', actual: '22' }] })
@@ -145,7 +197,17 @@ describe(`webhook delivery on ${testProvider}`, () => {
   it('writes response tags on the call; startCall can wait for start webhooks so routing sees them', async () => {
     sink.on('/bid', { body: JSON.stringify({ bid: { price: 12.5, buyer: 'acme' }, accepted: true }), delayMs: 50 })
     sink.on('/html', { headers: { 'content-type': 'text/html' }, body: '<p>ok</p>' })
-    await webhook({ url: `${sink.url}/bid`, responseMapping: { mode: 'PATHS', prefix: 'buyer', paths: [{ path: 'bid.price', tag: 'price' }, { path: 'bid.missing', tag: 'x' }] } })
+    await webhook({
+      url: `${sink.url}/bid`,
+      responseMapping: {
+        mode: 'PATHS',
+        prefix: 'buyer',
+        paths: [
+          { path: 'bid.price', tag: 'price' },
+          { path: 'bid.missing', tag: 'x' },
+        ],
+      },
+    })
     await webhook({ url: `${sink.url}/bid?all=1`, responseMapping: { mode: 'ALL' } })
     await webhook({ url: `${sink.url}/html`, responseMapping: { mode: 'ALL' } })
     const started = ok(
@@ -201,7 +263,12 @@ describe(`webhook delivery on ${testProvider}`, () => {
     await settled(first.uuid, 1)
     await settled(other.uuid, 1)
     expect(await t.app.db.pixel.count({ where: { callId: second.id } })).toBe(0)
-    const evaluations = ok(await t.gql<{ call: { webhookEvaluations: { webhook: { id: string }; reason: string }[] } }>(`query($u:String!){ call(uuid:$u) { webhookEvaluations { webhook { id } reason } } }`, { u: second.uuid })).call.webhookEvaluations
+    const evaluations = ok(
+      await t.gql<{ call: { webhookEvaluations: { webhook: { id: string }; reason: string }[] } }>(
+        `query($u:String!){ call(uuid:$u) { webhookEvaluations { webhook { id } reason } } }`,
+        { u: second.uuid },
+      ),
+    ).call.webhookEvaluations
     expect(evaluations.find((e) => e.webhook.id === id)!.reason).toMatch(/deduped: fired for caller \+14155550170 within the last 3600 s/)
   })
 
@@ -209,25 +276,47 @@ describe(`webhook delivery on ${testProvider}`, () => {
     const id = await webhook({ url: `${sink.url}/again?s=[state]`, body: '{"s":"[state]"}' })
     const call = await startCall(t, { campaignId, uuid: `again-${campaignId}`, tags: [{ key: 'state', value: 'CA' }] })
     const [first] = await settled(call.uuid, 1)
-    const resent = ok(await t.gql<{ resendPixel: { id: string; trigger: string } }>(`mutation($id:ID!){ resendPixel(input:{id:$id}) { id trigger } }`, { id: first!.id })).resendPixel
+    const resent = ok(
+      await t.gql<{ resendPixel: { id: string; trigger: string } }>(`mutation($id:ID!){ resendPixel(input:{id:$id}) { id trigger } }`, { id: first!.id }),
+    ).resendPixel
     expect(resent.trigger).toBe('RESEND')
     await settled(call.uuid, 2)
     const tested = ok(
-      await t.gql<{ testFireWebhook: { trigger: string; status: string; request: { url: string; body: string }; attempts: { statusCode: number; responseBody: string }[] } }>(
+      await t.gql<{
+        testFireWebhook: { trigger: string; status: string; request: { url: string; body: string }; attempts: { statusCode: number; responseBody: string }[] }
+      }>(
         `mutation($w:ID!){ testFireWebhook(input:{webhookId:$w, tags:[{key:"state", value:"NV"}]}) { trigger status request attempts { statusCode responseBody } } }`,
         { w: id },
       ),
     ).testFireWebhook
-    expect(tested).toMatchObject({ trigger: 'TEST', status: 'SUCCEEDED', request: { url: `${sink.url}/again?s=NV`, body: '{"s":"NV"}' }, attempts: [{ statusCode: 200, responseBody: '{"ok":true}' }] })
+    expect(tested).toMatchObject({
+      trigger: 'TEST',
+      status: 'SUCCEEDED',
+      request: { url: `${sink.url}/again?s=NV`, body: '{"s":"NV"}' },
+      attempts: [{ statusCode: 200, responseBody: '{"ok":true}' }],
+    })
 
-    const summary = ok(await t.gql<{ call: { pixelSummary: Record<string, number>; pixels: { trigger: string }[] } }>(`query($u:String!){ call(uuid:$u) { pixelSummary { count succeeded failed pending cancelled } pixels { trigger } } }`, { u: call.uuid })).call
+    const summary = ok(
+      await t.gql<{ call: { pixelSummary: Record<string, number>; pixels: { trigger: string }[] } }>(
+        `query($u:String!){ call(uuid:$u) { pixelSummary { count succeeded failed pending cancelled } pixels { trigger } } }`,
+        { u: call.uuid },
+      ),
+    ).call
     expect(summary.pixelSummary).toEqual({ count: 2, succeeded: 2, failed: 0, pending: 0, cancelled: 0 })
     expect(summary.pixels.map((p) => p.trigger)).toEqual(['CALL_START', 'RESEND'])
     const overview = ok(
-      await t.gql<{ webhook: { pixels: { edges: { node: { trigger: string } }[] } } }>(`query($w:ID!){ webhook(id:$w) { pixels(first:10, filter:{status:SUCCEEDED}) { edges { node { trigger } } } } }`, { w: id }),
+      await t.gql<{ webhook: { pixels: { edges: { node: { trigger: string } }[] } } }>(
+        `query($w:ID!){ webhook(id:$w) { pixels(first:10, filter:{status:SUCCEEDED}) { edges { node { trigger } } } } }`,
+        { w: id },
+      ),
     ).webhook.pixels.edges.map((e) => e.node.trigger)
     expect(overview).toEqual(['TEST', 'RESEND', 'CALL_START'])
-    const one = ok(await t.gql<{ pixel: { attempts: { number: number; statusCode: number; durationMs: number }[]; call: { uuid: string } } }>(`query($id:ID!){ pixel(id:$id) { attempts { number statusCode durationMs } call { uuid } } }`, { id: first!.id })).pixel
+    const one = ok(
+      await t.gql<{ pixel: { attempts: { number: number; statusCode: number; durationMs: number }[]; call: { uuid: string } } }>(
+        `query($id:ID!){ pixel(id:$id) { attempts { number statusCode durationMs } call { uuid } } }`,
+        { id: first!.id },
+      ),
+    ).pixel
     expect(one.call.uuid).toBe(call.uuid)
     expect(one.attempts).toEqual([{ number: 1, statusCode: 200, durationMs: expect.any(Number) }])
   })
@@ -238,7 +327,11 @@ describe(`webhook delivery on ${testProvider}`, () => {
     const id = await webhook({ url: `${sink.url}/live` })
     const probeCall = await startCall(t, { campaignId, uuid: `probe-${campaignId}` })
     await settled(probeCall.uuid, 1)
-    const sub = collect(t.wsClient(), `subscription($w:ID){ pixelFired(webhookId:$w, status:SUCCEEDED) { trigger status call { uuid } attempts { statusCode } } }`, { w: id })
+    const sub = collect(
+      t.wsClient(),
+      `subscription($w:ID){ pixelFired(webhookId:$w, status:SUCCEEDED) { trigger status call { uuid } attempts { statusCode } } }`,
+      { w: id },
+    )
     const theirs = collect(t.wsClient(rival.adminKey), `subscription { pixelFired { id } }`)
     await untilSubscribed(sub, () => t.gql(`mutation($id:ID!){ testFireWebhook(input:{webhookId:$id}) { id } }`, { id }))
     const call = await startCall(t, { campaignId, uuid: `live-${campaignId}` })
@@ -256,7 +349,12 @@ describe(`delivery worker shutdown on ${testProvider}`, () => {
     try {
       sink.on('/slow', { delayMs: 600 })
       const campaignId = await createCampaign(t)
-      ok(await t.gql(`mutation($c:ID!,$u:String!){ createWebhook(input:{campaignId:$c, name:"slow", trigger:CALL_START, url:$u}) { id } }`, { c: campaignId, u: `${sink.url}/slow` }))
+      ok(
+        await t.gql(`mutation($c:ID!,$u:String!){ createWebhook(input:{campaignId:$c, name:"slow", trigger:CALL_START, url:$u}) { id } }`, {
+          c: campaignId,
+          u: `${sink.url}/slow`,
+        }),
+      )
       const call = await startCall(t, { campaignId, uuid: 'drain-1' })
       const deadline = Date.now() + 5000
       while (sink.received('/slow').length === 0 && Date.now() < deadline) await sleep(10)
@@ -286,7 +384,12 @@ describe(`webhook target check on a host name on ${testProvider}`, () => {
     const allowed = await startTestApp({ env: { ALLOWED_TARGETS: '127.0.0.1,::1', PIXEL_POLL_MS: '50' } })
     try {
       const campaignId = await createCampaign(allowed)
-      ok(await allowed.gql(`mutation($c:ID!,$u:String!){ createWebhook(input:{campaignId:$c, name:"by name", trigger:CALL_START, url:$u, maxAttempts:1}) { id } }`, { c: campaignId, u: `http://localhost:${sink.port}/named` }))
+      ok(
+        await allowed.gql(
+          `mutation($c:ID!,$u:String!){ createWebhook(input:{campaignId:$c, name:"by name", trigger:CALL_START, url:$u, maxAttempts:1}) { id } }`,
+          { c: campaignId, u: `http://localhost:${sink.port}/named` },
+        ),
+      )
       const call = await startCall(allowed, { campaignId, uuid: 'named-1' })
       const [pixel] = await settledPixels(allowed, call.uuid, 1)
       expect(pixel!.status).toBe('SUCCEEDED')
@@ -302,7 +405,12 @@ describe(`webhook target check on a host name on ${testProvider}`, () => {
     const t = await startTestApp({ env: { PIXEL_POLL_MS: '50' } })
     try {
       const campaignId = await createCampaign(t)
-      ok(await t.gql(`mutation($c:ID!,$u:String!){ createWebhook(input:{campaignId:$c, name:"by name", trigger:CALL_START, url:$u, maxAttempts:1}) { id } }`, { c: campaignId, u: `http://localhost:${sink.port}/named` }))
+      ok(
+        await t.gql(`mutation($c:ID!,$u:String!){ createWebhook(input:{campaignId:$c, name:"by name", trigger:CALL_START, url:$u, maxAttempts:1}) { id } }`, {
+          c: campaignId,
+          u: `http://localhost:${sink.port}/named`,
+        }),
+      )
       const call = await startCall(t, { campaignId, uuid: 'named-2' })
       const [pixel] = await settledPixels(t, call.uuid, 1)
       expect(pixel!.status).toBe('FAILED')

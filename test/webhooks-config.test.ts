@@ -26,7 +26,14 @@ describe(`webhook configuration on ${testProvider}`, () => {
       await create({
         headers: [{ name: 'X-Api-Key', value: 'k-[campaign_id]' }],
         body: '{"caller":"[caller_number]","duration":[call_duration],"state":"[caller_state|geo_state:unknown]"}',
-        matches: [{ conditions: [{ key: 'Caller State', operator: 'IN', values: ['CA', 'NV'] }, { key: 'age', operator: 'GREATER_THAN', value: '30' }] }],
+        matches: [
+          {
+            conditions: [
+              { key: 'Caller State', operator: 'IN', values: ['CA', 'NV'] },
+              { key: 'age', operator: 'GREATER_THAN', value: '30' },
+            ],
+          },
+        ],
         responseMapping: { mode: 'PATHS', prefix: 'buyer', paths: [{ path: 'bid.price', tag: 'bid_price' }] },
         signingSecret: SECRET,
       }),
@@ -40,7 +47,14 @@ describe(`webhook configuration on ${testProvider}`, () => {
       enabled: true,
       hasSigningSecret: true,
       timerSeconds: null,
-      matches: [{ conditions: [{ key: 'caller_state', operator: 'IN', values: ['CA', 'NV'], value: null }, { key: 'age', operator: 'GREATER_THAN', value: '30', values: null }] }],
+      matches: [
+        {
+          conditions: [
+            { key: 'caller_state', operator: 'IN', values: ['CA', 'NV'], value: null },
+            { key: 'age', operator: 'GREATER_THAN', value: '30', values: null },
+          ],
+        },
+      ],
       responseMapping: { mode: 'PATHS', prefix: 'buyer', paths: [{ path: 'bid.price', tag: 'bid_price' }] },
     })
     expect(JSON.stringify(created)).not.toContain(SECRET)
@@ -50,7 +64,15 @@ describe(`webhook configuration on ${testProvider}`, () => {
         i: { id: created.id, trigger: 'TIMER', timerSeconds: 90, method: 'GET', enabled: false, signingSecret: null, responseMapping: null },
       }),
     ).updateWebhook
-    expect(updated).toMatchObject({ trigger: 'TIMER', timerSeconds: 90, method: 'GET', enabled: false, hasSigningSecret: false, name: 'Buyer ping', responseMapping: null })
+    expect(updated).toMatchObject({
+      trigger: 'TIMER',
+      timerSeconds: 90,
+      method: 'GET',
+      enabled: false,
+      hasSigningSecret: false,
+      name: 'Buyer ping',
+      responseMapping: null,
+    })
 
     const listed = ok(await t.gql<{ campaign: { webhooks: { id: string }[] } }>(`query($c:ID!){ campaign(id:$c) { webhooks { id } } }`, { c: campaignId }))
     expect(listed.campaign.webhooks.map((w) => w.id)).toContain(created.id)
@@ -87,7 +109,12 @@ describe(`webhook configuration on ${testProvider}`, () => {
       const r = await create(input)
       expect(r.errors?.[0]?.extensions?.field, JSON.stringify(input)).toBe(field)
       expect(['BAD_USER_INPUT', 'NOT_FOUND']).toContain(r.errors?.[0]?.extensions?.code)
-      expect(r.errors?.[0]?.message).toContain(field.split('.').pop()!.replace(/\[\d+\]$/, ''))
+      expect(r.errors?.[0]?.message).toContain(
+        field
+          .split('.')
+          .pop()!
+          .replace(/\[\d+\]$/, ''),
+      )
     }
     expect(await t.app.db.webhook.count()).toBe(before)
   })

@@ -14,7 +14,20 @@ function startWorker(databaseUrl: string, role: 'worker' | 'all' = 'worker', ext
   // node itself, not the tsx wrapper: SIGKILL must reach the process that delivers
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: root,
-    env: { ...process.env, DATABASE_URL: databaseUrl, ...(databaseUrl.startsWith('postgres') ? { JOBS_URL: databaseUrl } : {}), ROLE: role, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'error', ALLOWED_TARGETS: '127.0.0.1', PIXEL_POLL_MS: '50', PIXEL_LOCK_MS: '1500', DEMO_COMPANY: 'off', ...extraEnv },
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      ...(databaseUrl.startsWith('postgres') ? { JOBS_URL: databaseUrl } : {}),
+      ROLE: role,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'error',
+      ALLOWED_TARGETS: '127.0.0.1',
+      PIXEL_POLL_MS: '50',
+      PIXEL_LOCK_MS: '1500',
+      DEMO_COMPANY: 'off',
+      ...extraEnv,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let out = ''
@@ -70,7 +83,11 @@ describe(`worker process faults on ${testProvider}`, () => {
 
     const first = await startWorker(api.databaseUrl)
     // a worker serves no API
-    const refused = await fetch(`${first.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ company { id } }"}' })
+    const refused = await fetch(`${first.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"query":"{ company { id } }"}',
+    })
     expect(refused.status).toBe(404)
     expect((await fetch(`${first.url}/healthz`)).status).toBe(200)
     const deadline = Date.now() + 10_000

@@ -3,8 +3,8 @@ import { applyTags, checkTagInputs } from './applyTags.js'
 import { badInput } from '../core/errors.js'
 import { findCall, publishCallUpdated } from './findCall.js'
 import type { PubSub } from '../events/bus.js'
-import { type TagInput } from '../core/tags.js'
-import { type Db } from '../core/db.js'
+import type { TagInput } from '../core/tags.js'
+import type { Db } from '../core/db.js'
 
 /** Tags written through the API (source API); they apply at once, whatever the call's status. */
 export async function addCallTags({ db, pubsub }: { db: Db; pubsub: PubSub }, companyId: string, input: { uuid: string; tags: TagInput[] }): Promise<Call> {

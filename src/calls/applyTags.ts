@@ -1,6 +1,6 @@
 import { badInput } from '../core/errors.js'
 import { type TagInput, type TagSource, normaliseTagKey, TAG_KEY_PATTERN, TAG_VALUE_MAX } from '../core/tags.js'
-import { type Db } from '../core/db.js'
+import type { Db } from '../core/db.js'
 
 type TxClient = Parameters<Parameters<Db['$transaction']>[0]>[0]
 

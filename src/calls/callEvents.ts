@@ -6,22 +6,18 @@
 // written before the event is answered, and a worker that dies leaves it to be taken over when its lock
 // expires.
 import crypto from 'node:crypto'
-import type { Call, Pixel, Webhook } from '../generated/prisma/client.js'
-import { newId } from '../core/ids.js'
+import type { Call, Pixel } from '../generated/prisma/client.js'
 import { jsonRow, type CallUpdatedEvent } from '../events/bus.js'
-import { timerCancelNote } from '../webhooks/firingRules.js'
 import { checkTagInputs } from './applyTags.js'
 import { badInput } from '../core/errors.js'
 import { eventTimeProblem } from '../core/times.js'
 import { publishCallUpdated } from './findCall.js'
 import type { DeliveryJob } from '../delivery/handoff.js'
-import { evaluateMatches } from '../webhooks/matchTags.js'
-import type { MatchGroups } from '../webhooks/webhookConfig.js'
 import type { PubSub } from '../events/bus.js'
 import type { PixelQueue } from '../delivery/handoff.js'
-import { type TagInput } from '../core/tags.js'
+import type { TagInput } from '../core/tags.js'
 import { checkPhoneNumber } from '../core/phone.js'
-import { type Db } from '../core/db.js'
+import type { Db } from '../core/db.js'
 
 export type CallEventInput =
   | {
@@ -88,7 +84,8 @@ export const CALL_EVENT_TIME_FIELDS = { START: 'startedAt', ANSWER: 'answeredAt'
 
 /** Normalises numbers and tags and fills in defaults; throws BAD_USER_INPUT naming the field. */
 export function checkCallEvent(input: CallEventInput, now = new Date()): CheckedCallEvent {
-  const given = input.event === 'START' ? input.startedAt : input.event === 'ANSWER' ? input.answeredAt : input.event === 'END' ? input.endedAt : input.convertedAt
+  const given =
+    input.event === 'START' ? input.startedAt : input.event === 'ANSWER' ? input.answeredAt : input.event === 'END' ? input.endedAt : input.convertedAt
   const timeProblem = given ? eventTimeProblem(given, now) : null
   if (timeProblem) throw badInput(CALL_EVENT_TIME_FIELDS[input.event], timeProblem)
   if (input.event === 'START') {
@@ -112,7 +109,11 @@ export function checkCallEvent(input: CallEventInput, now = new Date()): Checked
  * The call after a change event, the trigger it reaches and the event published; throws BAD_USER_INPUT
  * when the call's state does not allow it (STARTED -> ANSWERED -> ENDED, one conversion).
  */
-export function applyChange(call: Call, event: CheckedChange, now = new Date()): { call: Call; trigger: CallEventTrigger; published: CallUpdatedEvent['event'] } {
+export function applyChange(
+  call: Call,
+  event: CheckedChange,
+  now = new Date(),
+): { call: Call; trigger: CallEventTrigger; published: CallUpdatedEvent['event'] } {
   switch (event.event) {
     case 'ANSWER':
       if (call.status !== 'STARTED') throw badInput('uuid', `call is ${call.status}; only a STARTED call can be answered`)

@@ -1,5 +1,4 @@
 import type { Prisma } from '../generated/prisma/client.js'
-import { badInput } from '../core/errors.js'
 import { checkPhoneNumber } from '../core/phone.js'
 import { timeRange } from '../core/times.js'
 

@@ -2,7 +2,7 @@ import type { Call } from '../generated/prisma/client.js'
 import type { PubSub, CallUpdatedEvent } from '../events/bus.js'
 import { jsonRow } from '../events/bus.js'
 import { notFound } from '../core/errors.js'
-import { type Db } from '../core/db.js'
+import type { Db } from '../core/db.js'
 
 /** The company's call by uuid, or NOT_FOUND (another company's uuid answers the same). */
 export async function findCall(db: Db, companyId: string, uuid: string, field = 'uuid'): Promise<Call> {

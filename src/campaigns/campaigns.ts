@@ -1,7 +1,7 @@
 import type { Campaign } from '../generated/prisma/client.js'
 import { notFound } from '../core/errors.js'
 import { checkName } from '../core/text.js'
-import { type Db } from '../core/db.js'
+import type { Db } from '../core/db.js'
 
 /** The company's campaign, or NOT_FOUND (another company's id answers the same). */
 export async function findCampaign(db: Db, companyId: string, id: string, field = 'id'): Promise<Campaign> {

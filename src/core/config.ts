@@ -14,7 +14,11 @@ const schema = z.object({
     .string()
     .refine((v) => /^rediss?:\/\//.test(v), 'must start with redis:// or rediss://')
     .optional(),
-  BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(64 * 1024),
+  BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(64 * 1024),
   MAX_QUERY_TOKENS: z.coerce.number().int().positive().default(1000),
   MAX_QUERY_DEPTH: z.coerce.number().int().positive().default(10),
   MAX_QUERY_COST: z.coerce.number().int().positive().default(5000),

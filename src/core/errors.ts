@@ -32,18 +32,37 @@ export class RinghookError extends Error {
 }
 
 export const badInput = (field: string, message: string) => new RinghookError('BAD_USER_INPUT', `${field}: ${message}`, field)
-export const notFound = (what: string, field?: string) =>
-  new RinghookError('NOT_FOUND', field ? `${field}: ${what} not found` : `${what} not found`, field)
+export const notFound = (what: string, field?: string) => new RinghookError('NOT_FOUND', field ? `${field}: ${what} not found` : `${what} not found`, field)
 export const unauthenticated = (message: string) => new RinghookError('UNAUTHENTICATED', message)
 export const forbidden = (message: string) => new RinghookError('FORBIDDEN', message)
 
 /** Prisma error codes and driver-adapter kinds that mean the database could not be reached or was busy for now. */
-const UNAVAILABLE_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'SQLITE_BUSY', 'SQLITE_LOCKED', '57P01', '57P03', '08001', '08006'])
+const UNAVAILABLE_CODES = new Set([
+  'P1001',
+  'P1002',
+  'P1008',
+  'P1017',
+  'P2024',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'SQLITE_BUSY',
+  'SQLITE_LOCKED',
+  '57P01',
+  '57P03',
+  '08001',
+  '08006',
+])
 const UNAVAILABLE_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections'])
 
 /** Whether an unexpected error is the database being out of reach or busy (a retry later can help), along its causes. */
 export function isUnavailable(e: unknown): boolean {
-  for (let err = e as { code?: unknown; meta?: { driverAdapterError?: { cause?: { kind?: unknown } } }; cause?: unknown } | undefined, i = 0; err && i < 5; err = err.cause as typeof err, i++) {
+  for (
+    let err = e as { code?: unknown; meta?: { driverAdapterError?: { cause?: { kind?: unknown } } }; cause?: unknown } | undefined, i = 0;
+    err && i < 5;
+    err = err.cause as typeof err, i++
+  ) {
     if (typeof err.code === 'string' && UNAVAILABLE_CODES.has(err.code)) return true
     const kind = err.meta?.driverAdapterError?.cause?.kind
     if (typeof kind === 'string' && UNAVAILABLE_KINDS.has(kind)) return true

@@ -21,7 +21,10 @@ export function tagValue(tags: Readonly<Record<string, string>>, key: string): s
  * `lead.zip` -> `lead_zip`, the same key a nested `{"lead": {"zip": …}}` flattens to).
  */
 export function normaliseTagKey(raw: string): string {
-  return raw.trim().toLowerCase().replace(/[\s.-]+/g, '_')
+  return raw
+    .trim()
+    .toLowerCase()
+    .replace(/[\s.-]+/g, '_')
 }
 
 export const TAG_KEY_PATTERN = /^[a-z0-9_]{1,100}$/

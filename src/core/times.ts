@@ -15,8 +15,12 @@ export function parseIsoTime(text: string): Date | null {
   asUtc.setUTCFullYear(year, month - 1, day)
   asUtc.setUTCHours(hour, minute, second)
   const exists =
-    asUtc.getUTCFullYear() === year && asUtc.getUTCMonth() === month - 1 && asUtc.getUTCDate() === day &&
-    asUtc.getUTCHours() === hour && asUtc.getUTCMinutes() === minute && asUtc.getUTCSeconds() === second
+    asUtc.getUTCFullYear() === year &&
+    asUtc.getUTCMonth() === month - 1 &&
+    asUtc.getUTCDate() === day &&
+    asUtc.getUTCHours() === hour &&
+    asUtc.getUTCMinutes() === minute &&
+    asUtc.getUTCSeconds() === second
   if (!exists || (m[9] !== undefined && (Number(m[9]) > 23 || Number(m[10]) > 59))) return null
   const moment = new Date(text)
   return Number.isNaN(moment.getTime()) ? null : moment
@@ -31,7 +35,8 @@ export const EVENT_TIME_WINDOW = { earliest: new Date('2000-01-01T00:00:00Z'), a
 /** Why a call event's time is refused, or null: outside EVENT_TIME_WINDOW. */
 export function eventTimeProblem(at: Date, now = new Date()): string | null {
   if (at < EVENT_TIME_WINDOW.earliest) return `${at.toISOString()} is before 2000-01-01`
-  if (at.getTime() > now.getTime() + EVENT_TIME_WINDOW.aheadMs) return `${at.toISOString()} is more than a day ahead of this server's clock (${now.toISOString()})`
+  if (at.getTime() > now.getTime() + EVENT_TIME_WINDOW.aheadMs)
+    return `${at.toISOString()} is more than a day ahead of this server's clock (${now.toISOString()})`
   return null
 }
 

@@ -1,7 +1,3 @@
-// Outbound SSRF guard: a webhook may only reach public addresses, or those the operator allows in
-// ALLOWED_TARGETS. Pure: the caller passes the resolver, and must connect to the addresses returned here
-// (not resolve the host again, or DNS rebinding would get past the check).
-import { isIP } from 'node:net'
 import ipaddr from 'ipaddr.js'
 import { parseAddress, type Address, type AllowedTarget } from '../core/addresses.js'
 
@@ -9,11 +5,26 @@ export type TargetCheck = { ok: true; addresses: string[] } | { ok: false; reaso
 
 // ipaddr.js range names -> words for the reason; ranges not listed keep their own name
 const RANGE_WORDS: Record<string, string> = {
-  private: 'private', loopback: 'loopback', linkLocal: 'link-local', uniqueLocal: 'unique-local',
-  multicast: 'multicast', unspecified: 'unspecified', reserved: 'reserved', carrierGradeNat: 'carrier-grade NAT',
-  broadcast: 'broadcast', benchmarking: 'for benchmarking', deprecatedSiteLocal: 'site-local', discard: 'discard-only',
-  rfc6145: 'IPv4-translated', rfc6052: 'local-use NAT64', '6to4': '6to4', teredo: 'Teredo', orchid2: 'ORCHID', deprecatedOrchid: 'ORCHID',
-  droneRemoteIdProtocolEntityTags: 'reserved', segmentRouting: 'segment routing (SRv6)',
+  private: 'private',
+  loopback: 'loopback',
+  linkLocal: 'link-local',
+  uniqueLocal: 'unique-local',
+  multicast: 'multicast',
+  unspecified: 'unspecified',
+  reserved: 'reserved',
+  carrierGradeNat: 'carrier-grade NAT',
+  broadcast: 'broadcast',
+  benchmarking: 'for benchmarking',
+  deprecatedSiteLocal: 'site-local',
+  discard: 'discard-only',
+  rfc6145: 'IPv4-translated',
+  rfc6052: 'local-use NAT64',
+  '6to4': '6to4',
+  teredo: 'Teredo',
+  orchid2: 'ORCHID',
+  deprecatedOrchid: 'ORCHID',
+  droneRemoteIdProtocolEntityTags: 'reserved',
+  segmentRouting: 'segment routing (SRv6)',
 }
 // special ranges that are nevertheless globally reachable (IANA special-purpose registries)
 const PUBLIC_RANGES = new Set(['unicast', 'as112', 'as112v6', 'amt'])

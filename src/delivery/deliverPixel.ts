@@ -14,14 +14,13 @@ import { tagsFromResponse } from '../webhooks/responseTags.js'
 import { signWebhook } from './signWebhook.js'
 import { storable } from '../core/text.js'
 import type { HeaderInput, MatchGroups, ResponseMappingInput } from '../webhooks/webhookConfig.js'
-import { type TagInput } from '../core/tags.js'
+import type { TagInput } from '../core/tags.js'
 import { LOCK_MARGIN_MS } from './locks.js'
 
 const MAX_RETRY_DELAY_MS = 3_600_000
 /** the least time a claimed pixel's lock leaves for waiting for a request slot, and what an extension gives */
 const MIN_QUEUE_MS = 2000
 const QUEUE_ALLOWANCE_MS = 5000
-
 
 export interface DeliveryDeps {
   pixels: PixelStore
@@ -51,7 +50,8 @@ function urlProblem(url: RenderedTemplate): string | null {
   } catch {
     return `the URL "${url.text}" is not a valid URL once its tokens are filled in (${describeTokens(url)})`
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return `the URL "${url.text}" is not http or https once its tokens are filled in (${describeTokens(url)})`
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    return `the URL "${url.text}" is not http or https once its tokens are filled in (${describeTokens(url)})`
   return null
 }
 
@@ -102,7 +102,13 @@ export function renderRequest(webhook: Webhook, context: TokenContext): { reques
 
 export function tokenContext(call: Call, tags: Record<string, string>): TokenContext {
   return {
-    call: { uuid: call.uuid, callerNumber: call.callerNumber, calledNumber: call.calledNumber, campaignId: call.campaignId, durationSeconds: call.durationSeconds },
+    call: {
+      uuid: call.uuid,
+      callerNumber: call.callerNumber,
+      calledNumber: call.calledNumber,
+      campaignId: call.campaignId,
+      durationSeconds: call.durationSeconds,
+    },
     tags,
   }
 }
@@ -182,7 +188,14 @@ export async function deliverJob(deps: DeliveryDeps, job: DeliveryJob, options: 
   }
   if (unsendable || !target || !rendered) {
     options.onSent?.()
-    const update: PixelUpdate = { ...firstRender, status: 'FAILED', responseNote: `not sent: ${unsendable}`, completedAt: now, lockedUntil: null, nextAttemptAt: null }
+    const update: PixelUpdate = {
+      ...firstRender,
+      status: 'FAILED',
+      responseNote: `not sent: ${unsendable}`,
+      completedAt: now,
+      lockedUntil: null,
+      nextAttemptAt: null,
+    }
     return settle(deps, job, update, null, [])
   }
 
@@ -226,7 +239,10 @@ export async function deliverJob(deps: DeliveryDeps, job: DeliveryJob, options: 
   const maxAttempts = options.maxAttempts ?? webhook.maxAttempts
   if (result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300) {
     const mapping = webhook.responseMapping as unknown as ResponseMappingInput | null
-    const parsed = result.truncated && mapping ? { tags: {}, note: 'response cut at 64 KB; not parsed' } : tagsFromResponse(result.body ?? '', result.headers['content-type'] ?? null, mapping)
+    const parsed =
+      result.truncated && mapping
+        ? { tags: {}, note: 'response cut at 64 KB; not parsed' }
+        : tagsFromResponse(result.body ?? '', result.headers['content-type'] ?? null, mapping)
     const entries = Object.entries(parsed.tags).map(([key, value]) => ({ key, value }))
     const update: PixelUpdate = {
       ...firstRender,
@@ -242,7 +258,13 @@ export async function deliverJob(deps: DeliveryDeps, job: DeliveryJob, options: 
   }
   if (isRetryable(result) && attemptNumber < maxAttempts) {
     const delay = retryDelayMs(attemptNumber, webhook.retryBaseDelayMs, result.statusCode === 429 || result.statusCode === 503 ? result.retryAfter : null)
-    return settle(deps, job, { ...firstRender, status: 'PENDING', attemptCount: attemptNumber, nextAttemptAt: new Date(Date.now() + delay), lockedUntil: null }, attempt, [])
+    return settle(
+      deps,
+      job,
+      { ...firstRender, status: 'PENDING', attemptCount: attemptNumber, nextAttemptAt: new Date(Date.now() + delay), lockedUntil: null },
+      attempt,
+      [],
+    )
   }
   const why = result.error ?? `HTTP ${result.statusCode}`
   const update: PixelUpdate = {

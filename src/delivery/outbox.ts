@@ -65,6 +65,12 @@ export function planPixels(
 export function timersEndedBefore(pending: Pixel[], endedAt: Date, now: Date): Pixel[] {
   return pending
     .filter((p) => p.trigger === 'TIMER' && p.status === 'PENDING' && p.nextAttemptAt && p.nextAttemptAt > endedAt)
-    .map((p) => ({ ...p, status: 'CANCELLED', responseNote: timerCancelNote(endedAt, p.nextAttemptAt!), nextAttemptAt: null, lockedUntil: null, completedAt: now }))
+    .map((p) => ({
+      ...p,
+      status: 'CANCELLED',
+      responseNote: timerCancelNote(endedAt, p.nextAttemptAt!),
+      nextAttemptAt: null,
+      lockedUntil: null,
+      completedAt: now,
+    }))
 }
-

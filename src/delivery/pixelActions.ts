@@ -2,18 +2,13 @@
 import type { Pixel } from '../generated/prisma/client.js'
 import { deliverPixel } from './deliverPixel.js'
 import { badInput, notFound } from '../core/errors.js'
-import { evaluateMatches, type FailedMatch } from '../webhooks/matchTags.js'
-import { triggerMoment } from '../webhooks/firingRules.js'
 import { findWebhook } from '../webhooks/webhooks.js'
 import { findCall } from '../calls/findCall.js'
-import type { MatchGroups } from '../webhooks/webhookConfig.js'
 import { applyTags, checkTagInputs } from '../calls/applyTags.js'
 import type { PixelQueue } from './handoff.js'
 import type { DeliveryDeps } from './deliverPixel.js'
-import { type TagInput } from '../core/tags.js'
-import { tagMap } from '../calls/tags.js'
-import { isDeduped } from '../webhooks/dedupe.js'
-import { type Db } from '../core/db.js'
+import type { TagInput } from '../core/tags.js'
+import type { Db } from '../core/db.js'
 
 /** A new pixel (trigger RESEND) for the same webhook and call, delivered by the worker like any other. */
 export async function resendPixel(services: { db: Db; pixelQueue: PixelQueue }, companyId: string, id: string): Promise<Pixel> {
@@ -70,4 +65,3 @@ export async function testFireWebhook(
   })
   return deliverPixel({ pixels: services.pixelStore, pubsub: services.pubsub, http: services.outboundHttp }, pixel.id, { maxAttempts: 1, urgent: true })
 }
-

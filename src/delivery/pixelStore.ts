@@ -2,7 +2,7 @@
 // backend implements it (src/store/sqlite/pixelStore.ts, src/store/postgres/pixelStore.ts).
 import type { Pixel } from '../generated/prisma/client.js'
 import type { DeliveryJob } from './handoff.js'
-import { type TagInput } from '../core/tags.js'
+import type { TagInput } from '../core/tags.js'
 
 /** What an attempt (or a decision not to send) changes on the pixel; fields left out keep their value. */
 export interface PixelUpdate {
@@ -55,4 +55,3 @@ export function updatedPixel(pixel: Pixel, update: PixelUpdate): Pixel {
   for (const [key, value] of Object.entries(update)) if (value !== undefined) next[key] = value
   return next as unknown as Pixel
 }
-

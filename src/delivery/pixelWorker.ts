@@ -8,7 +8,7 @@ import { deliverJob, type DeliveryDeps } from './deliverPixel.js'
 import type { DeliveryJob, PixelQueue } from './handoff.js'
 import type { Logger } from '../core/logger.js'
 import { SharedSlots } from './sharedSlots.js'
-import { type DeliverySlots } from './handoff.js'
+import type { DeliverySlots } from './handoff.js'
 
 export interface PixelWorkerOptions {
   concurrency: number

@@ -1,4 +1,4 @@
-import { type DeliverySlots } from './handoff.js'
+import type { DeliverySlots } from './handoff.js'
 // The delivery worker's free slots as one counter in shared memory, so the SQLite writer thread takes
 // slots for the pixels it hands over inside its transaction, exactly as many as it writes claimed, while
 // the main thread takes them for claims and gives them back as deliveries end.

@@ -66,7 +66,6 @@ export interface EventBus {
   close(): Promise<void>
 }
 
-
 export function createEventBus(redisUrl: string | undefined, logger: Logger): EventBus {
   if (!redisUrl) {
     const eventTarget = new CountingEventTarget()
@@ -79,7 +78,10 @@ export function createEventBus(redisUrl: string | undefined, logger: Logger): Ev
   }
   const publisher = new Redis(redisUrl, { maxRetriesPerRequest: 3 })
   const subscriber = new Redis(redisUrl, { maxRetriesPerRequest: null })
-  for (const [name, client] of [['publish', publisher], ['subscribe', subscriber]] as const) {
+  for (const [name, client] of [
+    ['publish', publisher],
+    ['subscribe', subscriber],
+  ] as const) {
     client.on('error', (e) => logger.error({ err: e }, `redis (${name}) connection error`))
   }
   // redis-event-target does not await publish/subscribe: catch here so an outage is logged, not an
@@ -90,10 +92,8 @@ export function createEventBus(redisUrl: string | undefined, logger: Logger): Ev
   }
   const subscribeClient = {
     on: subscriber.on.bind(subscriber),
-    subscribe: (channel: string) =>
-      subscriber.subscribe(channel).catch((e) => logger.error({ err: e }, `redis subscribe to ${channel} failed`)),
-    unsubscribe: (channel: string) =>
-      subscriber.unsubscribe(channel).catch((e) => logger.error({ err: e }, `redis unsubscribe from ${channel} failed`)),
+    subscribe: (channel: string) => subscriber.subscribe(channel).catch((e) => logger.error({ err: e }, `redis subscribe to ${channel} failed`)),
+    unsubscribe: (channel: string) => subscriber.unsubscribe(channel).catch((e) => logger.error({ err: e }, `redis unsubscribe from ${channel} failed`)),
   }
   const eventTarget = createRedisEventTarget<CustomEvent>({
     publishClient: publishClient as unknown as Redis,

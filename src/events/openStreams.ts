@@ -3,7 +3,7 @@
 // instance within API_KEY_CACHE_MS by looking the keys of open streams up again.
 import type { Logger } from '../core/logger.js'
 import type { PubSub } from './bus.js'
-import { type Db } from '../core/db.js'
+import type { Db } from '../core/db.js'
 
 export class OpenStreams {
   private readonly byKey = new Map<string, Set<() => void>>()

@@ -41,7 +41,8 @@ const DateTime = new GraphQLScalarType({
 
 function inRange(date: Date): Date {
   // a GraphQLError: graphql-js passes its message on as the input error (anything else counts as unexpected)
-  if (date < TIME_RANGE.earliest || date > TIME_RANGE.latest) throw new GraphQLError(`DateTime ${date.toISOString()} is outside the range the API takes (1970 to 9999)`)
+  if (date < TIME_RANGE.earliest || date > TIME_RANGE.latest)
+    throw new GraphQLError(`DateTime ${date.toISOString()} is outside the range the API takes (1970 to 9999)`)
   return date
 }
 

@@ -44,7 +44,6 @@ export const CallRef = builder.prismaObject('Call', {
   }),
 })
 
-
 const CallFilterInput = builder.inputType('CallFilter', {
   fields: (t) => ({
     campaignId: t.id(),
@@ -152,14 +151,12 @@ function reviveCall(json: Record<string, unknown>): Call {
   return call as unknown as Call
 }
 
-const CallUpdateRef = builder
-  .objectRef<{ event: string; call: Call }>('CallUpdate')
-  .implement({
-    fields: (t) => ({
-      event: t.exposeString('event', { description: 'STARTED, ANSWERED, ENDED, CONVERTED or TAGGED' }),
-      call: t.field({ type: CallRef, resolve: (parent) => parent.call }),
-    }),
-  })
+const CallUpdateRef = builder.objectRef<{ event: string; call: Call }>('CallUpdate').implement({
+  fields: (t) => ({
+    event: t.exposeString('event', { description: 'STARTED, ANSWERED, ENDED, CONVERTED or TAGGED' }),
+    call: t.field({ type: CallRef, resolve: (parent) => parent.call }),
+  }),
+})
 
 builder.subscriptionField('callUpdated', (t) =>
   t.field({

@@ -58,8 +58,7 @@ builder.mutationFields((t) => ({
   updateCampaign: t.prismaField({
     type: 'Campaign',
     args: { input: t.arg({ type: UpdateCampaignInput, required: true }) },
-    resolve: (_query, _root, { input }, ctx) =>
-      updateCampaign(ctx.services.db, ctx.auth.companyId, { id: input.id.toString(), name: input.name }),
+    resolve: (_query, _root, { input }, ctx) => updateCampaign(ctx.services.db, ctx.auth.companyId, { id: input.id.toString(), name: input.name }),
   }),
   archiveCampaign: t.prismaField({
     type: 'Campaign',

@@ -12,7 +12,6 @@ builder.queryField('company', (t) =>
   t.prismaField({
     type: 'Company',
     description: 'The company of the API key in use.',
-    resolve: (query, _root, _args, ctx) =>
-      ctx.services.db.company.findUniqueOrThrow({ ...query, where: { id: ctx.auth.companyId } }),
+    resolve: (query, _root, _args, ctx) => ctx.services.db.company.findUniqueOrThrow({ ...query, where: { id: ctx.auth.companyId } }),
   }),
 )

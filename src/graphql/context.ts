@@ -11,7 +11,7 @@ import type { OutboundHttp } from '../delivery/http/outboundHttp.js'
 import type { PixelStore } from '../delivery/pixelStore.js'
 import type { PostbackRateLimiter } from '../postbacks/postbackRateLimiter.js'
 import type { PostbackWriter } from '../postbacks/postbackWriter.js'
-import { type Db } from '../core/db.js'
+import type { Db } from '../core/db.js'
 
 export interface Loaders {
   /** `${callId}\u0000${key}` -> the tag, batched across a page of calls */

@@ -19,7 +19,11 @@ const PixelRef = builder.prismaObject('Pixel', {
     call: t.relation('call'),
     trigger: t.exposeString('trigger', { description: 'CALL_START, ANSWERED, CALL_END, CONVERSION, TIMER, RESEND or TEST' }),
     status: t.field({ type: PixelStatusEnum, resolve: (p) => p.status as never }),
-    request: t.expose('request', { type: 'JSON', nullable: true, description: 'the rendered request {method, url, headers, body} (signature headers are added per attempt)' }),
+    request: t.expose('request', {
+      type: 'JSON',
+      nullable: true,
+      description: 'the rendered request {method, url, headers, body} (signature headers are added per attempt)',
+    }),
     unresolvedTokens: t.expose('unresolvedTokens', { type: 'JSON', nullable: true, description: 'tokens that found no value and were sent empty' }),
     tagsApplied: t.expose('tagsApplied', { type: 'JSON', nullable: true, description: 'tags the response wrote on the call' }),
     responseNote: t.exposeString('responseNote', { nullable: true }),
@@ -58,10 +62,17 @@ const FailedConditionRef = builder.objectRef<FailedMatch>('FailedCondition').imp
 const WebhookEvaluationRef = builder.objectRef<WebhookEvaluation>('WebhookEvaluation').implement({
   description: 'Did this webhook fire for this call, and if not, why.',
   fields: (t) => ({
-    webhook: t.prismaField({ type: 'Webhook', resolve: (query, e, _a, ctx) => ctx.services.db.webhook.findUniqueOrThrow({ ...query, where: { id: e.webhookId } }) }),
+    webhook: t.prismaField({
+      type: 'Webhook',
+      resolve: (query, e, _a, ctx) => ctx.services.db.webhook.findUniqueOrThrow({ ...query, where: { id: e.webhookId } }),
+    }),
     trigger: t.exposeString('trigger'),
     fired: t.exposeBoolean('fired'),
-    pixel: t.prismaField({ type: 'Pixel', nullable: true, resolve: (query, e, _a, ctx) => (e.pixelId ? ctx.services.db.pixel.findUnique({ ...query, where: { id: e.pixelId } }) : null) }),
+    pixel: t.prismaField({
+      type: 'Pixel',
+      nullable: true,
+      resolve: (query, e, _a, ctx) => (e.pixelId ? ctx.services.db.pixel.findUnique({ ...query, where: { id: e.pixelId } }) : null),
+    }),
     reason: t.exposeString('reason', { nullable: true }),
     failedConditions: t.field({ type: [FailedConditionRef], resolve: (e) => e.failedConditions }),
   }),
@@ -158,7 +169,7 @@ builder.mutationFields((t) => ({
         type: builder.inputType('TestFireWebhookInput', {
           fields: (f) => ({
             webhookId: f.id({ required: true }),
-            callUuid: f.string({ description: 'a call of the webhook\'s campaign; without it a sample call is made' }),
+            callUuid: f.string({ description: "a call of the webhook's campaign; without it a sample call is made" }),
             tags: f.field({ type: [TagInputRef], description: 'sample tags, written on the call first' }),
           }),
         }),
@@ -184,7 +195,13 @@ builder.subscriptionField('pixelFired', (t) =>
       const callId = args.callUuid ? (await findCall(ctx.services.db, ctx.auth.companyId, args.callUuid, 'callUuid')).id : undefined
       return pipe(
         ctx.services.pubsub.subscribe('pixelFired', ctx.auth.companyId),
-        filter(({ pixel: p }) => (!campaignId || p.campaignId === campaignId) && (!webhookId || p.webhookId === webhookId) && (!callId || p.callId === callId) && (!args.status || p.status === args.status)),
+        filter(
+          ({ pixel: p }) =>
+            (!campaignId || p.campaignId === campaignId) &&
+            (!webhookId || p.webhookId === webhookId) &&
+            (!callId || p.callId === callId) &&
+            (!args.status || p.status === args.status),
+        ),
       )
     },
     resolve: (event) => {

@@ -66,13 +66,17 @@ function nulAt(value: unknown): string | null {
 const TEXT_KEEPING_FIELDS = new Set(['ingestPostback'])
 
 /** The input path of a value in an argument, as input errors name fields (`input` itself left out). */
-const inputPath = (argument: string, inner: string) => (argument === 'input' && inner ? inner : `${argument}${inner && !inner.startsWith('[') ? '.' : ''}${inner}`)
+const inputPath = (argument: string, inner: string) =>
+  argument === 'input' && inner ? inner : `${argument}${inner && !inner.startsWith('[') ? '.' : ''}${inner}`
 
 /**
  * The arguments of an operation's fields: for each variable, where it is first used; the first string
  * literal holding NUL. Nesting is bounded by MAX_QUERY_TOKENS (the document was lexed under it).
  */
-function argumentValues(selections: readonly SelectionNode[], fragments: readonly FragmentDefinitionNode[]): { variables: Map<string, string>; nul: string | null } {
+function argumentValues(
+  selections: readonly SelectionNode[],
+  fragments: readonly FragmentDefinitionNode[],
+): { variables: Map<string, string>; nul: string | null } {
   const variables = new Map<string, string>()
   let nul: string | null = null
   const value = (v: ValueNode, argument: string, inner: string) => {
@@ -104,7 +108,11 @@ function argumentValues(selections: readonly SelectionNode[], fragments: readonl
  * PostgreSQL cannot compare or store text holding NUL: an input string with one (in variables or in the
  * document) is refused naming the field, before anything is looked up.
  */
-function nulError(document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown> | null | undefined): RinghookError | null {
+function nulError(
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  variables: Record<string, unknown> | null | undefined,
+): RinghookError | null {
   const operation = operationOf(document, operationName)
   if (!operation) return null
   const fragments = document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION)
@@ -113,7 +121,8 @@ function nulError(document: DocumentNode, operationName: string | null | undefin
     const usedAt = found.variables.get(name)
     if (usedAt === undefined) continue
     const at = nulAt(v)
-    if (at !== null) return badInput(at ? (usedAt === 'input' ? at : `${usedAt}${at.startsWith('[') ? '' : '.'}${at}`) : usedAt, 'must not contain NUL characters')
+    if (at !== null)
+      return badInput(at ? (usedAt === 'input' ? at : `${usedAt}${at.startsWith('[') ? '' : '.'}${at}`) : usedAt, 'must not contain NUL characters')
   }
   return found.nul === null ? null : badInput(found.nul, 'must not contain NUL characters')
 }
@@ -146,8 +155,7 @@ export function useStreamsEndWithKey(streams: OpenStreams): Plugin<Context> {
   }
 }
 
-const isAsyncIterable = <T>(value: unknown): value is AsyncIterableIterator<T> =>
-  value !== null && typeof value === 'object' && Symbol.asyncIterator in value
+const isAsyncIterable = <T>(value: unknown): value is AsyncIterableIterator<T> => value !== null && typeof value === 'object' && Symbol.asyncIterator in value
 
 /** The GraphQL limits (environment settings) a refused document names. */
 export type QueryLimit = 'MAX_QUERY_TOKENS' | 'MAX_QUERY_DEPTH' | 'MAX_QUERY_COST'
@@ -191,7 +199,12 @@ export function useParamsErrors(): Plugin {
         throw new GraphQLError(`${name}: not JSON (${(e as Error).message})`, { extensions: { code: 'BAD_USER_INPUT', field: name, http: { status: 400 } } })
       }
     }
-    return { operationName: params.get('operationName') || undefined, query: params.get('query') || undefined, variables: json('variables'), extensions: json('extensions') }
+    return {
+      operationName: params.get('operationName') || undefined,
+      query: params.get('query') || undefined,
+      variables: json('variables'),
+      extensions: json('extensions'),
+    }
   }
   return {
     onRequestParse({ request, url, setRequestParser }) {
@@ -247,8 +260,19 @@ export function shapeError(error: GraphQLError, requestError: boolean): GraphQLE
   }
   const http = extensions.http as { status?: number; spec?: boolean } | undefined
   if (requestError && (!http?.status || http.spec)) {
-    extensions.http = { ...http, spec: false, status: REQUEST_ERROR_STATUS[extensions.code as string] ?? (extensions.code === 'INTERNAL_SERVER_ERROR' ? 500 : 400) }
+    extensions.http = {
+      ...http,
+      spec: false,
+      status: REQUEST_ERROR_STATUS[extensions.code as string] ?? (extensions.code === 'INTERNAL_SERVER_ERROR' ? 500 : 400),
+    }
   }
   if (extensions.code === error.extensions?.code && extensions.field === error.extensions?.field && extensions.http === error.extensions?.http) return error
-  return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, originalError: error.originalError, extensions })
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    originalError: error.originalError,
+    extensions,
+  })
 }

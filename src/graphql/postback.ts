@@ -134,7 +134,7 @@ const rejectionCode = (status: number): ErrorCode => (status === 429 ? 'RATE_LIM
 builder.mutationField('ingestPostback', (t) =>
   t.field({
     type: PostbackResultRef,
-    description: 'Send caller data (publisher or admin key): every field becomes a tag on the caller\'s call, now or when the number calls in.',
+    description: "Send caller data (publisher or admin key): every field becomes a tag on the caller's call, now or when the number calls in.",
     args: {
       payload: t.arg({ type: 'JSON', required: true, description: '{"caller_number": "+14155550100", "age": 39, ...} or {"call_uuid": ...}' }),
       idempotencyKey: t.arg.string({ description: 'a retry with the same key gets the first answer, not a second postback' }),

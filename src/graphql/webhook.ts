@@ -25,9 +25,11 @@ const ResponseMappingRef = builder.objectRef<ResponseMappingInput>('ResponseMapp
     mode: t.field({ type: ResponseMappingModeEnum, resolve: (m) => m.mode }),
     prefix: t.string({ nullable: true, resolve: (m) => m.prefix ?? null }),
     paths: t.field({
-      type: [builder.objectRef<{ path: string; tag: string }>('ResponsePath').implement({
-        fields: (f) => ({ path: f.exposeString('path'), tag: f.exposeString('tag') }),
-      })],
+      type: [
+        builder.objectRef<{ path: string; tag: string }>('ResponsePath').implement({
+          fields: (f) => ({ path: f.exposeString('path'), tag: f.exposeString('tag') }),
+        }),
+      ],
       resolve: (m) => m.paths ?? [],
     }),
   }),
@@ -141,8 +143,7 @@ builder.mutationFields((t) => ({
   createWebhook: t.prismaField({
     type: 'Webhook',
     args: { input: t.arg({ type: CreateWebhookInput, required: true }) },
-    resolve: (_q, _root, { input }, ctx) =>
-      createWebhook(ctx.services.db, ctx.auth.companyId, { ...input, campaignId: input.campaignId.toString() }),
+    resolve: (_q, _root, { input }, ctx) => createWebhook(ctx.services.db, ctx.auth.companyId, { ...input, campaignId: input.campaignId.toString() }),
   }),
   updateWebhook: t.prismaField({
     type: 'Webhook',

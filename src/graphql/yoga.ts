@@ -50,7 +50,8 @@ export function createGraphql({ config, services, logger }: { config: Config; se
       debug: (...args: unknown[]) => logger.debug({ yoga: args }, 'graphql'),
       info: (...args: unknown[]) => logger.info({ yoga: args }, 'graphql'),
       warn: (...args: unknown[]) => logger.warn({ yoga: args }, 'graphql'),
-      error: (...args: unknown[]) => logger.error({ err: args.find((a) => a instanceof Error), yoga: args.filter((a) => !(a instanceof Error)) }, 'graphql request failed'),
+      error: (...args: unknown[]) =>
+        logger.error({ err: args.find((a) => a instanceof Error), yoga: args.filter((a) => !(a instanceof Error)) }, 'graphql request failed'),
     },
     context: async (initial: YogaInitialContext & Partial<ServerContext> & WsInitialContext) => {
       const header =
@@ -146,10 +147,8 @@ export function createGraphql({ config, services, logger }: { config: Config; se
       },
       wsServer,
     )
-
   }
   return { yoga, attachWebSockets }
 }
 
 type EnvelopedRoot = { execute: (args: unknown) => never; subscribe: (args: unknown) => never }
-

@@ -8,8 +8,8 @@ import { CALL_EVENT_TIME_FIELDS, recordCallEvent, waitForStartPixels, type CallE
 import { badInput, forbidden, RinghookError } from '../core/errors.js'
 import { readBody, sendJson } from './readBody.js'
 import { parseIsoTime } from '../core/times.js'
-import { type Services } from '../graphql/context.js'
-import { type TagInput } from '../core/tags.js'
+import type { Services } from '../graphql/context.js'
+import type { TagInput } from '../core/tags.js'
 import { tagMap } from '../calls/tags.js'
 
 export const CALL_EVENTS_PATH = '/call-events'
@@ -49,7 +49,8 @@ function tags(fields: Fields): TagInput[] | null {
   return list.map((t, i) => {
     const { key, value } = (t ?? {}) as { key?: unknown; value?: unknown }
     if (typeof key !== 'string') throw badInput(`tags[${i}].key`, 'must be a string')
-    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') throw badInput(`tags[${i}].value`, 'must be a string, number or boolean')
+    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean')
+      throw badInput(`tags[${i}].value`, 'must be a string, number or boolean')
     return { key, value: String(value) }
   })
 }
@@ -63,7 +64,8 @@ export function parseCallEvent(fields: Fields): { input: CallEventInput; waitFor
   const at = time(fields, CALL_EVENT_TIME_FIELDS[event])
   if (event === 'START') {
     const wait = fields.waitForWebhooksMs
-    if (wait != null && (typeof wait !== 'number' || !Number.isInteger(wait) || wait < 0)) throw badInput('waitForWebhooksMs', 'must be a whole number of milliseconds')
+    if (wait != null && (typeof wait !== 'number' || !Number.isInteger(wait) || wait < 0))
+      throw badInput('waitForWebhooksMs', 'must be a whole number of milliseconds')
     return {
       input: {
         event,

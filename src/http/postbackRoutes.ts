@@ -8,7 +8,7 @@ import { ingestPostback, type PostbackRequest } from '../postbacks/ingestPostbac
 import type { PostbackAnswer } from '../postbacks/postbackWriter.js'
 import { tagRecord } from '../core/tags.js'
 import { BodyTooLargeError, readBody, sendJson } from './readBody.js'
-import { type Services } from '../graphql/context.js'
+import type { Services } from '../graphql/context.js'
 
 type Shape = 'ringhook' | 'retreaver'
 
@@ -153,8 +153,15 @@ export function createPostbackRoutes(services: Services, config: Config, logger:
     } catch (e) {
       logger.error({ err: e }, 'postback ingest failed')
       const failure = internalFailure(e)
-      const error = failure.retryable ? `the postback could not be stored: ${failure.error} with the same Idempotency-Key` : `the postback could not be stored: ${failure.error}`
-      sendJson(res, failure.status, { error, retryable: failure.retryable }, failure.retryable ? { 'retry-after': String(UNAVAILABLE_RETRY_AFTER_SECONDS) } : {})
+      const error = failure.retryable
+        ? `the postback could not be stored: ${failure.error} with the same Idempotency-Key`
+        : `the postback could not be stored: ${failure.error}`
+      sendJson(
+        res,
+        failure.status,
+        { error, retryable: failure.retryable },
+        failure.retryable ? { 'retry-after': String(UNAVAILABLE_RETRY_AFTER_SECONDS) } : {},
+      )
     }
   }
 

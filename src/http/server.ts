@@ -43,7 +43,8 @@ export function createServer({ config, services, logger }: ServerDeps): Ringhook
         const ok = await databaseReachable(db)
         return sendJson(res, ok ? 200 : 503, { status: ok ? 'ready' : 'database unreachable' })
       }
-      if (config.role === 'worker') return sendJson(res, 404, { error: 'this instance runs ROLE=worker: it delivers webhooks and serves only /healthz and /readyz' })
+      if (config.role === 'worker')
+        return sendJson(res, 404, { error: 'this instance runs ROLE=worker: it delivers webhooks and serves only /healthz and /readyz' })
       if (postbackRoutes.handles(req.method, path)) return await postbackRoutes.handle(req, res, path)
       if (callEventRoutes.handles(req.method, path)) return await callEventRoutes.handle(req, res)
       if (path === '/graphql') {
@@ -59,7 +60,12 @@ export function createServer({ config, services, logger }: ServerDeps): Ringhook
       logger.error({ err: e }, 'request failed')
       if (res.headersSent) return
       const failure = internalFailure(e)
-      sendJson(res, failure.status, { error: failure.error, retryable: failure.retryable }, failure.retryable ? { 'retry-after': String(UNAVAILABLE_RETRY_AFTER_SECONDS) } : {})
+      sendJson(
+        res,
+        failure.status,
+        { error: failure.error, retryable: failure.retryable },
+        failure.retryable ? { 'retry-after': String(UNAVAILABLE_RETRY_AFTER_SECONDS) } : {},
+      )
     }
   })
   // requests Node refuses before the app sees them (a request line or headers past maxHeaderSize,
@@ -73,7 +79,9 @@ export function createServer({ config, services, logger }: ServerDeps): Ringhook
           ? [408, 'the request took too long to arrive']
           : [400, `malformed HTTP request (${err.code ?? err.message})`]
     const body = JSON.stringify({ error })
-    socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`)
+    socket.end(
+      `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    )
   })
 
   const wsCleanup = attachWebSockets(server)
@@ -94,4 +102,3 @@ export function createServer({ config, services, logger }: ServerDeps): Ringhook
     },
   }
 }
-

@@ -5,7 +5,7 @@ import { Agenda, type AgendaBackend } from 'agenda'
 import type { Logger } from '../core/logger.js'
 import { expirePendingTags } from '../postbacks/pendingTags.js'
 import { createJobsBackend, jobsBackendKind } from './backend.js'
-import { type Db } from '../core/db.js'
+import type { Db } from '../core/db.js'
 
 export const JOB_NAMES = { expirePendingTags: 'expire-pending-tags' } as const
 

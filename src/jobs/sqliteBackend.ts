@@ -85,11 +85,25 @@ function extraOf(job: JobParameters, options?: JobRepositoryOptions): string {
 
 /** JobParameters fields a `unique` constraint may name, as SQL over this table's columns (the rest live in `extra`). */
 const UNIQUE_FIELDS: Record<string, string> = {
-  id: 'id', name: 'name', type: 'type', priority: 'priority', disabled: 'disabled', nextRunAt: 'next_run_at', lockedAt: 'locked_at',
-  lastRunAt: 'last_run_at', lastFinishedAt: 'last_finished_at', failedAt: 'failed_at', failCount: 'fail_count', failReason: 'fail_reason',
-  progress: 'progress', debounceStartedAt: 'debounce_started_at', data: 'data',
-  repeatInterval: `json_extract(extra, '$.repeatInterval')`, repeatTimezone: `json_extract(extra, '$.repeatTimezone')`,
-  repeatAt: `json_extract(extra, '$.repeatAt')`, lastModifiedBy: `json_extract(extra, '$.lastModifiedBy')`,
+  id: 'id',
+  name: 'name',
+  type: 'type',
+  priority: 'priority',
+  disabled: 'disabled',
+  nextRunAt: 'next_run_at',
+  lockedAt: 'locked_at',
+  lastRunAt: 'last_run_at',
+  lastFinishedAt: 'last_finished_at',
+  failedAt: 'failed_at',
+  failCount: 'fail_count',
+  failReason: 'fail_reason',
+  progress: 'progress',
+  debounceStartedAt: 'debounce_started_at',
+  data: 'data',
+  repeatInterval: `json_extract(extra, '$.repeatInterval')`,
+  repeatTimezone: `json_extract(extra, '$.repeatTimezone')`,
+  repeatAt: `json_extract(extra, '$.repeatAt')`,
+  lastModifiedBy: `json_extract(extra, '$.lastModifiedBy')`,
 }
 
 /**
@@ -323,8 +337,17 @@ export class SqliteJobRepository implements JobRepository {
                failed_at = ?, last_finished_at = ?, extra = json_set(extra, '$.lastModifiedBy', ?) WHERE id = ? AND name = ?`,
           )
           .run(
-            ms(job.lockedAt), ms(job.nextRunAt), ms(job.lastRunAt), job.progress ?? null, failReasonText(job.failReason), job.failCount ?? null,
-            ms(job.failedAt), ms(job.lastFinishedAt), options?.lastModifiedBy ?? null, String(job._id), job.name,
+            ms(job.lockedAt),
+            ms(job.nextRunAt),
+            ms(job.lastRunAt),
+            job.progress ?? null,
+            failReasonText(job.failReason),
+            job.failCount ?? null,
+            ms(job.failedAt),
+            ms(job.lastFinishedAt),
+            options?.lastModifiedBy ?? null,
+            String(job._id),
+            job.name,
           ).changes,
     )
     if (changes !== 1) throw new Error(`job ${job._id} (name: ${job.name}) cannot be updated in the database, maybe it does not exist anymore?`)
@@ -348,7 +371,9 @@ export class SqliteJobRepository implements JobRepository {
     }
     const insert = (nextRunAt: number | null, debounceStartedAt: number | null) =>
       db
-        .prepare(`INSERT INTO agenda_jobs (id, name, priority, next_run_at, type, disabled, data, extra, debounce_started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`)
+        .prepare(
+          `INSERT INTO agenda_jobs (id, name, priority, next_run_at, type, disabled, data, extra, debounce_started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+        )
         .get(crypto.randomUUID(), job.name, job.priority, nextRunAt, job.type, job.disabled ? 1 : 0, values[4], values[5], debounceStartedAt) as JobRow
     if (job.type === 'single') {
       const existing = db.prepare(`SELECT * FROM agenda_jobs WHERE name = ? AND type = 'single'`).get(job.name) as JobRow | undefined
@@ -373,7 +398,17 @@ export class SqliteJobRepository implements JobRepository {
           const column = UNIQUE_FIELDS[key]
           if (!column) throw new Error(`Invalid unique constraint field: "${key}"`)
           clauses.push(`${column} = ?`)
-          params.push(key === 'data' ? JSON.stringify(value) : value instanceof Date ? value.getTime() : typeof value === 'boolean' ? (value ? 1 : 0) : (value as string | number))
+          params.push(
+            key === 'data'
+              ? JSON.stringify(value)
+              : value instanceof Date
+                ? value.getTime()
+                : typeof value === 'boolean'
+                  ? value
+                    ? 1
+                    : 0
+                  : (value as string | number),
+          )
         }
       }
       const existing = db.prepare(`SELECT * FROM agenda_jobs WHERE ${clauses.join(' AND ')} LIMIT 1`).get(...params) as JobRow | undefined
@@ -396,7 +431,9 @@ export class SqliteJobRepository implements JobRepository {
           }
         }
         return db
-          .prepare(`UPDATE agenda_jobs SET priority = ?, next_run_at = ?, type = ?, disabled = ?, data = ?, extra = ?, debounce_started_at = ? WHERE id = ? RETURNING *`)
+          .prepare(
+            `UPDATE agenda_jobs SET priority = ?, next_run_at = ?, type = ?, disabled = ?, data = ?, extra = ?, debounce_started_at = ? WHERE id = ? RETURNING *`,
+          )
           .get(job.priority, nextRunAt, job.type, values[3], values[4], values[5], debounceStartedAt, existing.id) as JobRow
       }
       if (debounce) return insert(debounce.strategy === 'leading' ? ms(job.nextRunAt) : now + debounce.delay, now)

@@ -9,7 +9,7 @@ import type { PubSub } from '../events/bus.js'
 import type { ApiKeyCache } from '../tenancy/apiKeyCache.js'
 import type { PostbackRateLimiter } from './postbackRateLimiter.js'
 import type { PostbackWriter } from './postbackWriter.js'
-import { type Db } from '../core/db.js'
+import type { Db } from '../core/db.js'
 
 export type PostbackChannel = 'GRAPHQL' | 'REST_GET' | 'REST_POST'
 
@@ -49,7 +49,9 @@ const unauthorized = (error: string): PostbackAnswer => ({
 function keyUnread(problem: PostbackProblem & { httpStatus: number }): PostbackAnswer {
   const { httpStatus, ...rest } = problem
   return {
-    ...unauthorized(`${problem.message}; the key could not be read, so this postback is not logged (send the key as ?key= in the URL or in the X-Ringhook-Key header)`),
+    ...unauthorized(
+      `${problem.message}; the key could not be read, so this postback is not logged (send the key as ?key= in the URL or in the X-Ringhook-Key header)`,
+    ),
     httpStatus,
     problems: [rest],
   }
@@ -84,7 +86,8 @@ export async function ingestPostback(services: PostbackDeps, request: PostbackRe
     return unauthorized('missing key: pass it as ?key=, in the body as "key", or in the X-Ringhook-Key header')
   }
   const apiKey = await services.apiKeys.lookup(request.secret)
-  if (!apiKey || apiKey.revokedAt) return request.bodyProblem?.code === 'MALFORMED_URL' ? keyUnread(request.bodyProblem) : unauthorized('unknown or revoked key')
+  if (!apiKey || apiKey.revokedAt)
+    return request.bodyProblem?.code === 'MALFORMED_URL' ? keyUnread(request.bodyProblem) : unauthorized('unknown or revoked key')
   return ingestWithKey(services, apiKey, request)
 }
 

@@ -6,17 +6,40 @@ import { storable } from '../core/text.js'
 import { normaliseTagKey, TAG_KEY_PATTERN, TAG_VALUE_MAX } from '../core/tags.js'
 
 export interface PostbackProblem {
-  code: 'INVALID_BODY' | 'EMPTY_PAYLOAD' | 'UNSUPPORTED_CONTENT_TYPE' | 'MISSING_IDENTIFICATION' | 'INVALID_CALLER_NUMBER' |
-    'EMPTY_FIELD' | 'NORMALISED_KEY' | 'MALFORMED_KEY' | 'VALUE_TOO_LONG' | 'BODY_TOO_LARGE' | 'RATE_LIMITED' | 'CALL_NOT_FOUND' |
-    'TOO_DEEP' | 'MALFORMED_URL' | 'CHARACTERS_REPLACED' | 'INVALID_IDEMPOTENCY_KEY'
+  code:
+    | 'INVALID_BODY'
+    | 'EMPTY_PAYLOAD'
+    | 'UNSUPPORTED_CONTENT_TYPE'
+    | 'MISSING_IDENTIFICATION'
+    | 'INVALID_CALLER_NUMBER'
+    | 'EMPTY_FIELD'
+    | 'NORMALISED_KEY'
+    | 'MALFORMED_KEY'
+    | 'VALUE_TOO_LONG'
+    | 'BODY_TOO_LARGE'
+    | 'RATE_LIMITED'
+    | 'CALL_NOT_FOUND'
+    | 'TOO_DEEP'
+    | 'MALFORMED_URL'
+    | 'CHARACTERS_REPLACED'
+    | 'INVALID_IDEMPOTENCY_KEY'
   field?: string
   message: string
 }
 
 /** Problems that refuse a postback; the others only say what was changed or skipped. */
 export const REFUSING_PROBLEMS = new Set<PostbackProblem['code']>([
-  'INVALID_BODY', 'EMPTY_PAYLOAD', 'UNSUPPORTED_CONTENT_TYPE', 'MISSING_IDENTIFICATION', 'INVALID_CALLER_NUMBER',
-  'BODY_TOO_LARGE', 'RATE_LIMITED', 'CALL_NOT_FOUND', 'TOO_DEEP', 'MALFORMED_URL', 'INVALID_IDEMPOTENCY_KEY',
+  'INVALID_BODY',
+  'EMPTY_PAYLOAD',
+  'UNSUPPORTED_CONTENT_TYPE',
+  'MISSING_IDENTIFICATION',
+  'INVALID_CALLER_NUMBER',
+  'BODY_TOO_LARGE',
+  'RATE_LIMITED',
+  'CALL_NOT_FOUND',
+  'TOO_DEEP',
+  'MALFORMED_URL',
+  'INVALID_IDEMPOTENCY_KEY',
 ])
 
 export interface ParsedPostback {
@@ -51,7 +74,10 @@ export function flattenPayload(value: Record<string, unknown>): [string, unknown
       const key = prefix ? `${prefix}_${k}` : k
       if (Array.isArray(child)) {
         if (child.every((x) => x === null || typeof x !== 'object')) out.push([key, child.map((x) => (x == null ? '' : String(x))).join(',')])
-        else child.forEach((item, i) => (item !== null && typeof item === 'object' ? walk(item as Record<string, unknown>, `${key}_${i}`) : out.push([`${key}_${i}`, item])))
+        else
+          child.forEach((item, i) =>
+            item !== null && typeof item === 'object' ? walk(item as Record<string, unknown>, `${key}_${i}`) : out.push([`${key}_${i}`, item]),
+          )
       } else if (child !== null && typeof child === 'object') {
         walk(child as Record<string, unknown>, key)
       } else {
@@ -76,7 +102,10 @@ export function parsePostbackFields(fields: Record<string, unknown>, tagPrefix: 
   let callerNumberRaw: string | null = null
   const flattened = flattenPayload(fields)
   if (!flattened) {
-    const fatal: PostbackProblem = { code: 'TOO_DEEP', message: `the payload nests objects or arrays more than ${MAX_NESTING} levels deep; nothing was read from it` }
+    const fatal: PostbackProblem = {
+      code: 'TOO_DEEP',
+      message: `the payload nests objects or arrays more than ${MAX_NESTING} levels deep; nothing was read from it`,
+    }
     return { tags, callUuid, callerNumberRaw, problems: [fatal], fatal }
   }
   // the key is how it was sent, not what it says
@@ -99,7 +128,11 @@ export function parsePostbackFields(fields: Record<string, unknown>, tagPrefix: 
     }
     if (IDENTIFICATION_FIELDS.has(normalised)) continue
     if (!TAG_KEY_PATTERN.test(normalised)) {
-      problems.push({ code: 'MALFORMED_KEY', field: rawKey, message: `"${rawKey}" is not usable as a tag key (letters, digits and _ once normalised, at most 100); skipped` })
+      problems.push({
+        code: 'MALFORMED_KEY',
+        field: rawKey,
+        message: `"${rawKey}" is not usable as a tag key (letters, digits and _ once normalised, at most 100); skipped`,
+      })
       continue
     }
     if (normalised !== rawKey) problems.push({ code: 'NORMALISED_KEY', field: rawKey, message: `"${rawKey}" was stored as "${normalised}"` })
@@ -117,7 +150,8 @@ export function parsePostbackFields(fields: Record<string, unknown>, tagPrefix: 
   if (replaced) problems.push(REPLACED_PROBLEM)
   let fatal: PostbackProblem | null = null
   if (flat.length === 0) fatal = { code: 'EMPTY_PAYLOAD', message: 'the postback carries no fields' }
-  else if (!callUuid && !callerNumberRaw) fatal = { code: 'MISSING_IDENTIFICATION', message: 'give caller_number or call_uuid to say which call the data is for' }
+  else if (!callUuid && !callerNumberRaw)
+    fatal = { code: 'MISSING_IDENTIFICATION', message: 'give caller_number or call_uuid to say which call the data is for' }
   if (fatal) problems.unshift(fatal)
   return { tags, callUuid, callerNumberRaw, problems, fatal }
 }

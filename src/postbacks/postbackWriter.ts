@@ -78,12 +78,37 @@ export interface BatchLookups {
 }
 
 export type PostbackRow = [
-  id: string, companyId: string, apiKeyId: string, campaignId: string | null, callId: string | null, callerNumber: string | null,
-  channel: string, contentType: string | null, rawBody: string, tags: string, problems: string, outcome: string, httpStatus: number,
-  response: string | null, idempotencyKey: string | null, sourceIp: string | null, userAgent: string | null, createdAt: Date,
+  id: string,
+  companyId: string,
+  apiKeyId: string,
+  campaignId: string | null,
+  callId: string | null,
+  callerNumber: string | null,
+  channel: string,
+  contentType: string | null,
+  rawBody: string,
+  tags: string,
+  problems: string,
+  outcome: string,
+  httpStatus: number,
+  response: string | null,
+  idempotencyKey: string | null,
+  sourceIp: string | null,
+  userAgent: string | null,
+  createdAt: Date,
 ]
 export type TagRow = [id: string, callId: string, key: string, value: string, sourceId: string, createdAt: Date, updatedAt: Date]
-export type PendingTagRow = [id: string, companyId: string, callerNumber: string, campaignId: string | null, postbackId: string, key: string, value: string, createdAt: Date, expiresAt: Date]
+export type PendingTagRow = [
+  id: string,
+  companyId: string,
+  callerNumber: string,
+  campaignId: string | null,
+  postbackId: string,
+  key: string,
+  value: string,
+  createdAt: Date,
+  expiresAt: Date,
+]
 
 /** Everything one batch writes, decided before the first write. */
 export interface BatchPlan {
@@ -154,7 +179,10 @@ export function planBatch(records: PostbackRecord[], calls: CallRow[], now: Date
         const windowStart = now.getTime() - record.pendingTtlSeconds * 1000
         call = byNumber
           .get(record.callerNumber)
-          ?.find((c) => c.companyId === record.companyId && (!record.pinnedCampaignId || c.campaignId === record.pinnedCampaignId) && time(c.startedAt) >= windowStart)
+          ?.find(
+            (c) =>
+              c.companyId === record.companyId && (!record.pinnedCampaignId || c.campaignId === record.pinnedCampaignId) && time(c.startedAt) >= windowStart,
+          )
       }
       if (call) {
         answer.outcome = call.status === 'ENDED' ? 'COMPLETED_CALL_FOUND' : 'CALL_FOUND'
@@ -179,11 +207,25 @@ export function planBatch(records: PostbackRecord[], calls: CallRow[], now: Date
     const callId = call?.id ?? null
     plan.results.push({ record, answer, campaignId, callId })
     plan.postbacks.push([
-      record.id, record.companyId, record.apiKeyId, campaignId, callId, answer.callerNumber, record.channel, record.contentType, record.rawBody,
-      JSON.stringify(answer.tags), JSON.stringify(answer.problems), answer.outcome, answer.httpStatus,
+      record.id,
+      record.companyId,
+      record.apiKeyId,
+      campaignId,
+      callId,
+      answer.callerNumber,
+      record.channel,
+      record.contentType,
+      record.rawBody,
+      JSON.stringify(answer.tags),
+      JSON.stringify(answer.problems),
+      answer.outcome,
+      answer.httpStatus,
       // the full answer is kept only where a retry may ask for it again
       record.idempotencyKey ? JSON.stringify(answer) : null,
-      record.idempotencyKey, record.sourceIp, record.userAgent, record.receivedAt,
+      record.idempotencyKey,
+      record.sourceIp,
+      record.userAgent,
+      record.receivedAt,
     ])
   }
   plan.tags = [...tagRows.values()]

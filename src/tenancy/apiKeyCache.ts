@@ -1,6 +1,6 @@
 import type { ApiKey } from '../generated/prisma/client.js'
 import { hashApiKeySecret } from './apiKeySecret.js'
-import { type Db } from '../core/db.js'
+import type { Db } from '../core/db.js'
 
 /** `lastUsedAt` is kept to this resolution: a key in use is written at most once per interval and instance. */
 export const LAST_USED_RESOLUTION_MS = 60_000

@@ -2,7 +2,7 @@ import type { ApiKey } from '../generated/prisma/client.js'
 import { apiKeyDisplayPrefix, hashApiKeySecret, newApiKeySecret, type ApiKeyRole } from './apiKeySecret.js'
 import { badInput, notFound } from '../core/errors.js'
 import { checkName } from '../core/text.js'
-import { type Db } from '../core/db.js'
+import type { Db } from '../core/db.js'
 
 export interface CreateApiKeyInput {
   name: string
@@ -14,7 +14,11 @@ export interface CreateApiKeyInput {
 }
 
 /** Creates a key; the secret is returned here once and never again. */
-export async function createApiKey(db: Pick<Db, 'campaign' | 'apiKey'>, companyId: string, input: CreateApiKeyInput): Promise<{ apiKey: ApiKey; secret: string }> {
+export async function createApiKey(
+  db: Pick<Db, 'campaign' | 'apiKey'>,
+  companyId: string,
+  input: CreateApiKeyInput,
+): Promise<{ apiKey: ApiKey; secret: string }> {
   const name = checkName(input.name)
   if (input.role === 'ADMIN' && (input.campaignId || input.tagPrefix)) {
     throw badInput(input.campaignId ? 'campaignId' : 'tagPrefix', 'only publisher keys pin a campaign or a tag prefix')

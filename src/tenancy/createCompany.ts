@@ -1,6 +1,6 @@
 import { createApiKey } from './createApiKey.js'
 import { checkName } from '../core/text.js'
-import { type Db } from '../core/db.js'
+import type { Db } from '../core/db.js'
 
 export interface CreatedCompany {
   companyId: string

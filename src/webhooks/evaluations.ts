@@ -5,7 +5,7 @@ import { isDeduped } from './dedupe.js'
 import { triggerMoment } from './firingRules.js'
 import { evaluateMatches, type FailedMatch } from './matchTags.js'
 import type { MatchGroups } from './webhookConfig.js'
-import { type Db } from '../core/db.js'
+import type { Db } from '../core/db.js'
 
 export interface WebhookEvaluation {
   webhookId: string
@@ -27,8 +27,19 @@ export async function webhookEvaluations({ db }: { db: Db }, callId: string): Pr
   for (const webhook of webhooks) {
     const pixel = pixels.find((p) => p.webhookId === webhook.id)
     const base = { webhookId: webhook.id, trigger: webhook.trigger, pixelId: pixel?.id ?? null, failedConditions: [] as FailedMatch[] }
-    if (pixel && pixel.trigger === 'TIMER' && pixel.status === 'PENDING' && pixel.attemptCount === 0 && pixel.nextAttemptAt && pixel.nextAttemptAt > new Date()) {
-      out.push({ ...base, fired: false, reason: `timer comes due at ${pixel.nextAttemptAt.toISOString()} (${webhook.timerSeconds} s after the answer); not sent yet` })
+    if (
+      pixel &&
+      pixel.trigger === 'TIMER' &&
+      pixel.status === 'PENDING' &&
+      pixel.attemptCount === 0 &&
+      pixel.nextAttemptAt &&
+      pixel.nextAttemptAt > new Date()
+    ) {
+      out.push({
+        ...base,
+        fired: false,
+        reason: `timer comes due at ${pixel.nextAttemptAt.toISOString()} (${webhook.timerSeconds} s after the answer); not sent yet`,
+      })
       continue
     }
     if (pixel && pixel.status !== 'CANCELLED') {
@@ -51,7 +62,12 @@ export async function webhookEvaluations({ db }: { db: Db }, callId: string): Pr
     if (!match.matched) {
       const first = match.failed[0]!
       const said = first.actual === null ? `the call has no ${first.key} tag` : `${first.key} is "${first.actual}"`
-      out.push({ ...base, fired: false, reason: `conditions not met: ${first.key} ${first.operator} ${JSON.stringify(first.expected)}, but ${said}`, failedConditions: match.failed })
+      out.push({
+        ...base,
+        fired: false,
+        reason: `conditions not met: ${first.key} ${first.operator} ${JSON.stringify(first.expected)}, but ${said}`,
+        failedConditions: match.failed,
+      })
       continue
     }
     const at = triggerMoment(call, webhook.trigger)
@@ -59,7 +75,11 @@ export async function webhookEvaluations({ db }: { db: Db }, callId: string): Pr
       out.push({ ...base, fired: false, reason: `deduped: fired for caller ${call.callerNumber} within the last ${webhook.dedupeWindowSeconds} s` })
       continue
     }
-    out.push({ ...base, fired: false, reason: 'not fired when the trigger was reached (the webhook was created or changed after it, or the tags arrived later)' })
+    out.push({
+      ...base,
+      fired: false,
+      reason: 'not fired when the trigger was reached (the webhook was created or changed after it, or the tags arrived later)',
+    })
   }
   return out
 }

@@ -7,12 +7,17 @@ import type { MatchGroups } from './webhookConfig.js'
 /** When the call reached the trigger, as recorded on the call (TIMER webhooks are decided at the answer). */
 export function triggerMoment(call: Pick<Call, 'startedAt' | 'answeredAt' | 'endedAt' | 'convertedAt'>, trigger: string): Date | null {
   switch (trigger) {
-    case 'CALL_START': return call.startedAt
+    case 'CALL_START':
+      return call.startedAt
     case 'ANSWERED':
-    case 'TIMER': return call.answeredAt
-    case 'CALL_END': return call.endedAt
-    case 'CONVERSION': return call.convertedAt
-    default: return null
+    case 'TIMER':
+      return call.answeredAt
+    case 'CALL_END':
+      return call.endedAt
+    case 'CONVERSION':
+      return call.convertedAt
+    default:
+      return null
   }
 }
 
@@ -35,7 +40,11 @@ export function timerCancelNote(endedAt: Date, due: Date): string {
  * call, dedupe windows aside: those of the trigger whose matches hold, and on ANSWERED also the TIMER
  * webhooks (their matches are checked when they come due).
  */
-export function webhooksToFire(webhooks: readonly Webhook[], trigger: 'CALL_START' | 'ANSWERED' | 'CALL_END' | 'CONVERSION', tags: Record<string, string>): Webhook[] {
+export function webhooksToFire(
+  webhooks: readonly Webhook[],
+  trigger: 'CALL_START' | 'ANSWERED' | 'CALL_END' | 'CONVERSION',
+  tags: Record<string, string>,
+): Webhook[] {
   return webhooks.filter((w) =>
     w.trigger === 'TIMER' ? trigger === 'ANSWERED' : w.trigger === trigger && evaluateMatches(w.matches as unknown as MatchGroups, tags).matched,
   )

@@ -36,13 +36,19 @@ function actualValue(c: MatchCondition, tags: Record<string, string>): string | 
 export function conditionHolds(c: MatchCondition, actual: string | null): boolean {
   const expected = c.value ?? ''
   switch (c.operator) {
-    case 'EQUALS': return actual !== null && same(actual, expected)
+    case 'EQUALS':
+      return actual !== null && same(actual, expected)
     // a call without the tag is not equal to the value
-    case 'NOT_EQUALS': return actual === null || !same(actual, expected)
-    case 'EXISTS': return actual !== null
-    case 'NOT_EXISTS': return actual === null
-    case 'IN': return actual !== null && (c.values ?? []).some((v) => same(actual, v))
-    case 'CONTAINS': return actual !== null && actual.toLowerCase().includes(expected.toLowerCase())
+    case 'NOT_EQUALS':
+      return actual === null || !same(actual, expected)
+    case 'EXISTS':
+      return actual !== null
+    case 'NOT_EXISTS':
+      return actual === null
+    case 'IN':
+      return actual !== null && (c.values ?? []).some((v) => same(actual, v))
+    case 'CONTAINS':
+      return actual?.toLowerCase().includes(expected.toLowerCase()) ?? false
     case 'GREATER_THAN':
     case 'LESS_THAN': {
       const a = numberOf(actual)

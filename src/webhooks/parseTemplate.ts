@@ -1,7 +1,7 @@
 // Replacement tokens: `[caller_number]`, `[any_tag]`, fallbacks `[a|b]`, a default after a colon
 // `[caller_state|geo_state:unknown]`. A token name starts with a letter or underscore, so JSON arrays
 // such as `[1,2]` or `["x"]` are left alone.
-export const TOKEN_PATTERN = /\[([A-Za-z_][\w.]*(?:\|[A-Za-z_][\w.]*)*)(?::([^\]\[]*))?\]/g
+export const TOKEN_PATTERN = /\[([A-Za-z_][\w.]*(?:\|[A-Za-z_][\w.]*)*)(?::([^\][]*))?\]/g
 
 export interface TemplateToken {
   /** the text matched, brackets included */

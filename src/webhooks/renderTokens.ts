@@ -34,12 +34,18 @@ export interface RenderedTemplate {
 
 function builtInToken(key: string, call: TokenContext['call']): string | null | undefined {
   switch (key) {
-    case 'caller_number': return call.callerNumber
-    case 'call_uuid': return call.uuid
-    case 'campaign_id': return call.campaignId
-    case 'called_number': return call.calledNumber
-    case 'call_duration': return call.durationSeconds == null ? null : String(call.durationSeconds)
-    default: return undefined
+    case 'caller_number':
+      return call.callerNumber
+    case 'call_uuid':
+      return call.uuid
+    case 'campaign_id':
+      return call.campaignId
+    case 'called_number':
+      return call.calledNumber
+    case 'call_duration':
+      return call.durationSeconds == null ? null : String(call.durationSeconds)
+    default:
+      return undefined
   }
 }
 
@@ -99,7 +105,7 @@ function isJsonValue(value: string): boolean {
 }
 
 export function renderTemplate(template: string, context: TokenContext, mode: TokenMode): RenderedTemplate {
-  const escape = escapers[mode]
+  const escapeFor = escapers[mode]
   const unresolved: string[] = []
   const tokens = parseTemplate(template)
   // in a JSON body a token inside quotes is JSON-escaped text; one outside stands for a JSON value itself
@@ -123,7 +129,7 @@ export function renderTemplate(template: string, context: TokenContext, mode: To
       rendered = value ?? ''
       if (!isJsonValue(rendered)) notJson.push({ token: token.raw, value: rendered })
     } else {
-      rendered = escape(value ?? '')
+      rendered = escapeFor(value ?? '')
     }
     text += template.slice(at, token.index) + rendered
     at = token.index + token.raw.length

@@ -16,7 +16,7 @@ export interface ResponseTags {
 const isJsonType = (mediaType: string) => mediaType === 'application/json' || mediaType === 'text/json' || mediaType.endsWith('+json')
 
 function parseJson(body: string, contentType: string | null): { value: unknown } | { note: string } {
-  const mediaType = contentType?.split(';')[0]!.trim().toLowerCase() || null
+  const mediaType = contentType?.split(';')[0]?.trim().toLowerCase() || null
   // no content type at all: the body may still be JSON
   if (mediaType !== null && !isJsonType(mediaType)) return { note: `response is not JSON (${mediaType})` }
   if (body.trim() === '') return { note: 'response body is empty' }

@@ -80,7 +80,18 @@ export function checkUrlTemplate(url: string): string {
 }
 
 /** Headers the HTTP client sets from the request itself: configured, they would make every delivery fail. */
-const CLIENT_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer', 'expect', 'proxy-connection'])
+const CLIENT_HEADERS = new Set([
+  'host',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'upgrade',
+  'te',
+  'trailer',
+  'expect',
+  'proxy-connection',
+])
 /** Headers Ringhook sets on every delivery (Standard Webhooks). */
 const RINGHOOK_HEADERS = new Set(['webhook-id', 'webhook-timestamp', 'webhook-signature'])
 
@@ -96,13 +107,15 @@ export function checkHeaders(headers: HeaderInput[]): HeaderInput[] {
     const lower = name.toLowerCase()
     if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw badInput(`headers[${i}].name`, `"${h.name}" is not a valid header name`)
     if (CLIENT_HEADERS.has(lower)) throw badInput(`headers[${i}].name`, `${name} is set by the HTTP client from the request itself; it cannot be configured`)
-    if (RINGHOOK_HEADERS.has(lower)) throw badInput(`headers[${i}].name`, `${name} is set by Ringhook on every delivery (Standard Webhooks); it cannot be configured`)
+    if (RINGHOOK_HEADERS.has(lower))
+      throw badInput(`headers[${i}].name`, `${name} is set by Ringhook on every delivery (Standard Webhooks); it cannot be configured`)
     if (seen.has(lower)) throw badInput(`headers[${i}].name`, `${name} is given more than once`)
     seen.add(lower)
     const text = h.value.replace(/\[[^\]]*\]/g, '')
     if (/[\r\n]/.test(h.value)) throw badInput(`headers[${i}].value`, 'must not contain line breaks')
     refuseControlCharacters(`headers[${i}].value`, h.value)
-    if (/[^\u0000-\u007f]/.test(text)) throw badInput(`headers[${i}].value`, 'must be ASCII outside its tokens (a value from a tag beyond ASCII is percent-encoded)')
+    if (/[^\u0000-\u007f]/.test(text))
+      throw badInput(`headers[${i}].value`, 'must be ASCII outside its tokens (a value from a tag beyond ASCII is percent-encoded)')
     return { name, value: h.value }
   })
 }
@@ -150,7 +163,8 @@ export function checkResponseMapping(mapping: ResponseMappingInput): ResponseMap
   if (mapping.mode === 'PATHS') {
     if (!mapping.paths?.length) throw badInput('responseMapping.paths', 'PATHS mode needs at least one path')
     mapping.paths.forEach((p, i) => {
-      if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(p.path)) throw badInput(`responseMapping.paths[${i}].path`, `"${p.path}" is not a dotted path such as bid.price`)
+      if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(p.path))
+        throw badInput(`responseMapping.paths[${i}].path`, `"${p.path}" is not a dotted path such as bid.price`)
       if (!TAG_KEY_PATTERN.test(normaliseTagKey(p.tag))) throw badInput(`responseMapping.paths[${i}].tag`, `"${p.tag}" is not a tag key`)
     })
   }

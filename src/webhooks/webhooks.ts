@@ -1,9 +1,19 @@
 import { Prisma, type Webhook } from '../generated/prisma/client.js'
 import { findCampaign } from '../campaigns/campaigns.js'
 import { badInput, notFound } from '../core/errors.js'
-import { checkBody, checkHeaders, checkMatches, checkRange, checkResponseMapping, checkSigningSecret, checkUrlTemplate, WEBHOOK_LIMITS, type WebhookConfigInput } from './webhookConfig.js'
+import {
+  checkBody,
+  checkHeaders,
+  checkMatches,
+  checkRange,
+  checkResponseMapping,
+  checkSigningSecret,
+  checkUrlTemplate,
+  WEBHOOK_LIMITS,
+  type WebhookConfigInput,
+} from './webhookConfig.js'
 import { checkName } from '../core/text.js'
-import { type Db } from '../core/db.js'
+import type { Db } from '../core/db.js'
 
 /** The company's webhook (not deleted), or NOT_FOUND. */
 export async function findWebhook(db: Db, companyId: string, id: string, field = 'id'): Promise<Webhook> {
@@ -43,7 +53,8 @@ function webhookData(input: WebhookConfigInput, current: Webhook | null): Prisma
     data.responseMapping = input.responseMapping === null ? Prisma.DbNull : (checkResponseMapping(input.responseMapping) as unknown as Prisma.InputJsonValue)
   }
   if (input.dedupeWindowSeconds !== undefined) {
-    data.dedupeWindowSeconds = input.dedupeWindowSeconds === null ? null : checkRange('dedupeWindowSeconds', input.dedupeWindowSeconds, 1, WEBHOOK_LIMITS.dedupeWindowSecondsMax)
+    data.dedupeWindowSeconds =
+      input.dedupeWindowSeconds === null ? null : checkRange('dedupeWindowSeconds', input.dedupeWindowSeconds, 1, WEBHOOK_LIMITS.dedupeWindowSecondsMax)
   }
   if (input.signingSecret !== undefined) data.signingSecret = input.signingSecret === null ? null : checkSigningSecret(input.signingSecret)
   if (input.enabled != null) data.enabled = input.enabled

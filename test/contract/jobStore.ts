@@ -41,7 +41,10 @@ export function jobStoreContract(name: string, open: () => Promise<JobStoreHarne
       await reset()
     })
 
-    const worker = async (workerName: string, options: { processEvery?: number; lockLifetime?: number; maxConcurrency?: number; inProcessNotifications?: boolean } = {}) => {
+    const worker = async (
+      workerName: string,
+      options: { processEvery?: number; lockLifetime?: number; maxConcurrency?: number; inProcessNotifications?: boolean } = {},
+    ) => {
       // connected as the server connects it (two instances starting at once race to make the schema)
       const backend = await connectBackend(store.backend())
       const agenda = new Agenda({
@@ -61,17 +64,31 @@ export function jobStoreContract(name: string, open: () => Promise<JobStoreHarne
       backends.push(backend)
       return backend.repository
     }
-    const job = (fields: Partial<JobParameters>): JobParameters => ({ name: 'j', priority: 0, nextRunAt: new Date(Date.now() + 3_600_000), type: 'normal', data: {}, ...fields })
+    const job = (fields: Partial<JobParameters>): JobParameters => ({
+      name: 'j',
+      priority: 0,
+      nextRunAt: new Date(Date.now() + 3_600_000),
+      type: 'normal',
+      data: {},
+      ...fields,
+    })
 
     it('never runs one job on two workers at once', async () => {
       const runs: { i: number; by: string }[] = []
       const a = await worker('a')
       const b = await worker('b')
-      for (const [agenda, by] of [[a, 'a'], [b, 'b']] as const) {
-        agenda.define<{ i: number }>('count', async (j) => {
-          runs.push({ i: j.attrs.data.i, by })
-          await sleep(5)
-        }, { concurrency: 4 })
+      for (const [agenda, by] of [
+        [a, 'a'],
+        [b, 'b'],
+      ] as const) {
+        agenda.define<{ i: number }>(
+          'count',
+          async (j) => {
+            runs.push({ i: j.attrs.data.i, by })
+            await sleep(5)
+          },
+          { concurrency: 4 },
+        )
       }
       await a.start()
       await b.start()
@@ -102,9 +119,13 @@ export function jobStoreContract(name: string, open: () => Promise<JobStoreHarne
       const lockedAt = Date.now()
       const ranAt: number[] = []
       const live = await worker('live', { lockLifetime: 1500 })
-      live.define('orphan', async () => {
-        ranAt.push(Date.now())
-      }, { lockLifetime: 1500 })
+      live.define(
+        'orphan',
+        async () => {
+          ranAt.push(Date.now())
+        },
+        { lockLifetime: 1500 },
+      )
       await live.start()
       await until(() => ranAt.length === 1, 10_000, 'the orphaned job to run')
       expect(ranAt[0]! - lockedAt).toBeGreaterThanOrEqual(1400)
@@ -129,14 +150,22 @@ export function jobStoreContract(name: string, open: () => Promise<JobStoreHarne
       const hopeless: number[] = []
       const exhausted: string[] = []
       const a = await worker('retry')
-      a.define('flaky', async () => {
-        attempts.push(Date.now())
-        if (attempts.length < 3) throw new Error(`fail ${attempts.length}`)
-      }, { backoff: exponential({ delay: 200, factor: 2, maxRetries: 3 }) })
-      a.define('hopeless', async () => {
-        hopeless.push(Date.now())
-        throw new Error('always')
-      }, { backoff: exponential({ delay: 100, maxRetries: 1 }) })
+      a.define(
+        'flaky',
+        async () => {
+          attempts.push(Date.now())
+          if (attempts.length < 3) throw new Error(`fail ${attempts.length}`)
+        },
+        { backoff: exponential({ delay: 200, factor: 2, maxRetries: 3 }) },
+      )
+      a.define(
+        'hopeless',
+        async () => {
+          hopeless.push(Date.now())
+          throw new Error('always')
+        },
+        { backoff: exponential({ delay: 100, maxRetries: 1 }) },
+      )
       a.on('retry exhausted', (_e: unknown, j: { attrs: { name: string } }) => exhausted.push(j.attrs.name))
       await a.start()
       await a.now('flaky', {})
@@ -154,10 +183,14 @@ export function jobStoreContract(name: string, open: () => Promise<JobStoreHarne
     it('saves a job that failed with a thrown non-Error as its JSON text, and runs it once', async () => {
       const runs: number[] = []
       const a = await worker('odd')
-      a.define('throws-object', async () => {
-        runs.push(Date.now())
-        throw { code: 42 }
-      }, { lockLifetime: 1000 })
+      a.define(
+        'throws-object',
+        async () => {
+          runs.push(Date.now())
+          throw { code: 42 }
+        },
+        { lockLifetime: 1000 },
+      )
       await a.start()
       await a.now('throws-object', {})
       const repo = await repository()
@@ -180,10 +213,16 @@ export function jobStoreContract(name: string, open: () => Promise<JobStoreHarne
       a.define('switchable', async (j) => {
         ran.push((j.attrs.data as { tag: string }).tag)
       })
-      const off = await a.create('switchable', { tag: 'off' }).schedule(new Date(Date.now() + 300)).save()
+      const off = await a
+        .create('switchable', { tag: 'off' })
+        .schedule(new Date(Date.now() + 300))
+        .save()
       off.disable()
       await off.save()
-      await a.create('switchable', { tag: 'on' }).schedule(new Date(Date.now() + 300)).save()
+      await a
+        .create('switchable', { tag: 'on' })
+        .schedule(new Date(Date.now() + 300))
+        .save()
       const repo = await repository()
       expect((await repo.queryJobs({ name: 'switchable' })).total).toBe(2)
       expect((await repo.queryJobs({ name: 'switchable', includeDisabled: false })).jobs.map((j) => (j.data as { tag: string }).tag)).toEqual(['on'])
@@ -236,14 +275,22 @@ export function jobStoreContract(name: string, open: () => Promise<JobStoreHarne
         let peak = 0
         const release: (() => void)[] = []
         // notifications alone: the store is not polled again within the test
-        const a = await worker(`burst-${inProcessNotifications}`, { maxConcurrency: 100, processEvery: inProcessNotifications ? 60_000 : 100, inProcessNotifications })
+        const a = await worker(`burst-${inProcessNotifications}`, {
+          maxConcurrency: 100,
+          processEvery: inProcessNotifications ? 60_000 : 100,
+          inProcessNotifications,
+        })
         for (let n = 0; n < 10; n++) {
-          a.define(`burst${n}`, async () => {
-            running++
-            peak = Math.max(peak, running)
-            await new Promise<void>((r) => release.push(r))
-            running--
-          }, { concurrency: 10 })
+          a.define(
+            `burst${n}`,
+            async () => {
+              running++
+              peak = Math.max(peak, running)
+              await new Promise<void>((r) => release.push(r))
+              running--
+            },
+            { concurrency: 10 },
+          )
         }
         await a.start()
         await Promise.all(Array.from({ length: 250 }, (_, i) => a.now(`burst${i % 10}`, { i })))

@@ -189,7 +189,7 @@ export async function sseSubscribe<T = Record<string, any>>(url: string, key: st
       const { value, done } = await reader.read()
       if (done) return
       buffer += decoder.decode(value, { stream: true })
-      let i
+      let i: number
       while ((i = buffer.indexOf('\n\n')) >= 0) {
         const block = buffer.slice(0, i)
         buffer = buffer.slice(i + 2)

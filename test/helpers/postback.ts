@@ -19,4 +19,8 @@ export const getPostback = (t: { url: string }, query: Record<string, string>, h
   request(`${base(t.url)}/postback?${new URLSearchParams(query)}`, { headers })
 
 export const postJson = (t: { url: string }, path: string, body: unknown, headers: Record<string, string> = {}) =>
-  request(`${base(t.url)}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) })
+  request(`${base(t.url)}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  })

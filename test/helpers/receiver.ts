@@ -1,7 +1,7 @@
 // A real HTTP receiver for webhooks on 127.0.0.1: records every request; answers by a handler per path.
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { type Db } from '../../src/core/db.js'
+import type { Db } from '../../src/core/db.js'
 
 export interface Received {
   method: string
@@ -67,7 +67,11 @@ export async function startReceiver(): Promise<Receiver> {
 export async function settledPixels(t: { app: { db: Db } }, callUuid: string, count: number, timeoutMs = 10_000) {
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    const pixels = await t.app.db.pixel.findMany({ where: { call: { uuid: callUuid } }, include: { attempts: { orderBy: { number: 'asc' } } }, orderBy: { createdAt: 'asc' } })
+    const pixels = await t.app.db.pixel.findMany({
+      where: { call: { uuid: callUuid } },
+      include: { attempts: { orderBy: { number: 'asc' } } },
+      orderBy: { createdAt: 'asc' },
+    })
     if (pixels.length >= count && pixels.every((p) => ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(p.status))) return pixels
     if (Date.now() > deadline) throw new Error(`pixels not settled: ${JSON.stringify(pixels.map((p) => [p.trigger, p.status, p.attemptCount]))}`)
     await new Promise((r) => setTimeout(r, 25))

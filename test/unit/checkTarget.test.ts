@@ -19,20 +19,44 @@ const noDns = async (host: string): Promise<string[]> => {
 
 describe('isPublicAddress', () => {
   it('accepts public IPv4 and IPv6 addresses', () => {
-    for (const ip of ['8.8.8.8', '1.1.1.1', '93.184.216.34', '172.32.0.1', '100.128.0.1', '192.169.0.1', '2606:4700:4700::1111', '2001:4860:4860::8888', '::ffff:8.8.8.8', '64:ff9b::808:808']) {
+    for (const ip of [
+      '8.8.8.8',
+      '1.1.1.1',
+      '93.184.216.34',
+      '172.32.0.1',
+      '100.128.0.1',
+      '192.169.0.1',
+      '2606:4700:4700::1111',
+      '2001:4860:4860::8888',
+      '::ffff:8.8.8.8',
+      '64:ff9b::808:808',
+    ]) {
       expect(isPublicAddress(ip), ip).toBe(true)
     }
   })
 
   it('refuses private, loopback, link-local, CGNAT, multicast, unspecified, reserved and broadcast IPv4', () => {
     for (const ip of [
-      '10.0.0.1', '10.255.255.255', '172.16.0.1', '172.31.255.254', '192.168.1.1', // private
-      '127.0.0.1', '127.0.0.2', '127.255.255.254', // loopback
+      '10.0.0.1',
+      '10.255.255.255',
+      '172.16.0.1',
+      '172.31.255.254',
+      '192.168.1.1', // private
+      '127.0.0.1',
+      '127.0.0.2',
+      '127.255.255.254', // loopback
       '169.254.169.254', // link-local (cloud metadata)
-      '100.64.0.1', '100.127.255.254', // carrier-grade NAT
-      '224.0.0.1', '239.255.255.250', // multicast
-      '0.0.0.0', '0.1.2.3', // unspecified
-      '192.0.2.1', '198.51.100.7', '203.0.113.9', '198.18.0.1', '240.0.0.1', // reserved, documentation, benchmarking
+      '100.64.0.1',
+      '100.127.255.254', // carrier-grade NAT
+      '224.0.0.1',
+      '239.255.255.250', // multicast
+      '0.0.0.0',
+      '0.1.2.3', // unspecified
+      '192.0.2.1',
+      '198.51.100.7',
+      '203.0.113.9',
+      '198.18.0.1',
+      '240.0.0.1', // reserved, documentation, benchmarking
       '255.255.255.255',
     ]) {
       expect(isPublicAddress(ip), ip).toBe(false)
@@ -46,7 +70,15 @@ describe('isPublicAddress', () => {
   })
 
   it('judges IPv4-mapped and NAT64 addresses by the IPv4 address they carry', () => {
-    for (const ip of ['::ffff:127.0.0.1', '::ffff:7f00:1', '::ffff:10.0.0.1', '::ffff:169.254.169.254', '::ffff:192.168.0.1', '64:ff9b::7f00:1', '64:ff9b::a00:1']) {
+    for (const ip of [
+      '::ffff:127.0.0.1',
+      '::ffff:7f00:1',
+      '::ffff:10.0.0.1',
+      '::ffff:169.254.169.254',
+      '::ffff:192.168.0.1',
+      '64:ff9b::7f00:1',
+      '64:ff9b::a00:1',
+    ]) {
       expect(isPublicAddress(ip), ip).toBe(false)
     }
   })
@@ -103,7 +135,10 @@ describe('checkTarget', () => {
   })
 
   it('refuses a loopback IP literal without a lookup, naming the address and why', async () => {
-    expect(await checkTarget(new URL('http://127.0.0.2:8080/x'), none, noDns)).toEqual({ ok: false, reason: '127.0.0.2 is loopback and not in ALLOWED_TARGETS' })
+    expect(await checkTarget(new URL('http://127.0.0.2:8080/x'), none, noDns)).toEqual({
+      ok: false,
+      reason: '127.0.0.2 is loopback and not in ALLOWED_TARGETS',
+    })
     expect(await checkTarget(new URL('http://[::1]/'), none, noDns)).toEqual({ ok: false, reason: '::1 is loopback and not in ALLOWED_TARGETS' })
     expect(await checkTarget(new URL('http://169.254.169.254/latest/meta-data/'), none, noDns)).toEqual({
       ok: false,
@@ -138,7 +173,10 @@ describe('checkTarget', () => {
       ok: false,
       reason: '127.0.0.2 (resolved from lo.example) is loopback and not in ALLOWED_TARGETS',
     })
-    expect(await checkTarget(new URL('http://192.168.0.10/'), allowed, noDns)).toEqual({ ok: false, reason: '192.168.0.10 is private and not in ALLOWED_TARGETS' })
+    expect(await checkTarget(new URL('http://192.168.0.10/'), allowed, noDns)).toEqual({
+      ok: false,
+      reason: '192.168.0.10 is private and not in ALLOWED_TARGETS',
+    })
   })
 
   it('lets an IPv4 entry allow the IPv4-mapped form of the address, and the other way round', async () => {

@@ -85,7 +85,12 @@ describe('evaluateMatches: operators', () => {
 
 describe('evaluateMatches: groups', () => {
   const groups: MatchGroups = [
-    { conditions: [{ key: 'caller_state', operator: 'IN', values: ['CA', 'NV'] }, { key: 'age', operator: 'GREATER_THAN', value: '30' }] },
+    {
+      conditions: [
+        { key: 'caller_state', operator: 'IN', values: ['CA', 'NV'] },
+        { key: 'age', operator: 'GREATER_THAN', value: '30' },
+      ],
+    },
     { conditions: [{ key: 'vip', operator: 'EXISTS' }] },
   ]
 

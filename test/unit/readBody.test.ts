@@ -39,7 +39,7 @@ describe('readBody', () => {
     // no content-length: the limit is found while reading
     const socket = net.connect(port, '127.0.0.1')
     socket.on('error', () => {})
-    socket.write('POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n14\r\n' + 'y'.repeat(20) + '\r\n0\r\n\r\n')
+    socket.write(`POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n14\r\n${'y'.repeat(20)}\r\n0\r\n\r\n`)
     expect(await outcome).toBe('rejected: too large')
     socket.destroy()
   })

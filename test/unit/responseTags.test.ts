@@ -74,7 +74,10 @@ describe('tagsFromResponse: mode ALL', () => {
   })
 
   it('prepends the prefix to every key', () => {
-    expect(tagsFromResponse('{"price":"3","bid":{"id":"b1"}}', JSON_TYPE, { mode: 'ALL', prefix: 'buyer' }).tags).toEqual({ buyer_price: '3', buyer_bid_id: 'b1' })
+    expect(tagsFromResponse('{"price":"3","bid":{"id":"b1"}}', JSON_TYPE, { mode: 'ALL', prefix: 'buyer' }).tags).toEqual({
+      buyer_price: '3',
+      buyer_bid_id: 'b1',
+    })
   })
 
   it('skips keys that cannot be tag keys, and says which', () => {
@@ -98,7 +101,7 @@ describe('tagsFromResponse: mode ALL', () => {
   })
 
   it('does not cut a surrogate pair in half', () => {
-    const value = 'x'.repeat(TAG_VALUE_MAX - 1) + '😀' + 'tail'
+    const value = `${'x'.repeat(TAG_VALUE_MAX - 1)}😀tail`
     const r = tagsFromResponse(JSON.stringify({ v: value }), JSON_TYPE, ALL)
     expect(r.tags.v).toBe('x'.repeat(TAG_VALUE_MAX - 1))
     expect(r.tags.v).not.toMatch(/[\ud800-\udbff]$/)
@@ -111,32 +114,79 @@ describe('tagsFromResponse: mode ALL', () => {
 })
 
 describe('tagsFromResponse: mode PATHS', () => {
-  const body = JSON.stringify({ bid: { price: 12.5, id: 'b-1', terms: { cap: 3 } }, items: [{ sku: 'x1' }, { sku: 'x2' }], accepted: false, empty: '', nothing: null })
+  const body = JSON.stringify({
+    bid: { price: 12.5, id: 'b-1', terms: { cap: 3 } },
+    items: [{ sku: 'x1' }, { sku: 'x2' }],
+    accepted: false,
+    empty: '',
+    nothing: null,
+  })
 
   it('reads each dotted path, array indexes as numbers, into its tag', () => {
-    const r = tagsFromResponse(body, JSON_TYPE, paths([['bid.price', 'bid_price'], ['items.1.sku', 'second_sku'], ['accepted', 'Buyer Accepted']]))
+    const r = tagsFromResponse(
+      body,
+      JSON_TYPE,
+      paths([
+        ['bid.price', 'bid_price'],
+        ['items.1.sku', 'second_sku'],
+        ['accepted', 'Buyer Accepted'],
+      ]),
+    )
     expect(r).toEqual({ tags: { bid_price: '12.5', second_sku: 'x2', buyer_accepted: 'false' }, note: null })
   })
 
   it('JSON-stringifies objects and arrays', () => {
-    const r = tagsFromResponse(body, JSON_TYPE, paths([['bid.terms', 'terms'], ['items', 'items']]))
+    const r = tagsFromResponse(
+      body,
+      JSON_TYPE,
+      paths([
+        ['bid.terms', 'terms'],
+        ['items', 'items'],
+      ]),
+    )
     expect(r.tags).toEqual({ terms: '{"cap":3}', items: '[{"sku":"x1"},{"sku":"x2"}]' })
   })
 
   it('notes each missing path and still applies the others', () => {
-    const r = tagsFromResponse(body, JSON_TYPE, paths([['bid.amount', 'a'], ['bid.id', 'bid_id'], ['items.5.sku', 'b'], ['bid.price.x', 'c'], ['items.first', 'd']]))
+    const r = tagsFromResponse(
+      body,
+      JSON_TYPE,
+      paths([
+        ['bid.amount', 'a'],
+        ['bid.id', 'bid_id'],
+        ['items.5.sku', 'b'],
+        ['bid.price.x', 'c'],
+        ['items.first', 'd'],
+      ]),
+    )
     expect(r.tags).toEqual({ bid_id: 'b-1' })
     expect(r.note).toBe('path bid.amount not found; path items.5.sku not found; path bid.price.x not found; path items.first not found')
   })
 
   it('does not reach inherited properties', () => {
-    const r = tagsFromResponse('{"bid":{}}', JSON_TYPE, paths([['bid.constructor', 'a'], ['bid.toString', 'b'], ['items.length', 'c']]))
+    const r = tagsFromResponse(
+      '{"bid":{}}',
+      JSON_TYPE,
+      paths([
+        ['bid.constructor', 'a'],
+        ['bid.toString', 'b'],
+        ['items.length', 'c'],
+      ]),
+    )
     expect(r).toEqual({ tags: {}, note: 'path bid.constructor not found; path bid.toString not found; path items.length not found' })
     expect(tagsFromResponse('{"items":[1,2]}', JSON_TYPE, paths([['items.length', 'n']])).tags).toEqual({})
   })
 
   it('skips empty and null values, saying so', () => {
-    const r = tagsFromResponse(body, JSON_TYPE, paths([['empty', 'e'], ['nothing', 'n'], ['bid.id', 'id']]))
+    const r = tagsFromResponse(
+      body,
+      JSON_TYPE,
+      paths([
+        ['empty', 'e'],
+        ['nothing', 'n'],
+        ['bid.id', 'id'],
+      ]),
+    )
     expect(r).toEqual({ tags: { id: 'b-1' }, note: 'path empty is empty; skipped; path nothing is empty; skipped' })
   })
 

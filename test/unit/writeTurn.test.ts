@@ -24,12 +24,16 @@ function setUp() {
 describe('writeTurn', () => {
   it('commits the writes of a turn together and undoes a failing one alone', async () => {
     const { db, writes, rows, undone } = setUp()
-    const replies = await writeTurn(db, [
-      { id: 1, op: 'put', args: ['a'] },
-      // its first row is written, then the second fails (NOT NULL): both undone, with nothing else
-      { id: 2, op: 'put', args: ['b', null] },
-      { id: 3, op: 'put', args: ['c'] },
-    ], writes)
+    const replies = await writeTurn(
+      db,
+      [
+        { id: 1, op: 'put', args: ['a'] },
+        // its first row is written, then the second fails (NOT NULL): both undone, with nothing else
+        { id: 2, op: 'put', args: ['b', null] },
+        { id: 3, op: 'put', args: ['c'] },
+      ],
+      writes,
+    )
     expect(replies.map((r) => r.ok)).toEqual([true, false, true])
     expect(replies[1]).toMatchObject({ error: { message: expect.stringMatching(/NOT NULL/) } })
     expect(rows()).toEqual(['a', 'c'])
@@ -43,11 +47,15 @@ describe('writeTurn', () => {
     // (SQLITE_FULL rolls the whole transaction back)
     const pages = (db.pragma('page_count', { simple: true }) as number) + 1
     db.pragma(`max_page_count = ${pages}`)
-    const replies = await writeTurn(db, [
-      { id: 1, op: 'put', args: ['small'] },
-      { id: 2, op: 'put', args: ['x'.repeat(100_000)] },
-      { id: 3, op: 'put', args: ['after'] },
-    ], writes)
+    const replies = await writeTurn(
+      db,
+      [
+        { id: 1, op: 'put', args: ['small'] },
+        { id: 2, op: 'put', args: ['x'.repeat(100_000)] },
+        { id: 3, op: 'put', args: ['after'] },
+      ],
+      writes,
+    )
     expect(replies.map((r) => r.ok)).toEqual([false, false, false])
     expect(replies[0]).toMatchObject({ error: { code: 'SQLITE_FULL' } })
     expect(db.inTransaction).toBe(false)

@@ -100,7 +100,16 @@ export function createOutboundHttp(allowedTargets: string, connectionsPerEndpoin
   }
 }
 
-const notSent = (error: string): AttemptResult => ({ notSent: true, statusCode: null, headers: {}, body: null, truncated: false, error, retryAfter: null, durationMs: 0 })
+const notSent = (error: string): AttemptResult => ({
+  notSent: true,
+  statusCode: null,
+  headers: {},
+  body: null,
+  truncated: false,
+  error,
+  retryAfter: null,
+  durationMs: 0,
+})
 
 /** What went wrong, as recorded on the attempt. */
 function describeError(e: unknown, timeoutMs: number): string {
@@ -118,7 +127,8 @@ function describeError(e: unknown, timeoutMs: number): string {
  * headers and body, ends within the webhook's timeout: a timer of our own aborts it.
  */
 function exchange(dispatcher: Agent, req: RenderedRequest, timeoutMs: number, startBy = Infinity): Promise<AttemptResult> {
-  if (Date.now() > startBy) return Promise.resolve(notSent(`not sent: waited for a request slot until ${new Date(startBy).toISOString()}, too late to end within the pixel's lock`))
+  if (Date.now() > startBy)
+    return Promise.resolve(notSent(`not sent: waited for a request slot until ${new Date(startBy).toISOString()}, too late to end within the pixel's lock`))
   return new Promise((resolve) => {
     const started = performance.now()
     const result: AttemptResult = { statusCode: null, headers: {}, body: null, truncated: false, error: null, retryAfter: null, durationMs: 0 }
@@ -149,7 +159,15 @@ function exchange(dispatcher: Agent, req: RenderedRequest, timeoutMs: number, st
     try {
       const url = new URL(req.url)
       dispatcher.dispatch(
-        { origin: url.origin, path: url.pathname + url.search, method: req.method, headers: req.headers, body: req.body, headersTimeout: timeoutMs, bodyTimeout: timeoutMs },
+        {
+          origin: url.origin,
+          path: url.pathname + url.search,
+          method: req.method,
+          headers: req.headers,
+          body: req.body,
+          headersTimeout: timeoutMs,
+          bodyTimeout: timeoutMs,
+        },
         {
           onRequestStart(c) {
             controller = c

@@ -10,7 +10,7 @@ import { findCall } from '../../calls/findCall.js'
 import { applyPendingTags } from '../../postbacks/pendingTags.js'
 import { planPixels, timersEndedBefore } from '../../delivery/outbox.js'
 import { webhooksToFire } from '../../webhooks/firingRules.js'
-import { type DeliverySlots } from '../../delivery/handoff.js'
+import type { DeliverySlots } from '../../delivery/handoff.js'
 import { tagMap } from '../../calls/tags.js'
 import type { Db, Tx } from '../../core/db.js'
 
@@ -28,7 +28,8 @@ export class PrismaCallEventStore implements CallEventStore {
     if (event.event === 'START') {
       const campaign = await findCampaign(db, companyId, event.campaignId, 'campaignId')
       if (campaign.archivedAt) throw badInput('campaignId', 'campaign is archived and takes no calls')
-      if (await db.call.findUnique({ where: { companyId_uuid: { companyId, uuid: event.uuid } }, select: { id: true } })) throw badInput('uuid', `a call with uuid "${event.uuid}" exists`)
+      if (await db.call.findUnique({ where: { companyId_uuid: { companyId, uuid: event.uuid } }, select: { id: true } }))
+        throw badInput('uuid', `a call with uuid "${event.uuid}" exists`)
       return this.transaction(async (tx, held) => {
         const data = {
           uuid: event.uuid,
@@ -94,7 +95,8 @@ export class PrismaCallEventStore implements CallEventStore {
     }
     const plan = planPixels(call, firing, tags, this.slots, now)
     held.reserved += plan.reserved
-    if (plan.pixels.length) await tx.pixel.createMany({ data: plan.pixels.map((p) => ({ ...p, request: undefined, unresolvedTokens: undefined, tagsApplied: undefined })) })
+    if (plan.pixels.length)
+      await tx.pixel.createMany({ data: plan.pixels.map((p) => ({ ...p, request: undefined, unresolvedTokens: undefined, tagsApplied: undefined })) })
     return plan
   }
 
@@ -117,4 +119,3 @@ async function cancelTimers(tx: Tx, call: Call): Promise<Pixel[]> {
   }
   return cancelled
 }
-

@@ -5,7 +5,7 @@
 // whole backlog. Each statement re-checks the condition on the rows it locks, so two workers never take
 // the same pixel.
 import { Prisma } from '../../generated/prisma/client.js'
-import { type Db } from '../../core/db.js'
+import type { Db } from '../../core/db.js'
 
 async function claimWhere(db: Db, due: Prisma.Sql, limit: number, lockedUntil: Date): Promise<string[]> {
   const rows = await db.$queryRaw<{ id: string }[]>`

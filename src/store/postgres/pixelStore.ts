@@ -7,7 +7,7 @@ import type { DeliveryJob } from '../../delivery/handoff.js'
 import type { AttemptRecord, PixelStore, PixelUpdate } from '../../delivery/pixelStore.js'
 import type { TagInput } from '../../core/tags.js'
 import { claimDuePixels } from './claimDuePixels.js'
-import { type Db } from '../../core/db.js'
+import type { Db } from '../../core/db.js'
 
 export class PrismaPixelStore implements PixelStore {
   constructor(private readonly db: Db) {}

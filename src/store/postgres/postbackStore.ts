@@ -4,7 +4,7 @@ import type { DatabaseProvider } from '../../core/config.js'
 import { Prisma } from '../../generated/prisma/client.js'
 import type { BatchLookups, BatchPlan, CallRow, PostbackStore } from '../../postbacks/postbackWriter.js'
 import type { PostbackRecord, WrittenPostback } from '../../postbacks/postbackWriter.js'
-import { type Db } from '../../core/db.js'
+import type { Db } from '../../core/db.js'
 
 const ROWS_PER_STATEMENT = 500
 
@@ -29,15 +29,19 @@ export class PrismaPostbackStore implements PostbackStore {
     return this.db.$transaction(async (tx) => {
       const calls: CallRow[] = []
       if (lookups.uuids.length) {
-        calls.push(...(await tx.$queryRaw<CallRow[]>`
+        calls.push(
+          ...(await tx.$queryRaw<CallRow[]>`
           SELECT "id", "uuid", "companyId", "campaignId", "callerNumber", "status", "startedAt" FROM "Call"
-          WHERE ("companyId", "uuid") IN (${Prisma.join(lookups.uuids.map((u) => Prisma.sql`(${u.companyId}, ${u.uuid})`))})`))
+          WHERE ("companyId", "uuid") IN (${Prisma.join(lookups.uuids.map((u) => Prisma.sql`(${u.companyId}, ${u.uuid})`))})`),
+        )
       }
       if (lookups.numbers.length) {
-        calls.push(...(await tx.$queryRaw<CallRow[]>`
+        calls.push(
+          ...(await tx.$queryRaw<CallRow[]>`
           SELECT "id", "uuid", "companyId", "campaignId", "callerNumber", "status", "startedAt" FROM "Call"
           WHERE "companyId" IN (${Prisma.join(lookups.companies)}) AND "callerNumber" IN (${Prisma.join(lookups.numbers)})
-            AND "startedAt" >= ${lookups.since}`))
+            AND "startedAt" >= ${lookups.since}`),
+        )
       }
       const { results, postbacks, tags, pendingTags } = plan(calls)
       for (const chunk of chunks(postbacks, ROWS_PER_STATEMENT)) {

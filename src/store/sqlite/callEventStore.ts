@@ -14,7 +14,7 @@ import { dedupeWindow, triggerMoment } from '../../webhooks/firingRules.js'
 import { resultsFromWire, toWire, type SqliteWriter, type WireResult, type WriterTurn } from './sqliteWriter.js'
 import { applyChange, type CallEventStore, type CallEventTrigger, type CheckedCallEvent, type RecordedCallEvent } from '../../calls/callEvents.js'
 import { badInput, notFound, RinghookError } from '../../core/errors.js'
-import { type TagInput } from '../../core/tags.js'
+import type { TagInput } from '../../core/tags.js'
 import { NO_SLOTS, type DeliverySlots } from '../../delivery/handoff.js'
 import { planPixels, timersEndedBefore } from '../../delivery/outbox.js'
 import { webhooksToFire } from '../../webhooks/firingRules.js'
@@ -79,9 +79,11 @@ export class SqliteCallEventWrites {
       campaign: db.prepare(`SELECT "id", "archivedAt" FROM "Campaign" WHERE "id" = ? AND "companyId" = ?`),
       // uuids are unique within a company: another company's call of the same uuid is none of this one's business
       callByUuid: db.prepare(`SELECT * FROM "Call" WHERE "companyId" = ? AND "uuid" = ?`),
-      insertCall: db.prepare(`INSERT INTO "Call" ("id", "uuid", "companyId", "campaignId", "callerNumber", "calledNumber", "status", "startedAt", "converted", "updatedAt")
+      insertCall:
+        db.prepare(`INSERT INTO "Call" ("id", "uuid", "companyId", "campaignId", "callerNumber", "calledNumber", "status", "startedAt", "converted", "updatedAt")
         VALUES (?, ?, ?, ?, ?, ?, 'STARTED', ?, 0, ?)`),
-      updateCall: db.prepare(`UPDATE "Call" SET "status" = ?, "answeredAt" = ?, "endedAt" = ?, "durationSeconds" = ?, "converted" = ?, "convertedAt" = ?, "updatedAt" = ?
+      updateCall:
+        db.prepare(`UPDATE "Call" SET "status" = ?, "answeredAt" = ?, "endedAt" = ?, "durationSeconds" = ?, "converted" = ?, "convertedAt" = ?, "updatedAt" = ?
         WHERE "id" = ?`),
       pendingTags: db.prepare(`SELECT "id", "key", "value", "postbackId" FROM "PendingTag"
         WHERE "companyId" = ? AND "callerNumber" = ? AND "expiresAt" > ? AND ("campaignId" IS NULL OR "campaignId" = ?)
@@ -95,7 +97,8 @@ export class SqliteCallEventWrites {
       pendingTimers: db.prepare(`SELECT * FROM "Pixel" WHERE "callId" = ? AND "trigger" = 'TIMER' AND "status" = 'PENDING'`),
       cancelPixel: db.prepare(`UPDATE "Pixel" SET "status" = 'CANCELLED', "responseNote" = ?, "completedAt" = ?, "nextAttemptAt" = NULL, "lockedUntil" = NULL
         WHERE "id" = ? AND "status" = 'PENDING'`),
-      insertPixel: db.prepare(`INSERT INTO "Pixel" ("id", "companyId", "campaignId", "webhookId", "callId", "callerNumber", "trigger", "status", "attemptCount", "nextAttemptAt", "lockedUntil", "createdAt")
+      insertPixel:
+        db.prepare(`INSERT INTO "Pixel" ("id", "companyId", "campaignId", "webhookId", "callId", "callerNumber", "trigger", "status", "attemptCount", "nextAttemptAt", "lockedUntil", "createdAt")
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)`),
     }
     this.batch = db.transaction((items: Item[], held: { reserved: number }) => {
@@ -189,7 +192,12 @@ export class SqliteCallEventWrites {
 
   /** A number calls in: unexpired pending tags apply, oldest first, and are used up (as pendingTags.ts). */
   private applyPendingTags(call: Call, now: Date): void {
-    const pending = this.s.pendingTags.all(call.companyId, call.callerNumber, sqliteTime(now), call.campaignId) as { id: string; key: string; value: string; postbackId: string }[]
+    const pending = this.s.pendingTags.all(call.companyId, call.callerNumber, sqliteTime(now), call.campaignId) as {
+      id: string
+      key: string
+      value: string
+      postbackId: string
+    }[]
     for (const tag of pending) {
       this.upsertTag(newId(), call.id, tag.key, tag.value, 'POSTBACK', tag.postbackId, now)
       this.s.deletePendingTag.run(tag.id)
@@ -197,7 +205,14 @@ export class SqliteCallEventWrites {
     for (const postbackId of new Set(pending.map((p) => p.postbackId))) this.s.postbackReachedCall.run(call.id, postbackId)
   }
 
-  private writePixels(call: Call, trigger: CallEventTrigger, cache: BatchCache, held: { reserved: number }, slots: DeliverySlots, now: Date): Pick<RecordedCallEvent, 'pixels' | 'handoff'> {
+  private writePixels(
+    call: Call,
+    trigger: CallEventTrigger,
+    cache: BatchCache,
+    held: { reserved: number },
+    slots: DeliverySlots,
+    now: Date,
+  ): Pick<RecordedCallEvent, 'pixels' | 'handoff'> {
     let webhooks = cache.get(call.campaignId)
     if (!webhooks) cache.set(call.campaignId, (webhooks = (this.s.webhooks.all(call.campaignId) as Record<string, unknown>[]).map(webhookFromRow)))
     const triggers = trigger === 'ANSWERED' ? ['ANSWERED', 'TIMER'] : [trigger]
@@ -212,7 +227,17 @@ export class SqliteCallEventWrites {
     const plan = planPixels(call, firing, tags, slots, now)
     held.reserved += plan.reserved
     for (const p of plan.pixels) {
-      this.s.insertPixel.run(p.id, p.companyId, p.campaignId, p.webhookId, p.callId, p.callerNumber, p.trigger, p.status, ...[p.nextAttemptAt, p.lockedUntil, p.createdAt].map(sqliteValue))
+      this.s.insertPixel.run(
+        p.id,
+        p.companyId,
+        p.campaignId,
+        p.webhookId,
+        p.callId,
+        p.callerNumber,
+        p.trigger,
+        p.status,
+        ...[p.nextAttemptAt, p.lockedUntil, p.createdAt].map(sqliteValue),
+      )
     }
     return plan
   }

@@ -13,9 +13,9 @@ import { callFromRow, pixelFromRow, prepareTagsOf, prepareTagUpsert, sqliteTime,
 import type { SqliteWriter } from './sqliteWriter.js'
 import type { DeliveryJob } from '../../delivery/handoff.js'
 import { updatedPixel, type AttemptRecord, type PixelStore, type PixelUpdate } from '../../delivery/pixelStore.js'
-import { type TagInput } from '../../core/tags.js'
+import type { TagInput } from '../../core/tags.js'
 import { PrismaPixelStore } from '../postgres/pixelStore.js'
-import { type Db } from '../../core/db.js'
+import type { Db } from '../../core/db.js'
 
 /**
  * An outcome as the writer thread writes it: the pixel's columns that change, as SQLite values (JSON as
@@ -86,10 +86,9 @@ export class SqlitePixelStore implements PixelStore {
     this.prisma = new PrismaPixelStore(prismaDb)
     // a busy database stays busy for the next one too; any other failure is one outcome's, so the others
     // are written one by one (else their pixels would be sent again when their locks expire)
-    this.queue = new GroupCommit(
-      async (outcomes) => (await this.writer.call<boolean[]>('outcomes', outcomes)).map((value) => ({ ok: true as const, value })),
-      { retryAlone: (e) => !isBusy(e) },
-    )
+    this.queue = new GroupCommit(async (outcomes) => (await this.writer.call<boolean[]>('outcomes', outcomes)).map((value) => ({ ok: true as const, value })), {
+      retryAlone: (e) => !isBusy(e),
+    })
   }
 
   claim(limit: number, lockMs: number, takeOver: boolean): Promise<DeliveryJob[]> {

@@ -25,7 +25,8 @@ export class SqlitePostbackStore implements PostbackStore {
         VALUES (?, ?, ?, ?, ?, ?, ?, 'POSTBACK')
         ON CONFLICT ("callId", "key") DO UPDATE SET "value" = excluded."value", "source" = excluded."source",
           "sourceId" = excluded."sourceId", "updatedAt" = excluded."updatedAt"`),
-      pendingTag: this.db.prepare(`INSERT INTO "PendingTag" ("id", "companyId", "callerNumber", "campaignId", "postbackId", "key", "value", "createdAt", "expiresAt")
+      pendingTag:
+        this.db.prepare(`INSERT INTO "PendingTag" ("id", "companyId", "callerNumber", "campaignId", "postbackId", "key", "value", "createdAt", "expiresAt")
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     }
   }

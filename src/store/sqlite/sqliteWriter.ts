@@ -27,8 +27,7 @@ export function fromWire(e: WireError): Error {
   return Object.assign(new Error(e.message), e.code ? { code: e.code } : {})
 }
 
-export const resultsFromWire = <O>(results: WireResult<O>[]): ItemResult<O>[] =>
-  results.map((r) => (r.ok ? r : { ok: false, error: fromWire(r.error) }))
+export const resultsFromWire = <O>(results: WireResult<O>[]): ItemResult<O>[] => results.map((r) => (r.ok ? r : { ok: false, error: fromWire(r.error) }))
 
 export type WriterRequest = { id: number; op: string; args: unknown[] }
 export type WriterReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: WireError }

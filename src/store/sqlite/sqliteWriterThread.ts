@@ -46,7 +46,7 @@ const others: Record<string, (...args: never[]) => unknown> = {
 
 /** Consecutive writes in one transaction (see writeTurn). */
 async function writeTogether(requests: WriterRequest[]): Promise<WriterReply[]> {
-  let db
+  let db: ReturnType<typeof use>['connection']['db']
   try {
     db = use().connection.db
   } catch (e) {
