@@ -1,10 +1,12 @@
-// Benchmark: webhook delivery. Ringhook (a child process, as `npm start`, embedded SQLite) runs a campaign
+// Benchmark: webhook delivery. Ringhook (a child process, as `npm start`, embedded SQLite, or PostgreSQL when
+// DATABASE_URL=postgres://… names a server: a database of the run's own is made there) runs a campaign
 // with three webhooks (two on call start, one on call end) pointing at a local sink in this process; this
 // process drives call lifecycles (startCall, answerCall, endCall) the way telephony would. Beside it, in the
 // same run, a bare undici `request` client with keep-alive fires at the same sink at the same concurrency,
 // before Ringhook and again after it (this machine's speed drifts within a minute: the ratio is taken to
 // the mean of the two).
-//   npm run bench:webhooks        (DURATION=10 CONCURRENCY=64 RATE=500 to change)
+//   npm run bench:webhooks        (DURATION=10 CONCURRENCY=64 RATE=500 to change; DATABASE_URL=postgres://… for PostgreSQL)
+import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -12,7 +14,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { Agent, request } from 'undici'
-import { startRinghook, stopProcess } from './process.js'
+import pg from 'pg'
+import { root, startRinghook, stopProcess } from './process.js'
 
 const duration = Number(process.env.DURATION ?? 10) * 1000
 const concurrency = Number(process.env.CONCURRENCY ?? 64)
@@ -61,11 +64,39 @@ const percentile = (values: number[], p: number) => {
 const bareBefore = await bareUndici()
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ringhook-bench-'))
+// PostgreSQL: a database of this run's own on the server DATABASE_URL names, its company made by the cli
+const server = process.env.DATABASE_URL?.startsWith('postgres') ? new URL(process.env.DATABASE_URL) : null
+let databaseUrl = `file:${path.join(dir, 'ringhook.db')}`
+let pgKeys: string | null = null
+const benchDatabase = `ringhook_bench_${process.pid}`
+const admin = async (sql: string) => {
+  const client = new pg.Client({ connectionString: server!.toString() })
+  await client.connect()
+  await client.query(sql)
+  await client.end()
+}
+if (server) {
+  await admin(`CREATE DATABASE ${benchDatabase}`)
+  const url = new URL(server)
+  url.pathname = `/${benchDatabase}`
+  databaseUrl = url.toString()
+  pgKeys = await new Promise<string>((resolve, reject) => {
+    let out = ''
+    const cli = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'company', 'create', 'Bench'], {
+      cwd: root,
+      env: { ...process.env, DATABASE_URL: databaseUrl },
+    })
+    cli.stdout.on('data', (d) => (out += d))
+    cli.stderr.on('data', (d) => (out += d))
+    cli.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`cli exited ${code}: ${out}`))))
+  })
+}
 const app = await startRinghook(
   {
     PORT: '0',
     HOST: '127.0.0.1',
-    DATABASE_URL: `file:${path.join(dir, 'ringhook.db')}`,
+    DATABASE_URL: databaseUrl,
+    ...(server ? { JOBS_URL: databaseUrl, DEMO_COMPANY: 'off' } : {}),
     LOG_LEVEL: 'error',
     ALLOWED_TARGETS: '127.0.0.1',
     PIXEL_CONCURRENCY: String(concurrency),
@@ -75,7 +106,7 @@ const app = await startRinghook(
   },
   process.env.PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PROFILE}`] : [],
 )
-const keys = JSON.parse(/\{[\s\S]*?\}/.exec(app.out())![0]) as { adminKey: string }
+const keys = JSON.parse(/\{[\s\S]*?\}/.exec(pgKeys ?? app.out())![0]) as { adminKey: string }
 const api = new Agent({ connections: lifecycles, keepAliveTimeout: 30_000 })
 async function gql(query: string, variables: object) {
   const res = await request(`${app.url}/graphql`, {
@@ -184,9 +215,10 @@ const bareAfter = await bareUndici()
 const bareRate = (bareBefore + bareAfter) / 2
 sink.close()
 fs.rmSync(dir, { recursive: true, force: true })
+if (server) await admin(`DROP DATABASE ${benchDatabase} WITH (FORCE)`)
 
 console.log(
-  `\nwebhook delivery, ${concurrency} concurrent, ${lifecycles} call lifecycles in flight, ${duration / 1000} s a phase, ${os.cpus().length} cores, ${os.cpus()[0]?.model}`,
+  `\nwebhook delivery on ${server ? 'PostgreSQL' : 'SQLite'}, ${concurrency} concurrent, ${lifecycles} call lifecycles in flight, ${duration / 1000} s a phase, ${os.cpus().length} cores, ${os.cpus()[0]?.model}`,
 )
 console.log(`| measure | value |`)
 console.log(`| --- | --- |`)

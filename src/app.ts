@@ -16,14 +16,15 @@ import { SqlitePostbackStore } from './store/sqlite/postbackStore.js'
 import { sqliteFilePath } from './store/sqlite/sqlitePath.js'
 import { PixelWorker } from './delivery/pixelWorker.js'
 import { createThreadedOutboundHttp } from './delivery/http/outboundHttp.js'
-import { PrismaCallEventStore } from './store/postgres/callEventStore.js'
+import { PgCallEventStore } from './store/postgres/callEventStore.js'
 import { SqliteCallEventStore } from './store/sqlite/callEventStore.js'
 import { SqlitePixelStore } from './store/sqlite/pixelStore.js'
 import { SqliteWriter } from './store/sqlite/sqliteWriter.js'
 import { OpenStreams } from './events/openStreams.js'
 import type { Services } from './graphql/context.js'
 import { NO_SLOTS, type DeliverySlots } from './delivery/handoff.js'
-import { PrismaPixelStore } from './store/postgres/pixelStore.js'
+import { PgPixelStore } from './store/postgres/pixelStore.js'
+import { openPool } from './store/postgres/pool.js'
 import type { Db } from './core/db.js'
 
 export interface RunningApp {
@@ -64,7 +65,10 @@ export function createServices(
   const sqliteFile = config.databaseProvider === 'sqlite' ? sqliteFilePath(config.databaseUrl) : null
   // on SQLite, call events, outcomes and claims are written on a thread of their own
   const writer = sqliteFile ? new SqliteWriter(sqliteFile) : null
-  const pixelStore = writer ? new SqlitePixelStore(writer, db) : new PrismaPixelStore(db)
+  // on PostgreSQL, the hot paths write set-based statements through a pg pool of their own
+  const pool = sqliteFile ? null : openPool(config.databaseUrl)
+  const pgPixels = pool ? new PgPixelStore(pool) : null
+  const pixelStore = writer ? new SqlitePixelStore(writer, db) : pgPixels!
   const worker =
     config.role === 'api'
       ? null
@@ -84,7 +88,7 @@ export function createServices(
     streams: new OpenStreams(),
     postbackWriter: new PostbackWriter(sqliteFile ? new SqlitePostbackStore(sqliteFile) : new PrismaPostbackStore(db, config.databaseProvider)),
     postbackLimiter: new PostbackRateLimiter(config.postbackRateLimitPerMinute, rateLimitRedis),
-    callEvents: writer ? new SqliteCallEventStore(writer, worker) : new PrismaCallEventStore(db, slots),
+    callEvents: writer ? new SqliteCallEventStore(writer, worker) : new PgCallEventStore(pool!, slots),
     pixelStore,
     pixelQueue: worker ?? { notify: () => {}, deliver: () => {} },
   }
@@ -93,6 +97,8 @@ export function createServices(
     worker,
     ready: async () => {
       await writer?.ready()
+      // PENDING pixels any instance writes wake this worker at once (else its poll interval finds them)
+      if (pgPixels && worker) await pgPixels.listen(() => worker.notify())
     },
     closeServices: async () => {
       // SIGTERM: deliveries in flight finish and are recorded before the process ends
@@ -102,6 +108,7 @@ export function createServices(
       await pixelStore.close()
       await services.postbackWriter.close()
       await writer?.close()
+      await pool?.end()
       services.streams.close()
       rateLimitRedis?.disconnect()
     },

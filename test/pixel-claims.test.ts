@@ -11,7 +11,8 @@ import { sleep, startTestApp, type TestApp } from './helpers/app.js'
 import { testProvider } from './helpers/db.js'
 import { postJson } from './helpers/postback.js'
 import { createCampaign, createWebhook } from './fixtures.js'
-import { PrismaPixelStore } from '../src/store/postgres/pixelStore.js'
+import { PgPixelStore } from '../src/store/postgres/pixelStore.js'
+import { openPool, type Pool } from '../src/store/postgres/pool.js'
 import type { Db } from '../src/core/db.js'
 
 describe(`pixel claims on ${testProvider}`, () => {
@@ -19,13 +20,16 @@ describe(`pixel claims on ${testProvider}`, () => {
   let otherDb: Db
   const stores: PixelStore[] = []
   const writers: SqliteWriter[] = []
+  const pools: Pool[] = []
   beforeAll(async () => {
     // an API instance runs no worker: the pixels its call events write wait in the outbox
     t = await startTestApp({ env: { ROLE: 'api' } })
     otherDb = await openDatabase(t.databaseUrl)
     for (const db of [t.app.db, otherDb]) {
       if (testProvider !== 'sqlite') {
-        stores.push(new PrismaPixelStore(db))
+        const pool = openPool(t.databaseUrl)
+        pools.push(pool)
+        stores.push(new PgPixelStore(pool))
         continue
       }
       const writer = new SqliteWriter(sqliteFilePath(t.databaseUrl))
@@ -37,6 +41,7 @@ describe(`pixel claims on ${testProvider}`, () => {
   afterAll(async () => {
     for (const s of stores) await s.close()
     for (const w of writers) await w.close()
+    for (const p of pools) await p.end()
     await otherDb?.$disconnect()
     await t?.close()
   })

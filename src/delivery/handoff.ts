@@ -28,3 +28,15 @@ export interface DeliverySlots {
 
 /** No delivery worker here (an API-only instance): nothing is handed over. */
 export const NO_SLOTS: DeliverySlots = { reserve: () => 0, release: () => {} }
+
+/** The slots, counting in `held` what is taken through them. */
+export function heldSlots(slots: DeliverySlots, held: { reserved: number }): DeliverySlots {
+  return {
+    reserve: (n) => {
+      const taken = slots.reserve(n)
+      held.reserved += taken
+      return taken
+    },
+    release: (n) => slots.release(n),
+  }
+}

@@ -1,47 +1,181 @@
-// Deliveries on PostgreSQL through Prisma: claims by one statement per state, one pixel loaded and settled
-// at a time. The embedded SQLite store uses its load and holdLock (resend, test-fire) too.
-import type { Pixel } from '../../generated/prisma/client.js'
-import { applyTags } from '../../calls/applyTags.js'
-import { tagMap } from '../../calls/tags.js'
-import type { DeliveryJob } from '../../delivery/handoff.js'
-import type { AttemptRecord, PixelStore, PixelUpdate } from '../../delivery/pixelStore.js'
+// Deliveries on PostgreSQL, on the pg pool. Claims take due pixels in batches with FOR UPDATE SKIP LOCKED
+// (workers on several instances never wait for each other's rows nor take the same one) and read their
+// webhooks, calls and tags with one statement each; outcomes are written in batches (group commit), a few
+// set-based statements per batch. A worker LISTENs for the PENDING pixels any instance writes.
+import { GroupCommit } from '../../core/groupCommit.js'
+import { newId } from '../../core/ids.js'
 import type { TagInput } from '../../core/tags.js'
-import { claimDuePixels } from './claimDuePixels.js'
-import type { Db } from '../../core/db.js'
+import type { DeliveryJob } from '../../delivery/handoff.js'
+import { type AttemptRecord, type PixelStore, type PixelUpdate, updatedPixel } from '../../delivery/pixelStore.js'
+import type { Call, Pixel, Webhook } from '../../generated/prisma/client.js'
+import { PIXELS_CHANNEL } from './callEventStore.js'
+import { pgTime, inTransaction, type Pool, type PoolClient } from './pool.js'
 
-export class PrismaPixelStore implements PixelStore {
-  constructor(private readonly db: Db) {}
+interface Outcome {
+  job: DeliveryJob
+  pixel: Pixel
+  attempt: AttemptRecord | null
+  tags: TagInput[]
+}
+
+const json = (v: unknown) => (v == null ? null : JSON.stringify(v))
+
+export class PgPixelStore implements PixelStore {
+  private readonly queue: GroupCommit<Outcome, boolean>
+  private listener: PoolClient | null = null
+
+  constructor(private readonly pool: Pool) {
+    // a failed batch is written one outcome at a time, so only the failing one fails (else their pixels
+    // would be sent again when their locks expire)
+    this.queue = new GroupCommit((outcomes) => this.writeOutcomes(outcomes), { retryAlone: () => true })
+  }
 
   async claim(limit: number, lockMs: number, takeOver: boolean): Promise<DeliveryJob[]> {
-    const ids = await claimDuePixels(this.db, limit, lockMs, takeOver)
-    return Promise.all(ids.map((id) => this.load(id)))
+    const now = new Date()
+    const lockedUntil = pgTime(new Date(now.getTime() + lockMs))
+    // due: DELIVERING by a worker whose lock expired (it died), then PENDING whose time has come, oldest first;
+    // a statement per state, each walking the (status, nextAttemptAt) index and stopping at the limit
+    const take = async (due: string, n: number) =>
+      (
+        await this.pool.query<Pixel>(
+          `UPDATE "Pixel" p SET "status" = 'DELIVERING', "lockedUntil" = $1
+           FROM (SELECT "id" FROM "Pixel" WHERE ${due} ORDER BY "nextAttemptAt" LIMIT $3 FOR UPDATE SKIP LOCKED) AS due
+           WHERE p."id" = due."id" RETURNING p.*`,
+          [lockedUntil, pgTime(now), n],
+        )
+      ).rows
+    const pixels = takeOver ? await take(`"status" = 'DELIVERING' AND "lockedUntil" < $2`, limit) : []
+    if (pixels.length < limit) pixels.push(...(await take(`"status" = 'PENDING' AND "nextAttemptAt" <= $2`, limit - pixels.length)))
+    return this.jobsOf(pixels)
+  }
+
+  /** The claimed pixels with their webhooks, calls and (for a first attempt) the calls' tags. */
+  private async jobsOf(pixels: Pixel[]): Promise<DeliveryJob[]> {
+    if (pixels.length === 0) return []
+    const webhookIds = [...new Set(pixels.map((p) => p.webhookId))]
+    const callIds = [...new Set(pixels.map((p) => p.callId))]
+    const firstAttempt = [...new Set(pixels.filter((p) => p.request === null).map((p) => p.callId))]
+    const [webhooks, calls, tags] = await Promise.all([
+      this.pool.query<Webhook>(`SELECT * FROM "Webhook" WHERE "id" = ANY($1)`, [webhookIds]),
+      this.pool.query<Call>(`SELECT * FROM "Call" WHERE "id" = ANY($1)`, [callIds]),
+      firstAttempt.length
+        ? this.pool.query<{ callId: string; key: string; value: string }>(`SELECT "callId", "key", "value" FROM "Tag" WHERE "callId" = ANY($1)`, [firstAttempt])
+        : Promise.resolve({ rows: [] }),
+    ])
+    const webhookById = new Map(webhooks.rows.map((w) => [w.id, w]))
+    const callById = new Map(calls.rows.map((c) => [c.id, c]))
+    const tagsByCall = new Map<string, Record<string, string>>()
+    for (const t of tags.rows) tagsByCall.set(t.callId, { ...tagsByCall.get(t.callId), [t.key]: t.value })
+    return pixels.map((pixel) => ({
+      pixel,
+      webhook: webhookById.get(pixel.webhookId)!,
+      call: callById.get(pixel.callId)!,
+      tags: pixel.request === null ? (tagsByCall.get(pixel.callId) ?? {}) : null,
+    }))
   }
 
   async load(pixelId: string): Promise<DeliveryJob> {
-    const { webhook, call, ...pixel } = await this.db.pixel.findUniqueOrThrow({ where: { id: pixelId }, include: { webhook: true, call: true } })
-    return { pixel, webhook, call, tags: pixel.request === null ? await tagMap(this.db, call.id) : null }
+    const { rows } = await this.pool.query<Pixel>(`SELECT * FROM "Pixel" WHERE "id" = $1`, [pixelId])
+    if (!rows[0]) throw new Error(`pixel ${pixelId} not found`)
+    return (await this.jobsOf(rows))[0]!
   }
 
   async holdLock(pixelId: string, until: Date): Promise<void> {
-    await this.db.pixel.update({ where: { id: pixelId }, data: { lockedUntil: until } })
+    await this.pool.query(`UPDATE "Pixel" SET "lockedUntil" = $2 WHERE "id" = $1`, [pixelId, pgTime(until)])
   }
 
   async settle(job: DeliveryJob, update: PixelUpdate, attempt: AttemptRecord | null, tags: TagInput[]): Promise<Pixel | null> {
-    const { request, ...rest } = update
-    return this.db.$transaction(async (tx) => {
-      const { count } = await tx.pixel.updateMany({
-        where: { id: job.pixel.id, status: 'DELIVERING', attemptCount: job.pixel.attemptCount },
-        data: { ...rest, ...(request ? { request: request as never } : {}) },
-      })
-      if (count === 0) return null
-      if (attempt) await tx.pixelAttempt.create({ data: { ...attempt, pixelId: job.pixel.id, responseHeaders: attempt.responseHeaders ?? undefined } })
-      if (tags.length) {
-        await applyTags(tx, job.call.id, tags, 'WEBHOOK', job.pixel.id)
-        await tx.call.update({ where: { id: job.call.id }, data: { updatedAt: new Date() } })
-      }
-      return tx.pixel.findUniqueOrThrow({ where: { id: job.pixel.id } })
-    })
+    const pixel = updatedPixel(job.pixel, update)
+    return (await this.queue.push({ job, pixel, attempt, tags })) ? pixel : null
   }
 
-  async close(): Promise<void> {}
+  /**
+   * A batch of outcomes in one transaction: each pixel written only while it is as its worker took it
+   * (DELIVERING, the same attempt count: a worker taken for dead writes nothing), then the attempts and the
+   * response's tags of those written. Answers, for each, whether it was written.
+   */
+  private async writeOutcomes(outcomes: Outcome[]): Promise<{ ok: true; value: boolean }[]> {
+    const written = await inTransaction(this.pool, async (client) => {
+      const o = outcomes
+      const { rows } = await client.query<{ id: string }>(
+        `UPDATE "Pixel" p SET "status" = u."status", "attemptCount" = u."attemptCount", "nextAttemptAt" = u."nextAttemptAt",
+           "lockedUntil" = u."lockedUntil", "completedAt" = u."completedAt", "responseNote" = u."responseNote", "tagsApplied" = u."tagsApplied",
+           "request" = u."request", "unresolvedTokens" = u."unresolvedTokens"
+         FROM unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::timestamp(3)[], $6::timestamp(3)[], $7::timestamp(3)[], $8::text[], $9::jsonb[],
+           $10::jsonb[], $11::jsonb[])
+           AS u("id", "takenAt", "status", "attemptCount", "nextAttemptAt", "lockedUntil", "completedAt", "responseNote", "tagsApplied", "request", "unresolvedTokens")
+         WHERE p."id" = u."id" AND p."status" = 'DELIVERING' AND p."attemptCount" = u."takenAt"
+         RETURNING p."id"`,
+        [
+          o.map((x) => x.pixel.id),
+          o.map((x) => x.job.pixel.attemptCount),
+          o.map((x) => x.pixel.status),
+          o.map((x) => x.pixel.attemptCount),
+          o.map((x) => pgTime(x.pixel.nextAttemptAt)),
+          o.map((x) => pgTime(x.pixel.lockedUntil)),
+          o.map((x) => pgTime(x.pixel.completedAt)),
+          o.map((x) => x.pixel.responseNote),
+          o.map((x) => json(x.pixel.tagsApplied)),
+          o.map((x) => json(x.pixel.request)),
+          o.map((x) => json(x.pixel.unresolvedTokens)),
+        ],
+      )
+      const ids = new Set(rows.map((r) => r.id))
+      const done = o.filter((x) => ids.has(x.pixel.id))
+      const attempts = done.filter((x) => x.attempt)
+      if (attempts.length) {
+        const a = attempts.map((x) => ({ pixelId: x.pixel.id, ...x.attempt! }))
+        await client.query(
+          `INSERT INTO "PixelAttempt" ("id", "pixelId", "number", "startedAt", "durationMs", "statusCode", "responseHeaders", "responseBody", "responseTruncated", "error")
+           SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamp(3)[], $5::int[], $6::int[], $7::jsonb[], $8::text[], $9::boolean[], $10::text[])`,
+          [
+            a.map(() => newId()),
+            a.map((r) => r.pixelId),
+            a.map((r) => r.number),
+            a.map((r) => pgTime(r.startedAt)),
+            a.map((r) => r.durationMs),
+            a.map((r) => r.statusCode),
+            a.map((r) => json(r.responseHeaders)),
+            a.map((r) => r.responseBody),
+            a.map((r) => r.responseTruncated),
+            a.map((r) => r.error),
+          ],
+        )
+      }
+      // the response's tags, the last one of a (call, key) winning, and the calls they changed
+      const tags = new Map<string, { callId: string; key: string; value: string; pixelId: string }>()
+      for (const x of done)
+        for (const t of x.tags) tags.set(`${x.job.call.id}\u0000${t.key}`, { callId: x.job.call.id, key: t.key, value: t.value, pixelId: x.pixel.id })
+      if (tags.size) {
+        const t = [...tags.values()]
+        const now = pgTime(new Date())
+        await client.query(
+          `INSERT INTO "Tag" ("id", "callId", "key", "value", "source", "sourceId", "createdAt", "updatedAt")
+           SELECT u."id", u."callId", u."key", u."value", 'WEBHOOK', u."sourceId", $6::timestamp(3), $6::timestamp(3)
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u("id", "callId", "key", "value", "sourceId")
+           ON CONFLICT ("callId", "key") DO UPDATE SET "value" = excluded."value", "source" = excluded."source", "sourceId" = excluded."sourceId",
+             "updatedAt" = excluded."updatedAt"`,
+          [t.map(() => newId()), t.map((r) => r.callId), t.map((r) => r.key), t.map((r) => r.value), t.map((r) => r.pixelId), now],
+        )
+        await client.query(`UPDATE "Call" SET "updatedAt" = $2 WHERE "id" = ANY($1)`, [[...new Set(t.map((r) => r.callId))], now])
+      }
+      return ids
+    })
+    return outcomes.map((x) => ({ ok: true as const, value: written.has(x.pixel.id) }))
+  }
+
+  /** Calls `onPending` whenever any instance writes PENDING pixels (the call-event store NOTIFYs). */
+  async listen(onPending: () => void): Promise<void> {
+    this.listener = await this.pool.connect()
+    this.listener.on('notification', () => onPending())
+    // a listener that loses its connection leaves the worker to its poll interval
+    this.listener.on('error', () => {})
+    await this.listener.query(`LISTEN ${PIXELS_CHANNEL}`)
+  }
+
+  async close(): Promise<void> {
+    await this.queue.drain()
+    this.listener?.release(true)
+    this.listener = null
+  }
 }

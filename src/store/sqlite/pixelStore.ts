@@ -14,7 +14,7 @@ import type { SqliteWriter } from './sqliteWriter.js'
 import type { DeliveryJob } from '../../delivery/handoff.js'
 import { updatedPixel, type AttemptRecord, type PixelStore, type PixelUpdate } from '../../delivery/pixelStore.js'
 import type { TagInput } from '../../core/tags.js'
-import { PrismaPixelStore } from '../postgres/pixelStore.js'
+import { holdPixelLock, loadDeliveryJob } from '../../delivery/loadPixel.js'
 import type { Db } from '../../core/db.js'
 
 /**
@@ -76,14 +76,12 @@ function outcomeOf(job: DeliveryJob, p: Pixel, attempt: AttemptRecord | null, ta
 
 /** The main thread's side: claims and batches of outcomes go to the writer thread; load and holdLock to Prisma. */
 export class SqlitePixelStore implements PixelStore {
-  private readonly prisma: PrismaPixelStore
   private readonly queue: GroupCommit<Outcome, boolean>
 
   constructor(
     private readonly writer: SqliteWriter,
-    prismaDb: Db,
+    private readonly db: Db,
   ) {
-    this.prisma = new PrismaPixelStore(prismaDb)
     // a busy database stays busy for the next one too; any other failure is one outcome's, so the others
     // are written one by one (else their pixels would be sent again when their locks expire)
     this.queue = new GroupCommit(async (outcomes) => (await this.writer.call<boolean[]>('outcomes', outcomes)).map((value) => ({ ok: true as const, value })), {
@@ -96,11 +94,11 @@ export class SqlitePixelStore implements PixelStore {
   }
 
   load(pixelId: string): Promise<DeliveryJob> {
-    return this.prisma.load(pixelId)
+    return loadDeliveryJob(this.db, pixelId)
   }
 
   holdLock(pixelId: string, until: Date): Promise<void> {
-    return this.prisma.holdLock(pixelId, until)
+    return holdPixelLock(this.db, pixelId, until)
   }
 
   async settle(job: DeliveryJob, update: PixelUpdate, attempt: AttemptRecord | null, tags: TagInput[]): Promise<Pixel | null> {
