@@ -49,7 +49,13 @@ describe(`POST /call-events on ${testProvider}`, () => {
 
     const answeredAt = new Date(Date.parse(start.body.call.startedAt) + 2000)
     expect((await event(t, { event: 'answered', uuid: 'rest-1', answeredAt: answeredAt.toISOString() })).body.call.status).toBe('ANSWERED')
-    const converted = await event(t, { event: 'CONVERSION', uuid: 'rest-1', tags: [{ key: 'sale_amount', value: '120' }] })
+    // a pixel is dated at its trigger's moment: the conversion comes after the answer
+    const converted = await event(t, {
+      event: 'CONVERSION',
+      uuid: 'rest-1',
+      convertedAt: new Date(answeredAt.getTime() + 1000).toISOString(),
+      tags: [{ key: 'sale_amount', value: '120' }],
+    })
     expect(converted.body.call.converted).toBe(true)
     const ended = await event(t, { event: 'end', uuid: 'rest-1', endedAt: new Date(answeredAt.getTime() + 65_000).toISOString() })
     expect(ended.status).toBe(200)

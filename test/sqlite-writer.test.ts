@@ -44,7 +44,7 @@ describe('the SQLite writer thread', () => {
     const [ok] = answer('turn-2')
     const results = await Promise.allSettled([
       writer.call('callEvents', answer('turn-1')),
-      writer.call('callEvents', [{ ...ok!, event: { ...ok!.event, tags: [{ key: 'k', value: {} }] } }]),
+      writer.call('callEvents', [{ ...ok!, event: { ...ok!.event, tags: [{ key: 'k', value: {} as never }] } }]),
       writer.call('outcomes', []),
     ])
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled'])

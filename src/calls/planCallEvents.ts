@@ -136,7 +136,7 @@ export function planCallEvents(items: CallEventItem[], reads: CallEventReads, sl
     const callTags = { ...tagsOf(call.id) }
     const at = triggerMoment(call, trigger) ?? now
     const firing = webhooksToFire(all, trigger, callTags).filter((w) => !w.dedupeWindowSeconds || !deduped(w, call, at))
-    const plan = planPixels(call, firing, callTags, slots, now)
+    const plan = planPixels(call, firing, callTags, slots, now, at)
     writes.reserved += plan.reserved
     for (const p of plan.pixels) {
       writes.pixels.push(p)

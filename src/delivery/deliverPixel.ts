@@ -15,12 +15,9 @@ import { signWebhook } from './signWebhook.js'
 import { storable } from '../core/text.js'
 import type { HeaderInput, MatchGroups, ResponseMappingInput } from '../webhooks/webhookConfig.js'
 import type { TagInput } from '../core/tags.js'
-import { LOCK_MARGIN_MS } from './locks.js'
+import { lockToHold, startBy } from './locks.js'
 
 const MAX_RETRY_DELAY_MS = 3_600_000
-/** the least time a claimed pixel's lock leaves for waiting for a request slot, and what an extension gives */
-const MIN_QUEUE_MS = 2000
-const QUEUE_ALLOWANCE_MS = 5000
 
 export interface DeliveryDeps {
   pixels: PixelStore
@@ -205,16 +202,21 @@ export async function deliverJob(deps: DeliveryDeps, job: DeliveryJob, options: 
   if (!literal.ok) {
     result = { statusCode: null, headers: {}, body: null, truncated: false, error: `refused: ${literal.reason}`, retryAfter: null, durationMs: 0 }
   } else {
-    // the claim's lock must outlast this attempt with LOCK_MARGIN_MS to record it, or another worker would
-    // take the pixel over: extended (to leave QUEUE_ALLOWANCE_MS for the wait for a request slot) when it
-    // would leave less than MIN_QUEUE_MS. A pixel handed over at its call event was locked for all this.
+    // the claim's lock must outlast this attempt with the margin to record it, or another worker would take
+    // the pixel over: extended when it leaves too little for the wait for a request slot (locks.ts). A pixel
+    // handed over at its call event was locked for all this.
     let lockedUntil = pixel.lockedUntil?.getTime() ?? 0
-    if (lockedUntil < Date.now() + MIN_QUEUE_MS + webhook.timeoutMs + LOCK_MARGIN_MS) {
-      lockedUntil = Date.now() + QUEUE_ALLOWANCE_MS + webhook.timeoutMs + LOCK_MARGIN_MS
-      await deps.pixels.holdLock(pixel.id, new Date(lockedUntil))
+    const longer = lockToHold(lockedUntil, webhook.timeoutMs)
+    if (longer !== null) {
+      // taken over meanwhile (this worker was taken for dead): not sent, nothing written; the other sends it
+      if (!(await deps.pixels.holdLock(job, new Date(longer)))) {
+        options.onSent?.()
+        return updatedPixel(pixel, { status: 'PENDING', nextAttemptAt: pixel.nextAttemptAt, lockedUntil: pixel.lockedUntil })
+      }
+      lockedUntil = longer
     }
     result = await deps.http.exchange({ ...rendered, headers }, webhook.timeoutMs, {
-      startBy: lockedUntil - webhook.timeoutMs - LOCK_MARGIN_MS,
+      startBy: startBy(lockedUntil, webhook.timeoutMs),
       urgent: options.urgent,
     })
     if (result.notSent) {

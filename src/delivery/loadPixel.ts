@@ -8,7 +8,12 @@ export async function loadDeliveryJob(db: Db, pixelId: string): Promise<Delivery
   return { pixel, webhook, call, tags: pixel.request === null ? await tagMap(db, call.id) : null }
 }
 
-/** Keeps the pixel with this worker until then, through Prisma. */
-export async function holdPixelLock(db: Db, pixelId: string, until: Date): Promise<void> {
-  await db.pixel.update({ where: { id: pixelId }, data: { lockedUntil: until } })
+/** Keeps the pixel with this worker until then while it still holds it (PixelStore.holdLock), through Prisma. */
+export async function holdPixelLock(db: Db, job: DeliveryJob, until: Date): Promise<boolean> {
+  const { count } = await db.pixel.updateMany({
+    where: { id: job.pixel.id, status: 'DELIVERING', lockedUntil: job.pixel.lockedUntil },
+    data: { lockedUntil: until },
+  })
+  if (count === 1) job.pixel.lockedUntil = until
+  return count === 1
 }

@@ -6,8 +6,11 @@ import { timerCancelNote } from '../webhooks/firingRules.js'
 import type { DeliveryJob, DeliverySlots } from './handoff.js'
 import { handoverLock } from './locks.js'
 
-/** The pixel row for a webhook firing on a call: PENDING, or DELIVERING and locked when handed over. */
-export function newPixel(call: Call, webhook: Webhook, now: Date, handedOver: boolean): Pixel {
+/**
+ * The pixel row for a webhook firing on a call: PENDING, or DELIVERING and locked when handed over. It is
+ * dated at `at`, the moment the call reached the trigger (what the dedupe window compares: firingRules.ts).
+ */
+export function newPixel(call: Call, webhook: Webhook, now: Date, handedOver: boolean, at = now): Pixel {
   const due = webhook.trigger === 'TIMER' ? new Date((call.answeredAt ?? now).getTime() + (webhook.timerSeconds ?? 0) * 1000) : now
   return {
     id: newId(),
@@ -25,7 +28,7 @@ export function newPixel(call: Call, webhook: Webhook, now: Date, handedOver: bo
     attemptCount: 0,
     nextAttemptAt: due,
     lockedUntil: handedOver ? handoverLock(now, webhook.timeoutMs) : null,
-    createdAt: now,
+    createdAt: at,
     completedAt: null,
   }
 }
@@ -40,6 +43,7 @@ export function planPixels(
   tags: Record<string, string>,
   slots: DeliverySlots,
   now: Date,
+  at = now,
 ): { pixels: Pixel[]; handoff: DeliveryJob[]; reserved: number } {
   const dueNow = firing.filter((w) => w.trigger !== 'TIMER').length
   const reserved = dueNow ? slots.reserve(dueNow) : 0
@@ -48,7 +52,7 @@ export function planPixels(
   const handoff: DeliveryJob[] = []
   for (const webhook of firing) {
     const handedOver = webhook.trigger !== 'TIMER' && left > 0
-    const pixel = newPixel(call, webhook, now, handedOver)
+    const pixel = newPixel(call, webhook, now, handedOver, at)
     pixels.push(pixel)
     if (handedOver) {
       left--

@@ -37,11 +37,15 @@ export interface PixelStore {
   claim(limit: number, lockMs: number, takeOver: boolean): Promise<DeliveryJob[]>
   /** a claimed pixel with its webhook and call (and the call's tags when its first attempt is to come) */
   load(pixelId: string): Promise<DeliveryJob>
-  /** keeps the pixel with this worker until then */
-  holdLock(pixelId: string, until: Date): Promise<void>
+  /**
+   * Keeps the pixel with this worker until then, while it still holds it (DELIVERING, with the lock this
+   * worker took: `job.pixel.lockedUntil`, which is moved on); false when another worker took it over.
+   */
+  holdLock(job: DeliveryJob, until: Date): Promise<boolean>
   /**
    * Writes the attempt, the pixel's new state and the tags the response gave, and answers the pixel as
-   * written; only while the pixel is still as this worker took it (DELIVERING, the same attempt count).
+   * written; only while the pixel is still as this worker holds it (DELIVERING, the same attempt count, the
+   * lock this worker holds: a takeover sets a lock of its own).
    * Answers null and writes nothing when it is not: another worker took it over (this one was taken for
    * dead) and records its own attempt.
    */

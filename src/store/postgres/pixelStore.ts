@@ -80,8 +80,14 @@ export class PgPixelStore implements PixelStore {
     return (await this.jobsOf(rows))[0]!
   }
 
-  async holdLock(pixelId: string, until: Date): Promise<void> {
-    await this.pool.query(`UPDATE "Pixel" SET "lockedUntil" = $2 WHERE "id" = $1`, [pixelId, pgTime(until)])
+  async holdLock(job: DeliveryJob, until: Date): Promise<boolean> {
+    const { rowCount } = await this.pool.query(`UPDATE "Pixel" SET "lockedUntil" = $2 WHERE "id" = $1 AND "status" = 'DELIVERING' AND "lockedUntil" = $3`, [
+      job.pixel.id,
+      pgTime(until),
+      pgTime(job.pixel.lockedUntil),
+    ])
+    if (rowCount === 1) job.pixel.lockedUntil = until
+    return rowCount === 1
   }
 
   async settle(job: DeliveryJob, update: PixelUpdate, attempt: AttemptRecord | null, tags: TagInput[]): Promise<Pixel | null> {
@@ -102,9 +108,10 @@ export class PgPixelStore implements PixelStore {
            "lockedUntil" = u."lockedUntil", "completedAt" = u."completedAt", "responseNote" = u."responseNote", "tagsApplied" = u."tagsApplied",
            "request" = u."request", "unresolvedTokens" = u."unresolvedTokens"
          FROM unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::timestamp(3)[], $6::timestamp(3)[], $7::timestamp(3)[], $8::text[], $9::jsonb[],
-           $10::jsonb[], $11::jsonb[])
-           AS u("id", "takenAt", "status", "attemptCount", "nextAttemptAt", "lockedUntil", "completedAt", "responseNote", "tagsApplied", "request", "unresolvedTokens")
-         WHERE p."id" = u."id" AND p."status" = 'DELIVERING' AND p."attemptCount" = u."takenAt"
+           $10::jsonb[], $11::jsonb[], $12::timestamp(3)[])
+           AS u("id", "takenAt", "status", "attemptCount", "nextAttemptAt", "lockedUntil", "completedAt", "responseNote", "tagsApplied", "request", "unresolvedTokens",
+             "heldUntil")
+         WHERE p."id" = u."id" AND p."status" = 'DELIVERING' AND p."attemptCount" = u."takenAt" AND p."lockedUntil" IS NOT DISTINCT FROM u."heldUntil"
          RETURNING p."id"`,
         [
           o.map((x) => x.pixel.id),
@@ -118,6 +125,7 @@ export class PgPixelStore implements PixelStore {
           o.map((x) => json(x.pixel.tagsApplied)),
           o.map((x) => json(x.pixel.request)),
           o.map((x) => json(x.pixel.unresolvedTokens)),
+          o.map((x) => pgTime(x.job.pixel.lockedUntil)),
         ],
       )
       const ids = new Set(rows.map((r) => r.id))

@@ -34,7 +34,7 @@ export class SqliteCallEventStore implements CallEventStore {
 
   private async writeTogether(items: Item[]): Promise<ItemResult<RecordedCallEvent>[]> {
     try {
-      return resultsFromWire(await this.writer.call<WireResult<RecordedCallEvent>[]>('callEvents', items))
+      return resultsFromWire(await this.writer.call('callEvents', items))
     } catch (e) {
       // the batch gave its slots back on the writer thread: due pixels may be waiting for them
       this.worker?.notify()

@@ -22,10 +22,11 @@ import type { Db } from '../../core/db.js'
  * text), and the attempt's. Only primitives cross the threads: cloning the pixel with its nested request
  * and dates was about 5 % of the main thread under load.
  */
-interface Outcome {
+export interface Outcome {
   id: string
-  /** the attempt count when this worker took the pixel: written only if it is still that */
+  /** the attempt count when this worker took the pixel, and the lock it holds: written only if they are still those */
   takenAt: number
+  heldUntil: string | null
   callId: string
   status: string
   attemptCount: number
@@ -50,6 +51,7 @@ function outcomeOf(job: DeliveryJob, p: Pixel, attempt: AttemptRecord | null, ta
   return {
     id: p.id,
     takenAt: job.pixel.attemptCount,
+    heldUntil: time(job.pixel.lockedUntil),
     callId: job.call.id,
     status: p.status,
     attemptCount: p.attemptCount,
@@ -84,7 +86,7 @@ export class SqlitePixelStore implements PixelStore {
   ) {
     // a busy database stays busy for the next one too; any other failure is one outcome's, so the others
     // are written one by one (else their pixels would be sent again when their locks expire)
-    this.queue = new GroupCommit(async (outcomes) => (await this.writer.call<boolean[]>('outcomes', outcomes)).map((value) => ({ ok: true as const, value })), {
+    this.queue = new GroupCommit(async (outcomes) => (await this.writer.call('outcomes', outcomes)).map((value) => ({ ok: true as const, value })), {
       retryAlone: (e) => !isBusy(e),
     })
   }
@@ -97,8 +99,8 @@ export class SqlitePixelStore implements PixelStore {
     return loadDeliveryJob(this.db, pixelId)
   }
 
-  holdLock(pixelId: string, until: Date): Promise<void> {
-    return holdPixelLock(this.db, pixelId, until)
+  holdLock(job: DeliveryJob, until: Date): Promise<boolean> {
+    return holdPixelLock(this.db, job, until)
   }
 
   async settle(job: DeliveryJob, update: PixelUpdate, attempt: AttemptRecord | null, tags: TagInput[]): Promise<Pixel | null> {
@@ -128,7 +130,7 @@ export class SqlitePixelWrites {
       // only while the pixel is as this worker took it: a worker taken for dead must not overwrite the one that took over
       updatePixel: db.prepare(`UPDATE "Pixel" SET "status" = ?, "attemptCount" = ?, "nextAttemptAt" = ?, "lockedUntil" = ?, "completedAt" = ?,
         "responseNote" = ?, "tagsApplied" = ?, "request" = ?, "unresolvedTokens" = ?
-        WHERE "id" = ? AND "status" = 'DELIVERING' AND "attemptCount" = ?`),
+        WHERE "id" = ? AND "status" = 'DELIVERING' AND "attemptCount" = ? AND "lockedUntil" IS ?`),
       insertAttempt: db.prepare(`INSERT INTO "PixelAttempt" ("id", "pixelId", "number", "startedAt", "durationMs", "statusCode", "responseHeaders",
         "responseBody", "responseTruncated", "error") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       touchCall: db.prepare(`UPDATE "Call" SET "updatedAt" = ? WHERE "id" = ?`),
@@ -175,6 +177,7 @@ export class SqlitePixelWrites {
       o.unresolvedTokens,
       o.id,
       o.takenAt,
+      o.heldUntil,
     )
     if (changes === 0) return false
     if (o.attempt) this.s.insertAttempt.run(newId(), o.id, ...o.attempt)

@@ -10,6 +10,7 @@ import type { ItemResult } from '../../core/groupCommit.js'
 import { isBusy, withBusyRetry } from './sqliteBusy.js'
 import { RinghookError, type ErrorCode } from '../../core/errors.js'
 import { startThread } from '../../core/threads.js'
+import type { WriterOp, WriterOps } from './writerOps.js'
 
 /** An error as it crosses between threads. */
 export type WireError = { message: string; code?: string; ringhook?: { code: ErrorCode; field?: string } }
@@ -29,7 +30,7 @@ export function fromWire(e: WireError): Error {
 
 export const resultsFromWire = <O>(results: WireResult<O>[]): ItemResult<O>[] => results.map((r) => (r.ok ? r : { ok: false, error: fromWire(r.error) }))
 
-export type WriterRequest = { id: number; op: string; args: unknown[] }
+export type WriterRequest<Op extends string = WriterOp> = { id: number; op: Op; args: unknown[] }
 export type WriterReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: WireError }
 
 export const failedReply = (id: number, e: unknown): WriterReply => ({ id, ok: false, error: toWire(e) })
@@ -49,10 +50,10 @@ export interface WriterTurn {
  * its commit fail. When the turn does not commit, every write is answered with the error and its
  * `onRollback` hooks run (each try of the turn registers its own).
  */
-export async function writeTurn(
+export async function writeTurn<Op extends string>(
   db: Database.Database,
-  requests: WriterRequest[],
-  writes: Record<string, (turn: WriterTurn, ...args: never[]) => unknown>,
+  requests: WriterRequest<Op>[],
+  writes: { [K in Op]?: (turn: WriterTurn, ...args: never[]) => unknown },
 ): Promise<WriterReply[]> {
   try {
     return await withBusyRetry(() => {
@@ -121,9 +122,9 @@ export class SqliteWriter {
   }
 
   /** Runs `op` on the writer thread; answers what it answered there, or its error. */
-  call<T>(op: string, ...args: unknown[]): Promise<T> {
+  call<K extends WriterOp>(op: K, ...args: Parameters<WriterOps[K]>): Promise<ReturnType<WriterOps[K]>> {
     if (this.ended) return Promise.reject(this.ended)
-    return new Promise<T>((resolve, reject) => {
+    return new Promise<ReturnType<WriterOps[K]>>((resolve, reject) => {
       const id = ++this.nextId
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject })
       // an answer awaited keeps the process alive

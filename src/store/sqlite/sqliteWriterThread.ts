@@ -8,6 +8,7 @@ import { SharedSlots } from '../../delivery/sharedSlots.js'
 import { SqliteCallEventWrites } from './callEventStore.js'
 import { SqlitePixelWrites } from './pixelStore.js'
 import { openFastConnection } from './sqliteRows.js'
+import { WRITE_OPS, type WriterOp, type WriterOps } from './writerOps.js'
 import { failedReply, writeTurn, type WriterReply, type WriterRequest, type WriterTurn } from './sqliteWriter.js'
 
 const port = parentPort!
@@ -30,17 +31,20 @@ const use = () => {
   return opened
 }
 
-/** Writes, run inside the turn's transaction. */
-const writes: Record<string, (turn: WriterTurn, ...args: never[]) => unknown> = {
-  callEvents: (turn, items: Parameters<SqliteCallEventWrites['write']>[0]) => use().callEvents.write(items, turn),
-  outcomes: (_turn, outcomes: Parameters<SqlitePixelWrites['writeOutcomes']>[0]) => use().pixels.writeOutcomes(outcomes),
-  claim: (_turn, ...args: Parameters<SqlitePixelWrites['claim']>) => use().pixels.claim(...args),
+type Writes = { [K in WriterOp]?: (turn: WriterTurn, ...args: Parameters<WriterOps[K]>) => ReturnType<WriterOps[K]> }
+type Others = { [K in WriterOp]?: (...args: Parameters<WriterOps[K]>) => ReturnType<WriterOps[K]> }
+
+/** Writes (WRITE_OPS), run inside the turn's transaction. */
+const writes: Writes = {
+  callEvents: (turn, items) => use().callEvents.write(items, turn),
+  outcomes: (_turn, outcomes) => use().pixels.writeOutcomes(outcomes),
+  claim: (_turn, ...args) => use().pixels.claim(...args),
 }
 
 /** The rest, run in order between writes. */
-const others: Record<string, (...args: never[]) => unknown> = {
+const others: Others = {
   ready: () => void use(),
-  useSlots: (counter: Int32Array) => use().callEvents.useSlots(new SharedSlots(counter)),
+  useSlots: (counter) => use().callEvents.useSlots(new SharedSlots(counter)),
   close: () => opened?.connection.close(),
 }
 
@@ -74,12 +78,12 @@ async function turn(): Promise<void> {
   queue = []
   const replies: WriterReply[] = []
   for (let i = 0; i < requests.length; ) {
-    if (!(requests[i]!.op in writes)) {
+    if (!WRITE_OPS.has(requests[i]!.op)) {
       replies.push(await runOther(requests[i++]!))
       continue
     }
     let end = i
-    while (end < requests.length && requests[end]!.op in writes) end++
+    while (end < requests.length && WRITE_OPS.has(requests[end]!.op)) end++
     replies.push(...(await writeTogether(requests.slice(i, end))))
     i = end
   }
