@@ -21,20 +21,26 @@ import type { Context, Loaders, Services } from './context.js'
 import { refuseWith, shapeError, useErrorShape, useNulGuard, useParamsErrors, useRoleGuard, useStreamsEndWithKey } from './plugins.js'
 import { schema } from './schema.js'
 import { toGraphQLError } from './errors.js'
+import { useSharedSubscriptions } from './sharedSubscriptions.js'
 
 export type ServerContext = { req: IncomingMessage; res: ServerResponse }
 type WsInitialContext = { connectionParams?: Record<string, unknown> }
 
 function createLoaders(db: Db): Loaders {
+  // batched within a turn, never cached: a subscription's context lives as long as its stream, and a cached
+  // tag would be answered unchanged to every later event
   return {
-    tagByCallAndKey: new DataLoader<string, Tag | null>(async (ids) => {
-      const pairs = ids.map((id) => id.split('\u0000') as [string, string])
-      const tags = await db.tag.findMany({
-        where: { callId: { in: [...new Set(pairs.map((p) => p[0]))] }, key: { in: [...new Set(pairs.map((p) => p[1]))] } },
-      })
-      const byId = new Map(tags.map((t) => [`${t.callId}\u0000${t.key}`, t]))
-      return ids.map((id) => byId.get(id) ?? null)
-    }),
+    tagByCallAndKey: new DataLoader<string, Tag | null>(
+      async (ids) => {
+        const pairs = ids.map((id) => id.split('\u0000') as [string, string])
+        const tags = await db.tag.findMany({
+          where: { callId: { in: [...new Set(pairs.map((p) => p[0]))] }, key: { in: [...new Set(pairs.map((p) => p[1]))] } },
+        })
+        const byId = new Map(tags.map((t) => [`${t.callId}\u0000${t.key}`, t]))
+        return ids.map((id) => byId.get(id) ?? null)
+      },
+      { cache: false },
+    ),
   }
 }
 
@@ -93,6 +99,7 @@ export function createGraphql({ config, services, logger }: { config: Config; se
       useParamsErrors(),
       useRoleGuard(),
       useNulGuard(),
+      useSharedSubscriptions(),
       useStreamsEndWithKey(services.streams),
       useErrorShape(),
     ],
