@@ -12,7 +12,8 @@ import { heldSlots, NO_SLOTS, type DeliverySlots } from '../../delivery/handoff.
 import type { SharedSlots } from '../../delivery/sharedSlots.js'
 import { isBusy } from './sqliteBusy.js'
 import { callFromRow, pixelFromRow, prepareTagsOf, prepareTagUpsert, sqliteTime, sqliteValue, webhookFromRow } from './sqliteRows.js'
-import { resultsFromWire, toWire, type SqliteWriter, type WireResult, type WriterTurn } from './sqliteWriter.js'
+import type { SqliteWriter, WriterTurn } from './sqliteWriter.js'
+import { resultsFromWire, toWire, type WireResult } from './wire.js'
 
 /**
  * The main thread's side: batches events for the writer thread, which takes delivery slots for the pixels

@@ -11,37 +11,12 @@ import { newId } from '../../core/ids.js'
 import { isBusy } from './sqliteBusy.js'
 import { callFromRow, pixelFromRow, prepareTagsOf, prepareTagUpsert, sqliteTime, webhookFromRow } from './sqliteRows.js'
 import type { SqliteWriter } from './sqliteWriter.js'
+import type { Outcome } from './writerOps.js'
 import type { DeliveryJob } from '../../delivery/handoff.js'
 import { updatedPixel, type AttemptRecord, type PixelStore, type PixelUpdate } from '../../delivery/pixelStore.js'
 import type { TagInput } from '../../core/tags.js'
 import { holdPixelLock, loadDeliveryJob } from '../../delivery/loadPixel.js'
 import type { Db } from '../../core/db.js'
-
-/**
- * An outcome as the writer thread writes it: the pixel's columns that change, as SQLite values (JSON as
- * text), and the attempt's. Only primitives cross the threads: cloning the pixel with its nested request
- * and dates was about 5 % of the main thread under load.
- */
-export interface Outcome {
-  id: string
-  /** the attempt count when this worker took the pixel, and the lock it holds: written only if they are still those */
-  takenAt: number
-  heldUntil: string | null
-  callId: string
-  status: string
-  attemptCount: number
-  nextAttemptAt: string | null
-  lockedUntil: string | null
-  completedAt: string | null
-  responseNote: string | null
-  tagsApplied: string | null
-  request: string | null
-  unresolvedTokens: string | null
-  /** the attempt, if one was made: its number, start, duration, status code, headers (JSON), body, cut, error */
-  attempt: [number, string, number, number | null, string | null, string | null, 0 | 1, string | null] | null
-  /** the response's tags as key, value, key, value… */
-  tags: string[]
-}
 
 const json = (v: unknown) => (v == null ? null : JSON.stringify(v))
 const time = (d: Date | null) => (d ? sqliteTime(d) : null)
