@@ -1,11 +1,13 @@
-// Benchmark: REST postback ingest on embedded SQLite, 50 connections (autocannon), against a bare node:http
+// Benchmark: REST postback ingest on embedded SQLite (or PostgreSQL when DATABASE_URL=postgres://… names a
+// server: a database of the run's own is made there), 50 connections (autocannon), against a bare node:http
 // server in the same run. Both servers run as child processes; autocannon runs here.
-//   npm run bench:postbacks            (DURATION=10 CONNECTIONS=50 to change)
+//   npm run bench:postbacks            (DURATION=10 CONNECTIONS=50 to change; DATABASE_URL=postgres://… for PostgreSQL)
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import autocannon from 'autocannon'
 import Database from 'better-sqlite3'
+import { benchDatabase, companyByCli } from './postgres.js'
 import { startProcess, startRinghook, stopProcess } from './process.js'
 
 const duration = Number(process.env.DURATION ?? 10)
@@ -44,17 +46,21 @@ await stopProcess(bare.child)
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ringhook-bench-'))
 const dbFile = path.join(dir, 'ringhook.db')
+const server = process.env.DATABASE_URL?.startsWith('postgres') ? process.env.DATABASE_URL : null
+const pgDatabase = server ? await benchDatabase(server) : null
+const pgKeys = pgDatabase ? await companyByCli(pgDatabase.url) : null
 const app = await startRinghook(
   {
     PORT: '0',
     HOST: '127.0.0.1',
-    DATABASE_URL: `file:${dbFile}`,
+    DATABASE_URL: pgDatabase?.url ?? `file:${dbFile}`,
+    ...(pgDatabase ? { JOBS_URL: pgDatabase.url, DEMO_COMPANY: 'off' } : {}),
     LOG_LEVEL: 'error',
     POSTBACK_RATE_LIMIT_PER_MINUTE: '0',
   },
   process.env.PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.PROFILE] : [],
 )
-const keys = JSON.parse(/\{[\s\S]*?\}/.exec(app.out())![0]) as { adminKey: string; publisherKey: string }
+const keys = pgKeys ?? (JSON.parse(/\{[\s\S]*?\}/.exec(app.out())![0]) as { adminKey: string; publisherKey: string })
 const gql = async (query: string, variables: object) => {
   const res = await fetch(`${app.url}/graphql`, {
     method: 'POST',
@@ -74,9 +80,15 @@ const appFigures = await load(
 )
 await stopProcess(app.child)
 
-const db = new Database(dbFile, { readonly: true })
-const stored = (db.prepare('SELECT COUNT(*) AS n FROM Postback').get() as { n: number }).n
-db.close()
+let stored: number
+if (pgDatabase) {
+  stored = await pgDatabase.count('SELECT COUNT(*) AS n FROM "Postback"')
+  await pgDatabase.drop()
+} else {
+  const db = new Database(dbFile, { readonly: true })
+  stored = (db.prepare('SELECT COUNT(*) AS n FROM Postback').get() as { n: number }).n
+  db.close()
+}
 fs.rmSync(dir, { recursive: true, force: true })
 
 const share = appFigures.rps / bareFigures.rps
@@ -87,7 +99,7 @@ console.log(
   `| bare node:http | ${bareFigures.rps} | ${bareFigures.p50} | ${bareFigures.p99} | ${bareFigures.ok} | ${bareFigures.non2xx} | ${bareFigures.errors} |`,
 )
 console.log(
-  `| Ringhook GET /postback (SQLite) | ${appFigures.rps} | ${appFigures.p50} | ${appFigures.p99} | ${appFigures.ok} | ${appFigures.non2xx} | ${appFigures.errors} |`,
+  `| Ringhook GET /postback (${pgDatabase ? 'PostgreSQL' : 'SQLite'}) | ${appFigures.rps} | ${appFigures.p50} | ${appFigures.p99} | ${appFigures.ok} | ${appFigures.non2xx} | ${appFigures.errors} |`,
 )
 console.log(`\nRinghook / bare: ${(share * 100).toFixed(1)} %; postbacks in the database: ${stored} (2xx answered: ${appFigures.ok})`)
 if (stored < appFigures.ok) {

@@ -6,7 +6,6 @@
 // before Ringhook and again after it (this machine's speed drifts within a minute: the ratio is taken to
 // the mean of the two).
 //   npm run bench:webhooks        (DURATION=10 CONCURRENCY=64 RATE=500 to change; DATABASE_URL=postgres://… for PostgreSQL)
-import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -14,8 +13,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { Agent, request } from 'undici'
-import pg from 'pg'
-import { root, startRinghook, stopProcess } from './process.js'
+import { benchDatabase, companyByCli } from './postgres.js'
+import { startRinghook, stopProcess } from './process.js'
 
 const duration = Number(process.env.DURATION ?? 10) * 1000
 const concurrency = Number(process.env.CONCURRENCY ?? 64)
@@ -65,32 +64,10 @@ const bareBefore = await bareUndici()
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ringhook-bench-'))
 // PostgreSQL: a database of this run's own on the server DATABASE_URL names, its company made by the cli
-const server = process.env.DATABASE_URL?.startsWith('postgres') ? new URL(process.env.DATABASE_URL) : null
-let databaseUrl = `file:${path.join(dir, 'ringhook.db')}`
-let pgKeys: string | null = null
-const benchDatabase = `ringhook_bench_${process.pid}`
-const admin = async (sql: string) => {
-  const client = new pg.Client({ connectionString: server!.toString() })
-  await client.connect()
-  await client.query(sql)
-  await client.end()
-}
-if (server) {
-  await admin(`CREATE DATABASE ${benchDatabase}`)
-  const url = new URL(server)
-  url.pathname = `/${benchDatabase}`
-  databaseUrl = url.toString()
-  pgKeys = await new Promise<string>((resolve, reject) => {
-    let out = ''
-    const cli = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'company', 'create', 'Bench'], {
-      cwd: root,
-      env: { ...process.env, DATABASE_URL: databaseUrl },
-    })
-    cli.stdout.on('data', (d) => (out += d))
-    cli.stderr.on('data', (d) => (out += d))
-    cli.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`cli exited ${code}: ${out}`))))
-  })
-}
+const server = process.env.DATABASE_URL?.startsWith('postgres') ? process.env.DATABASE_URL : null
+const pgDatabase = server ? await benchDatabase(server) : null
+const databaseUrl = pgDatabase?.url ?? `file:${path.join(dir, 'ringhook.db')}`
+const pgKeys = pgDatabase ? await companyByCli(pgDatabase.url) : null
 const app = await startRinghook(
   {
     PORT: '0',
@@ -106,7 +83,7 @@ const app = await startRinghook(
   },
   process.env.PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PROFILE}`] : [],
 )
-const keys = JSON.parse(/\{[\s\S]*?\}/.exec(pgKeys ?? app.out())![0]) as { adminKey: string }
+const keys = pgKeys ?? (JSON.parse(/\{[\s\S]*?\}/.exec(app.out())![0]) as { adminKey: string })
 const api = new Agent({ connections: lifecycles, keepAliveTimeout: 30_000 })
 async function gql(query: string, variables: object) {
   const res = await request(`${app.url}/graphql`, {
@@ -131,7 +108,11 @@ for (const [trigger, name] of [
 }
 
 // telephony reports call events on the REST door (POST /call-events), one request per event
+// how long each call event took to be answered, in the steady phase
+const answered: number[] = []
+let timing = false
 async function callEvent(event: object) {
+  const sent = performance.now()
   const res = await request(`${app.url}/call-events`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${keys.adminKey}` },
@@ -140,6 +121,7 @@ async function callEvent(event: object) {
   })
   const body = await res.body.text()
   if (res.statusCode !== 200) throw new Error(`call event answered ${res.statusCode}: ${body}`)
+  if (timing) answered.push(performance.now() - sent)
 }
 
 const sentAt = new Map<string, number>()
@@ -196,6 +178,7 @@ const callsPerSecond = steadyRate / 3
 // the benchmark's own event-loop delay: a pause here shows in the latencies too
 const loopDelay = monitorEventLoopDelay({ resolution: 5 })
 loopDelay.enable()
+timing = true
 const steadyStart = performance.now()
 const inflight: Promise<void>[] = []
 for (let i = 0; performance.now() - steadyStart < duration; i++) {
@@ -215,7 +198,7 @@ const bareAfter = await bareUndici()
 const bareRate = (bareBefore + bareAfter) / 2
 sink.close()
 fs.rmSync(dir, { recursive: true, force: true })
-if (server) await admin(`DROP DATABASE ${benchDatabase} WITH (FORCE)`)
+await pgDatabase?.drop()
 
 console.log(
   `\nwebhook delivery on ${server ? 'PostgreSQL' : 'SQLite'}, ${concurrency} concurrent, ${lifecycles} call lifecycles in flight, ${duration / 1000} s a phase, ${os.cpus().length} cores, ${os.cpus()[0]?.model}`,
@@ -233,6 +216,9 @@ console.log(
   `| CPU while driven as fast as it goes: Ringhook / benchmark (driver and sink) | ${(busy.server * 100).toFixed(0)} % / ${(busy.bench * 100).toFixed(0)} % of a core |`,
 )
 console.log(`| steady ${steadyRate} pixels/s: trigger-to-request p50 | ${percentile(latencies, 50).toFixed(1)} ms |`)
+console.log(
+  `| steady ${steadyRate} pixels/s: call event answered p50 / p99 | ${percentile(answered, 50).toFixed(1)} / ${percentile(answered, 99).toFixed(1)} ms (${answered.length} events) |`,
+)
 console.log(`| steady ${steadyRate} pixels/s: trigger-to-request p99 | ${percentile(latencies, 99).toFixed(1)} ms (${latencies.length} pixels) |`)
 console.log(
   `| steady ${steadyRate} pixels/s: trigger-to-request max | ${Math.max(...latencies).toFixed(1)} ms; the benchmark's own event-loop delay max ${(loopDelay.max / 1e6).toFixed(1)} ms |`,

@@ -61,6 +61,17 @@ export function callEventStoreContract(open: () => Promise<Backend>): void {
       ])
     })
 
+    it('stores tag values as sent, whatever quotes, backslashes, SQL or characters they hold', async () => {
+      const id = uuid()
+      const values = [`O'Brien`, `a\\'b\\\\c`, `'); DROP TABLE "Call"; --`, `$1 $$x$$ E'\\n'`, `"quoted"`, `日本語 🚀 \u00e9`, ``, `line\nbreak\ttab`]
+      const tags = values.map((value, i) => ({ key: `k${i}`, value }))
+      await record({ event: 'START', campaignId, callerNumber: '+14155550109', uuid: id, tags })
+      await record({ event: 'CONVERSION', uuid: id, tags: [{ key: 'k0', value: `it's "done" \\` }] })
+      const stored = await b.db.tag.findMany({ where: { call: { companyId, uuid: id } } })
+      const byKey = Object.fromEntries(stored.map((t) => [t.key, t.value]))
+      expect(byKey).toEqual({ ...Object.fromEntries(tags.map((t) => [t.key, t.value])), k0: `it's "done" \\` })
+    })
+
     it('refuses what the state does not allow, writing nothing: unknown campaign or call, a uuid taken, a second end', async () => {
       const id = uuid()
       await record({ event: 'START', campaignId, callerNumber: '+14155550102', uuid: id })

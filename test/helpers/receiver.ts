@@ -18,6 +18,8 @@ export interface Receiver {
   url: string
   port: number
   requests: Received[]
+  /** requests whose connection closed before they were answered (their sender died or gave up) */
+  aborted: Received[]
   /** answers for a path, used in turn; the last one repeats */
   on(path: string, ...replies: Reply[]): void
   received(path: string): Received[]
@@ -26,6 +28,7 @@ export interface Receiver {
 
 export async function startReceiver(): Promise<Receiver> {
   const requests: Received[] = []
+  const aborted: Received[] = []
   const replies = new Map<string, Reply[]>()
   const hanging = new Set<http.ServerResponse>()
   const server = http.createServer((req, res) => {
@@ -34,7 +37,9 @@ export async function startReceiver(): Promise<Receiver> {
     req.on('end', () => {
       const url = req.url ?? '/'
       const path = url.split('?')[0]!
-      requests.push({ method: req.method ?? '', path, url, headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() })
+      const received = { method: req.method ?? '', path, url, headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() }
+      requests.push(received)
+      res.on('close', () => !res.writableFinished && aborted.push(received))
       const queue = replies.get(path) ?? []
       const reply = (queue.length > 1 ? queue.shift() : queue[0]) ?? {}
       if (reply.hang) {
@@ -53,6 +58,7 @@ export async function startReceiver(): Promise<Receiver> {
     url: `http://127.0.0.1:${port}`,
     port,
     requests,
+    aborted,
     on: (path, ...r) => replies.set(path, r),
     received: (path) => requests.filter((r) => r.path === path),
     close: async () => {

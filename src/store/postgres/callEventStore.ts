@@ -1,15 +1,16 @@
-// Call events on PostgreSQL: group commit on the pg pool. A batch is one transaction: what it needs is read
-// in three rounds of set-based queries (the calls it names, locked, and the campaigns; then their webhooks,
-// tags, pending tags and timers; then the pixels the dedupe rule looks at), decided by planCallEvents (the
-// same decision as on SQLite), and written in a handful of set-based statements however many events it
-// holds. PENDING pixels are announced with NOTIFY, so workers elsewhere claim them at once.
+// Call events on PostgreSQL: group commit on the pg pool. A batch is one transaction in two round trips
+// however many events it holds: one script opens it and reads what deciding needs (the calls it names,
+// locked; campaigns, webhooks, tags, pending tags, timers, the pixels the dedupe rule looks at), then
+// planCallEvents decides (the same decision as on SQLite), then one script writes the set-based statements
+// and commits. Scripts take no parameters: values go in as literals escaped by pg. PENDING pixels are
+// announced with NOTIFY, so workers elsewhere claim them at once.
 import type { CallEventStore, CheckedCallEvent, RecordedCallEvent } from '../../calls/callEvents.js'
 import { type CallEventItem, type CallEventReads, type FiredPixel, type PendingTagRow, planCallEvents } from '../../calls/planCallEvents.js'
 import { GroupCommit, type ItemResult } from '../../core/groupCommit.js'
 import { newId } from '../../core/ids.js'
 import { heldSlots, type DeliverySlots } from '../../delivery/handoff.js'
 import type { Call, Pixel, Webhook } from '../../generated/prisma/client.js'
-import { inTransaction, pgTime, type Pool, type PoolClient } from './pool.js'
+import { arrayLiteral, literal, runScript, withRetries, type Pool, type PoolClient } from './pool.js'
 
 /** The channel workers LISTEN on for PENDING pixels written by any instance. */
 export const PIXELS_CHANNEL = 'ringhook_pixels'
@@ -44,15 +45,15 @@ export class PgCallEventStore implements CallEventStore {
     this.open++
     const held = { reserved: 0 }
     try {
-      return await inTransaction(this.pool, async (client) => {
+      // two round trips: BEGIN and the reads as one script, then the writes and COMMIT as another
+      return await withRetries(this.pool, async (client) => {
         // a try again after a deadlock starts from nothing taken
         this.slots.release(held.reserved)
         held.reserved = 0
         const now = new Date()
         const reads = await readFor(client, items, now)
         const plan = planCallEvents(items, reads, heldSlots(this.slots, held), now)
-        await write(client, plan, now)
-        if (plan.pixels.some((p) => p.status === 'PENDING')) await client.query(`NOTIFY ${PIXELS_CHANNEL}`)
+        await runScript(client, [...writesOf(plan, now), 'COMMIT'])
         return plan.results
       })
     } catch (e) {
@@ -64,79 +65,70 @@ export class PgCallEventStore implements CallEventStore {
   }
 }
 
-/** Reads what deciding the batch needs, in three rounds, and answers it as CallEventReads. */
-async function readFor(client: PoolClient, items: CallEventItem[], now: Date): Promise<CallEventReads> {
-  // round 1: the calls the events name (locked until commit: events of one call from several instances are
-  // decided one after the other), and the campaigns start events name
-  const named = [...new Map(items.map(({ companyId, event }) => [key(companyId, event.uuid), [companyId, event.uuid]])).values()]
-  const calls = (
-    await client.query<Call>(
-      `SELECT c.* FROM "Call" c JOIN unnest($1::text[], $2::text[]) AS k("companyId", "uuid") USING ("companyId", "uuid") ORDER BY c."id" FOR UPDATE OF c`,
-      [named.map((n) => n[0]), named.map((n) => n[1])],
-    )
-  ).rows
-  const startCampaigns = [...new Set(items.flatMap(({ event }) => (event.event === 'START' ? [event.campaignId] : [])))]
-  const campaigns = startCampaigns.length
-    ? (
-        await client.query<{ id: string; companyId: string; archivedAt: Date | null }>(
-          `SELECT "id", "companyId", "archivedAt" FROM "Campaign" WHERE "id" = ANY($1)`,
-          [startCampaigns],
-        )
-      ).rows
-    : []
+const texts = (values: unknown[]) => arrayLiteral(values, 'text')
+const times = (values: (Date | null)[]) => arrayLiteral(values, 'timestamp(3)')
 
-  // round 2: webhooks of every campaign involved, tags of the calls found, pending tags of the numbers that
-  // call in (locked: two instances starting calls of one number apply them once), timers of calls that end
-  const campaignIds = [...new Set([...campaigns.map((c) => c.id), ...calls.map((c) => c.campaignId)])]
-  const callIds = calls.map((c) => c.id)
+/**
+ * Reads what deciding the batch needs, as one script opening the transaction, and answers it as
+ * CallEventReads. Later statements find the calls again by (company, uuid) rather than by what earlier
+ * ones answered, so all of them go in one round trip.
+ */
+async function readFor(client: PoolClient, items: CallEventItem[], now: Date): Promise<CallEventReads> {
+  const pairs = (list: CallEventItem[]) => {
+    const unique = [...new Map(list.map(({ companyId, event }) => [key(companyId, event.uuid), [companyId, event.uuid] as const])).values()]
+    return `unnest(${texts(unique.map((n) => n[0]))}, ${texts(unique.map((n) => n[1]))}) AS k("companyId", "uuid")`
+  }
+  // the calls the events name, and the calls that end
+  const named = `SELECT c.* FROM "Call" c JOIN ${pairs(items)} USING ("companyId", "uuid")`
+  const ending = items.filter((i) => i.event.event === 'END')
+  const startCampaigns = [...new Set(items.flatMap(({ event }) => (event.event === 'START' ? [event.campaignId] : [])))]
   const starting = [
     ...new Map(
       items.flatMap(({ companyId, event }) => (event.event === 'START' ? [[key(companyId, event.callerNumber), [companyId, event.callerNumber]]] : [])),
     ).values(),
   ] as [string, string][]
-  const ending = calls.filter((c) => items.some((i) => i.event.event === 'END' && i.companyId === c.companyId && i.event.uuid === c.uuid)).map((c) => c.id)
-  const webhooks = campaignIds.length
-    ? (
-        await client.query<Webhook>(`SELECT * FROM "Webhook" WHERE "campaignId" = ANY($1) AND "deletedAt" IS NULL AND "enabled" ORDER BY "createdAt", "id"`, [
-          campaignIds,
-        ])
-      ).rows
-    : []
-  const tags = callIds.length
-    ? (await client.query<{ callId: string; key: string; value: string }>(`SELECT "callId", "key", "value" FROM "Tag" WHERE "callId" = ANY($1)`, [callIds]))
-        .rows
-    : []
-  const pending = starting.length
-    ? (
-        await client.query<PendingTagRow & { companyId: string; callerNumber: string; campaignId: string | null }>(
-          `SELECT p."id", p."companyId", p."callerNumber", p."campaignId", p."postbackId", p."key", p."value" FROM "PendingTag" p
-           JOIN unnest($1::text[], $2::text[]) AS k("companyId", "callerNumber") USING ("companyId", "callerNumber")
-           WHERE p."expiresAt" > $3 ORDER BY p."createdAt", p."id" FOR UPDATE OF p`,
-          [starting.map((s) => s[0]), starting.map((s) => s[1]), pgTime(now)],
-        )
-      ).rows
-    : []
-  const timers = ending.length
-    ? (await client.query<Pixel>(`SELECT * FROM "Pixel" WHERE "callId" = ANY($1) AND "trigger" = 'TIMER' AND "status" = 'PENDING'`, [ending])).rows
-    : []
-
-  // round 3: the pixels the dedupe rule may look at, from the earliest trigger moment less the widest window
-  const deduping = webhooks.filter((w) => w.dedupeWindowSeconds)
-  let fired: FiredPixel[] = []
-  if (deduping.length) {
-    const numbers = [...new Set([...calls.map((c) => c.callerNumber), ...items.flatMap(({ event }) => (event.event === 'START' ? [event.callerNumber] : []))])]
-    // an event's trigger moment is its own time (firingRules.ts: triggerMoment)
-    const moments = items.map(({ event }) => (event.event === 'START' ? event.startedAt : event.at).getTime())
-    const widest = Math.max(...deduping.map((w) => w.dedupeWindowSeconds!))
-    const since = new Date(Math.min(now.getTime(), ...moments) - widest * 1000)
-    fired = (
-      await client.query<FiredPixel>(
-        `SELECT "webhookId", "callerNumber", "callId", "createdAt" FROM "Pixel"
-         WHERE "webhookId" = ANY($1) AND "callerNumber" = ANY($2) AND "createdAt" >= $3 AND "status" <> 'CANCELLED'`,
-        [deduping.map((w) => w.id), numbers, pgTime(since)],
-      )
-    ).rows
+  // events on calls already there (all but starts) need those calls' campaigns, numbers and tags
+  const later = items.filter((i) => i.event.event !== 'START')
+  const laterCalls = later.length ? `SELECT c.* FROM "Call" c JOIN ${pairs(later)} USING ("companyId", "uuid")` : null
+  const campaignIds = `SELECT unnest(${texts(startCampaigns)})${laterCalls ? ` UNION SELECT n."campaignId" FROM (${laterCalls}) n` : ''}`
+  const numbers = `SELECT unnest(${texts(starting.map((s) => s[1]))})${laterCalls ? ` UNION SELECT n."callerNumber" FROM (${laterCalls}) n` : ''}`
+  // an event's trigger moment is its own time (firingRules.ts: triggerMoment): the dedupe rule looks back
+  // from the earliest, by each webhook's window
+  const earliest = new Date(Math.min(now.getTime(), ...items.map(({ event }) => (event.event === 'START' ? event.startedAt : event.at).getTime())))
+  const statements = {
+    // locked until commit: events of one call from several instances are decided one after the other
+    calls: `${named} ORDER BY c."id" FOR UPDATE OF c`,
+    campaigns: startCampaigns.length ? `SELECT "id", "companyId", "archivedAt" FROM "Campaign" WHERE "id" = ANY(${texts(startCampaigns)})` : null,
+    // webhooks of every campaign involved: those start events name and those of the calls found
+    webhooks: `SELECT * FROM "Webhook" WHERE "campaignId" IN (${campaignIds}) AND "deletedAt" IS NULL AND "enabled" ORDER BY "createdAt", "id"`,
+    // a start of a uuid already there is refused: only the other events need their calls' tags
+    tags: laterCalls ? `SELECT "callId", "key", "value" FROM "Tag" WHERE "callId" IN (SELECT n."id" FROM (${laterCalls}) n)` : null,
+    // pending tags of the numbers that call in (locked: two instances starting calls of one number apply them once)
+    pending: starting.length
+      ? `SELECT p."id", p."companyId", p."callerNumber", p."campaignId", p."postbackId", p."key", p."value" FROM "PendingTag" p
+         JOIN unnest(${texts(starting.map((s) => s[0]))}, ${texts(starting.map((s) => s[1]))}) AS k("companyId", "callerNumber") USING ("companyId", "callerNumber")
+         WHERE p."expiresAt" > ${literal(now)} ORDER BY p."createdAt", p."id" FOR UPDATE OF p`
+      : null,
+    timers: ending.length
+      ? `SELECT * FROM "Pixel" WHERE "callId" IN (SELECT c."id" FROM "Call" c JOIN ${pairs(ending)} USING ("companyId", "uuid"))
+         AND "trigger" = 'TIMER' AND "status" = 'PENDING'`
+      : null,
+    // the pixels the dedupe rule may look at
+    fired: `SELECT p."webhookId", p."callerNumber", p."callId", p."createdAt" FROM "Pixel" p JOIN "Webhook" w ON w."id" = p."webhookId"
+      WHERE w."campaignId" IN (${campaignIds}) AND w."dedupeWindowSeconds" > 0 AND w."deletedAt" IS NULL AND w."enabled"
+        AND p."callerNumber" IN (${numbers}) AND p."status" <> 'CANCELLED'
+        AND p."createdAt" >= ${literal(earliest)}::timestamp(3) - make_interval(secs => w."dedupeWindowSeconds")`,
   }
+  const names = Object.keys(statements).filter((k) => statements[k as keyof typeof statements] !== null) as (keyof typeof statements)[]
+  const [, ...rows] = await runScript(client, ['BEGIN', ...names.map((n) => statements[n]!)])
+  const result = <T>(name: keyof typeof statements) => (names.includes(name) ? rows[names.indexOf(name)]! : []) as T[]
+  const calls = result<Call>('calls')
+  const campaigns = result<{ id: string; companyId: string; archivedAt: Date | null }>('campaigns')
+  const webhooks = result<Webhook>('webhooks')
+  const tags = result<{ callId: string; key: string; value: string }>('tags')
+  const pending = result<PendingTagRow & { companyId: string; callerNumber: string; campaignId: string | null }>('pending')
+  const timers = result<Pixel>('timers')
+  const fired = result<FiredPixel>('fired')
 
   const callsByUuid = new Map(calls.map((c) => [key(c.companyId, c.uuid), c]))
   const campaignsById = new Map(campaigns.map((c) => [c.id, c]))
@@ -162,113 +154,64 @@ async function readFor(client: PoolClient, items: CallEventItem[], now: Date): P
   }
 }
 
-/** The batch's writes, each kind in one statement over arrays of its rows. */
-async function write(client: PoolClient, plan: ReturnType<typeof planCallEvents>, now: Date): Promise<void> {
-  const col = <T, V>(rows: T[], f: (r: T) => V) => rows.map(f)
+/** The batch's writes, each kind one statement over arrays of its rows; a NOTIFY when PENDING pixels were written. */
+function writesOf(plan: ReturnType<typeof planCallEvents>, now: Date): string[] {
+  const col = <T>(rows: T[], f: (r: T) => unknown, type: string) => arrayLiteral(rows.map(f), type)
+  const statements: string[] = []
   if (plan.newCalls.length) {
     const c = plan.newCalls
-    await client.query(
-      `INSERT INTO "Call" ("id", "uuid", "companyId", "campaignId", "callerNumber", "calledNumber", "status", "startedAt", "answeredAt", "endedAt",
+    statements.push(`INSERT INTO "Call" ("id", "uuid", "companyId", "campaignId", "callerNumber", "calledNumber", "status", "startedAt", "answeredAt", "endedAt",
          "durationSeconds", "converted", "convertedAt", "updatedAt")
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamp(3)[], $9::timestamp(3)[],
-         $10::timestamp(3)[], $11::int[], $12::boolean[], $13::timestamp(3)[], $14::timestamp(3)[])`,
-      [
-        col(c, (r) => r.id),
-        col(c, (r) => r.uuid),
-        col(c, (r) => r.companyId),
-        col(c, (r) => r.campaignId),
-        col(c, (r) => r.callerNumber),
-        col(c, (r) => r.calledNumber),
-        col(c, (r) => r.status),
-        col(c, (r) => pgTime(r.startedAt)),
-        col(c, (r) => pgTime(r.answeredAt)),
-        col(c, (r) => pgTime(r.endedAt)),
-        col(c, (r) => r.durationSeconds),
-        col(c, (r) => r.converted),
-        col(c, (r) => pgTime(r.convertedAt)),
-        col(c, (r) => pgTime(r.updatedAt)),
-      ],
-    )
+       SELECT * FROM unnest(${col(c, (r) => r.id, 'text')}, ${col(c, (r) => r.uuid, 'text')}, ${col(c, (r) => r.companyId, 'text')},
+         ${col(c, (r) => r.campaignId, 'text')}, ${col(c, (r) => r.callerNumber, 'text')}, ${col(c, (r) => r.calledNumber, 'text')},
+         ${col(c, (r) => r.status, 'text')}, ${times(c.map((r) => r.startedAt))}, ${times(c.map((r) => r.answeredAt))}, ${times(c.map((r) => r.endedAt))},
+         ${col(c, (r) => r.durationSeconds, 'int')}, ${col(c, (r) => r.converted, 'boolean')}, ${times(c.map((r) => r.convertedAt))},
+         ${times(c.map((r) => r.updatedAt))})`)
   }
   if (plan.changedCalls.length) {
     const c = plan.changedCalls
-    await client.query(
-      `UPDATE "Call" c SET "status" = u."status", "answeredAt" = u."answeredAt", "endedAt" = u."endedAt", "durationSeconds" = u."durationSeconds",
+    statements.push(`UPDATE "Call" c SET "status" = u."status", "answeredAt" = u."answeredAt", "endedAt" = u."endedAt", "durationSeconds" = u."durationSeconds",
          "converted" = u."converted", "convertedAt" = u."convertedAt", "updatedAt" = u."updatedAt"
-       FROM unnest($1::text[], $2::text[], $3::timestamp(3)[], $4::timestamp(3)[], $5::int[], $6::boolean[], $7::timestamp(3)[], $8::timestamp(3)[])
+       FROM unnest(${col(c, (r) => r.id, 'text')}, ${col(c, (r) => r.status, 'text')}, ${times(c.map((r) => r.answeredAt))}, ${times(c.map((r) => r.endedAt))},
+         ${col(c, (r) => r.durationSeconds, 'int')}, ${col(c, (r) => r.converted, 'boolean')}, ${times(c.map((r) => r.convertedAt))},
+         ${times(c.map((r) => r.updatedAt))})
          AS u("id", "status", "answeredAt", "endedAt", "durationSeconds", "converted", "convertedAt", "updatedAt")
-       WHERE c."id" = u."id"`,
-      [
-        col(c, (r) => r.id),
-        col(c, (r) => r.status),
-        col(c, (r) => pgTime(r.answeredAt)),
-        col(c, (r) => pgTime(r.endedAt)),
-        col(c, (r) => r.durationSeconds),
-        col(c, (r) => r.converted),
-        col(c, (r) => pgTime(r.convertedAt)),
-        col(c, (r) => pgTime(r.updatedAt)),
-      ],
-    )
+       WHERE c."id" = u."id"`)
   }
   if (plan.tags.length) {
     const t = plan.tags
-    await client.query(
-      `INSERT INTO "Tag" ("id", "callId", "key", "value", "source", "sourceId", "createdAt", "updatedAt")
-       SELECT u.*, $7::timestamp(3), $7::timestamp(3) FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS u
+    statements.push(`INSERT INTO "Tag" ("id", "callId", "key", "value", "source", "sourceId", "createdAt", "updatedAt")
+       SELECT u.*, ${literal(now)}::timestamp(3), ${literal(now)}::timestamp(3)
+       FROM unnest(${col(t, () => newId(), 'text')}, ${col(t, (r) => r.callId, 'text')}, ${col(t, (r) => r.key, 'text')}, ${col(t, (r) => r.value, 'text')},
+         ${col(t, (r) => r.source, 'text')}, ${col(t, (r) => r.sourceId, 'text')}) AS u
        ON CONFLICT ("callId", "key") DO UPDATE SET "value" = excluded."value", "source" = excluded."source", "sourceId" = excluded."sourceId",
-         "updatedAt" = excluded."updatedAt"`,
-      [
-        col(t, () => newId()),
-        col(t, (r) => r.callId),
-        col(t, (r) => r.key),
-        col(t, (r) => r.value),
-        col(t, (r) => r.source),
-        col(t, (r) => r.sourceId),
-        pgTime(now),
-      ],
-    )
+         "updatedAt" = excluded."updatedAt"`)
   }
-  if (plan.usedPendingTags.length) await client.query(`DELETE FROM "PendingTag" WHERE "id" = ANY($1)`, [plan.usedPendingTags])
+  if (plan.usedPendingTags.length) statements.push(`DELETE FROM "PendingTag" WHERE "id" = ANY(${texts(plan.usedPendingTags)})`)
   if (plan.postbackCalls.length) {
-    await client.query(`UPDATE "Postback" p SET "callId" = u."callId" FROM unnest($1::text[], $2::text[]) AS u("id", "callId") WHERE p."id" = u."id"`, [
-      col(plan.postbackCalls, (r) => r.postbackId),
-      col(plan.postbackCalls, (r) => r.callId),
-    ])
+    const b = plan.postbackCalls
+    statements.push(`UPDATE "Postback" p SET "callId" = u."callId" FROM unnest(${col(b, (r) => r.postbackId, 'text')}, ${col(b, (r) => r.callId, 'text')})
+       AS u("id", "callId") WHERE p."id" = u."id"`)
   }
   if (plan.pixels.length) {
     const p = plan.pixels
-    await client.query(
-      `INSERT INTO "Pixel" ("id", "companyId", "campaignId", "webhookId", "callId", "callerNumber", "trigger", "status", "attemptCount", "nextAttemptAt",
+    statements.push(`INSERT INTO "Pixel" ("id", "companyId", "campaignId", "webhookId", "callId", "callerNumber", "trigger", "status", "attemptCount", "nextAttemptAt",
          "lockedUntil", "responseNote", "completedAt", "createdAt")
        SELECT u."id", u."companyId", u."campaignId", u."webhookId", u."callId", u."callerNumber", u."trigger", u."status", 0, u."nextAttemptAt",
          u."lockedUntil", u."responseNote", u."completedAt", u."createdAt"
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamp(3)[], $10::timestamp(3)[],
-         $11::text[], $12::timestamp(3)[], $13::timestamp(3)[])
+       FROM unnest(${col(p, (r) => r.id, 'text')}, ${col(p, (r) => r.companyId, 'text')}, ${col(p, (r) => r.campaignId, 'text')},
+         ${col(p, (r) => r.webhookId, 'text')}, ${col(p, (r) => r.callId, 'text')}, ${col(p, (r) => r.callerNumber, 'text')},
+         ${col(p, (r) => r.trigger, 'text')}, ${col(p, (r) => r.status, 'text')}, ${times(p.map((r) => r.nextAttemptAt))}, ${times(p.map((r) => r.lockedUntil))},
+         ${col(p, (r) => r.responseNote, 'text')}, ${times(p.map((r) => r.completedAt))}, ${times(p.map((r) => r.createdAt))})
          AS u("id", "companyId", "campaignId", "webhookId", "callId", "callerNumber", "trigger", "status", "nextAttemptAt", "lockedUntil", "responseNote",
-           "completedAt", "createdAt")`,
-      [
-        col(p, (r) => r.id),
-        col(p, (r) => r.companyId),
-        col(p, (r) => r.campaignId),
-        col(p, (r) => r.webhookId),
-        col(p, (r) => r.callId),
-        col(p, (r) => r.callerNumber),
-        col(p, (r) => r.trigger),
-        col(p, (r) => r.status),
-        col(p, (r) => pgTime(r.nextAttemptAt)),
-        col(p, (r) => pgTime(r.lockedUntil)),
-        col(p, (r) => r.responseNote),
-        col(p, (r) => pgTime(r.completedAt)),
-        col(p, (r) => pgTime(r.createdAt)),
-      ],
-    )
+           "completedAt", "createdAt")`)
   }
   if (plan.cancelledTimers.length) {
     const p = plan.cancelledTimers
-    await client.query(
-      `UPDATE "Pixel" p SET "status" = 'CANCELLED', "responseNote" = u."note", "completedAt" = u."at", "nextAttemptAt" = NULL, "lockedUntil" = NULL
-       FROM unnest($1::text[], $2::text[], $3::timestamp(3)[]) AS u("id", "note", "at") WHERE p."id" = u."id" AND p."status" = 'PENDING'`,
-      [col(p, (r) => r.id), col(p, (r) => r.responseNote), col(p, (r) => pgTime(r.completedAt))],
-    )
+    statements.push(`UPDATE "Pixel" p SET "status" = 'CANCELLED', "responseNote" = u."note", "completedAt" = u."at", "nextAttemptAt" = NULL, "lockedUntil" = NULL
+       FROM unnest(${col(p, (r) => r.id, 'text')}, ${col(p, (r) => r.responseNote, 'text')}, ${times(p.map((r) => r.completedAt))}) AS u("id", "note", "at")
+       WHERE p."id" = u."id" AND p."status" = 'PENDING'`)
   }
+  if (plan.pixels.some((p) => p.status === 'PENDING')) statements.push(`NOTIFY ${PIXELS_CHANNEL}`)
+  return statements
 }

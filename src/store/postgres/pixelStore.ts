@@ -1,7 +1,7 @@
 // Deliveries on PostgreSQL, on the pg pool. Claims take due pixels in batches with FOR UPDATE SKIP LOCKED
 // (workers on several instances never wait for each other's rows nor take the same one) and read their
-// webhooks, calls and tags with one statement each; outcomes are written in batches (group commit), a few
-// set-based statements per batch. A worker LISTENs for the PENDING pixels any instance writes.
+// webhooks, calls and tags with one statement each; outcomes are written in batches (group commit), one
+// statement a batch. A worker LISTENs for the PENDING pixels any instance writes.
 import { GroupCommit } from '../../core/groupCommit.js'
 import { newId } from '../../core/ids.js'
 import type { TagInput } from '../../core/tags.js'
@@ -9,7 +9,7 @@ import type { DeliveryJob } from '../../delivery/handoff.js'
 import { type AttemptRecord, type PixelStore, type PixelUpdate, updatedPixel } from '../../delivery/pixelStore.js'
 import type { Call, Pixel, Webhook } from '../../generated/prisma/client.js'
 import { PIXELS_CHANNEL } from './callEventStore.js'
-import { pgTime, inTransaction, type Pool, type PoolClient } from './pool.js'
+import { pgTime, type Pool, type PoolClient } from './pool.js'
 
 interface Outcome {
   job: DeliveryJob
@@ -96,15 +96,19 @@ export class PgPixelStore implements PixelStore {
   }
 
   /**
-   * A batch of outcomes in one transaction: each pixel written only while it is as its worker took it
-   * (DELIVERING, the same attempt count: a worker taken for dead writes nothing), then the attempts and the
-   * response's tags of those written. Answers, for each, whether it was written.
+   * A batch of outcomes in one statement (one round trip, atomic): each pixel written only while it is as its
+   * worker took it (DELIVERING, the same attempt count, the same lock: a worker taken for dead writes nothing),
+   * then the attempts and the response's tags of those written (the last of a call's key winning), and the
+   * calls those tags changed. Answers, for each, whether it was written.
    */
   private async writeOutcomes(outcomes: Outcome[]): Promise<{ ok: true; value: boolean }[]> {
-    const written = await inTransaction(this.pool, async (client) => {
-      const o = outcomes
-      const { rows } = await client.query<{ id: string }>(
-        `UPDATE "Pixel" p SET "status" = u."status", "attemptCount" = u."attemptCount", "nextAttemptAt" = u."nextAttemptAt",
+    const o = outcomes
+    const a = o.flatMap((x) => (x.attempt ? [{ pixelId: x.pixel.id, ...x.attempt }] : []))
+    const t = o.flatMap((x) => x.tags.map((tag) => ({ callId: x.job.call.id, key: tag.key, value: tag.value, pixelId: x.pixel.id })))
+    const now = pgTime(new Date())
+    const { rows } = await this.pool.query<{ id: string }>(
+      `WITH written AS (
+         UPDATE "Pixel" p SET "status" = u."status", "attemptCount" = u."attemptCount", "nextAttemptAt" = u."nextAttemptAt",
            "lockedUntil" = u."lockedUntil", "completedAt" = u."completedAt", "responseNote" = u."responseNote", "tagsApplied" = u."tagsApplied",
            "request" = u."request", "unresolvedTokens" = u."unresolvedTokens"
          FROM unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::timestamp(3)[], $6::timestamp(3)[], $7::timestamp(3)[], $8::text[], $9::jsonb[],
@@ -112,63 +116,59 @@ export class PgPixelStore implements PixelStore {
            AS u("id", "takenAt", "status", "attemptCount", "nextAttemptAt", "lockedUntil", "completedAt", "responseNote", "tagsApplied", "request", "unresolvedTokens",
              "heldUntil")
          WHERE p."id" = u."id" AND p."status" = 'DELIVERING' AND p."attemptCount" = u."takenAt" AND p."lockedUntil" IS NOT DISTINCT FROM u."heldUntil"
-         RETURNING p."id"`,
-        [
-          o.map((x) => x.pixel.id),
-          o.map((x) => x.job.pixel.attemptCount),
-          o.map((x) => x.pixel.status),
-          o.map((x) => x.pixel.attemptCount),
-          o.map((x) => pgTime(x.pixel.nextAttemptAt)),
-          o.map((x) => pgTime(x.pixel.lockedUntil)),
-          o.map((x) => pgTime(x.pixel.completedAt)),
-          o.map((x) => x.pixel.responseNote),
-          o.map((x) => json(x.pixel.tagsApplied)),
-          o.map((x) => json(x.pixel.request)),
-          o.map((x) => json(x.pixel.unresolvedTokens)),
-          o.map((x) => pgTime(x.job.pixel.lockedUntil)),
-        ],
-      )
-      const ids = new Set(rows.map((r) => r.id))
-      const done = o.filter((x) => ids.has(x.pixel.id))
-      const attempts = done.filter((x) => x.attempt)
-      if (attempts.length) {
-        const a = attempts.map((x) => ({ pixelId: x.pixel.id, ...x.attempt! }))
-        await client.query(
-          `INSERT INTO "PixelAttempt" ("id", "pixelId", "number", "startedAt", "durationMs", "statusCode", "responseHeaders", "responseBody", "responseTruncated", "error")
-           SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamp(3)[], $5::int[], $6::int[], $7::jsonb[], $8::text[], $9::boolean[], $10::text[])`,
-          [
-            a.map(() => newId()),
-            a.map((r) => r.pixelId),
-            a.map((r) => r.number),
-            a.map((r) => pgTime(r.startedAt)),
-            a.map((r) => r.durationMs),
-            a.map((r) => r.statusCode),
-            a.map((r) => json(r.responseHeaders)),
-            a.map((r) => r.responseBody),
-            a.map((r) => r.responseTruncated),
-            a.map((r) => r.error),
-          ],
-        )
-      }
-      // the response's tags, the last one of a (call, key) winning, and the calls they changed
-      const tags = new Map<string, { callId: string; key: string; value: string; pixelId: string }>()
-      for (const x of done)
-        for (const t of x.tags) tags.set(`${x.job.call.id}\u0000${t.key}`, { callId: x.job.call.id, key: t.key, value: t.value, pixelId: x.pixel.id })
-      if (tags.size) {
-        const t = [...tags.values()]
-        const now = pgTime(new Date())
-        await client.query(
-          `INSERT INTO "Tag" ("id", "callId", "key", "value", "source", "sourceId", "createdAt", "updatedAt")
-           SELECT u."id", u."callId", u."key", u."value", 'WEBHOOK', u."sourceId", $6::timestamp(3), $6::timestamp(3)
-           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u("id", "callId", "key", "value", "sourceId")
-           ON CONFLICT ("callId", "key") DO UPDATE SET "value" = excluded."value", "source" = excluded."source", "sourceId" = excluded."sourceId",
-             "updatedAt" = excluded."updatedAt"`,
-          [t.map(() => newId()), t.map((r) => r.callId), t.map((r) => r.key), t.map((r) => r.value), t.map((r) => r.pixelId), now],
-        )
-        await client.query(`UPDATE "Call" SET "updatedAt" = $2 WHERE "id" = ANY($1)`, [[...new Set(t.map((r) => r.callId))], now])
-      }
-      return ids
-    })
+         RETURNING p."id"
+       ),
+       attempts AS (
+         INSERT INTO "PixelAttempt" ("id", "pixelId", "number", "startedAt", "durationMs", "statusCode", "responseHeaders", "responseBody", "responseTruncated", "error")
+         SELECT * FROM unnest($13::text[], $14::text[], $15::int[], $16::timestamp(3)[], $17::int[], $18::int[], $19::jsonb[], $20::text[], $21::boolean[], $22::text[])
+           AS a("id", "pixelId", "number", "startedAt", "durationMs", "statusCode", "responseHeaders", "responseBody", "responseTruncated", "error")
+         WHERE a."pixelId" IN (SELECT "id" FROM written)
+       ),
+       tags AS (
+         SELECT DISTINCT ON (t."callId", t."key") t.* FROM unnest($23::text[], $24::text[], $25::text[], $26::text[], $27::text[]) WITH ORDINALITY
+           AS t("id", "callId", "key", "value", "sourceId", "n")
+         WHERE t."sourceId" IN (SELECT "id" FROM written) ORDER BY t."callId", t."key", t."n" DESC
+       ),
+       tagged AS (
+         INSERT INTO "Tag" ("id", "callId", "key", "value", "source", "sourceId", "createdAt", "updatedAt")
+         SELECT "id", "callId", "key", "value", 'WEBHOOK', "sourceId", $28::timestamp(3), $28::timestamp(3) FROM tags
+         ON CONFLICT ("callId", "key") DO UPDATE SET "value" = excluded."value", "source" = excluded."source", "sourceId" = excluded."sourceId",
+           "updatedAt" = excluded."updatedAt"
+       ),
+       touched AS (UPDATE "Call" SET "updatedAt" = $28::timestamp(3) WHERE "id" IN (SELECT "callId" FROM tags))
+       SELECT "id" FROM written`,
+      [
+        o.map((x) => x.pixel.id),
+        o.map((x) => x.job.pixel.attemptCount),
+        o.map((x) => x.pixel.status),
+        o.map((x) => x.pixel.attemptCount),
+        o.map((x) => pgTime(x.pixel.nextAttemptAt)),
+        o.map((x) => pgTime(x.pixel.lockedUntil)),
+        o.map((x) => pgTime(x.pixel.completedAt)),
+        o.map((x) => x.pixel.responseNote),
+        o.map((x) => json(x.pixel.tagsApplied)),
+        o.map((x) => json(x.pixel.request)),
+        o.map((x) => json(x.pixel.unresolvedTokens)),
+        o.map((x) => pgTime(x.job.pixel.lockedUntil)),
+        a.map(() => newId()),
+        a.map((r) => r.pixelId),
+        a.map((r) => r.number),
+        a.map((r) => pgTime(r.startedAt)),
+        a.map((r) => r.durationMs),
+        a.map((r) => r.statusCode),
+        a.map((r) => json(r.responseHeaders)),
+        a.map((r) => r.responseBody),
+        a.map((r) => r.responseTruncated),
+        a.map((r) => r.error),
+        t.map(() => newId()),
+        t.map((r) => r.callId),
+        t.map((r) => r.key),
+        t.map((r) => r.value),
+        t.map((r) => r.pixelId),
+        now,
+      ],
+    )
+    const written = new Set(rows.map((r) => r.id))
     return outcomes.map((x) => ({ ok: true as const, value: written.has(x.pixel.id) }))
   }
 

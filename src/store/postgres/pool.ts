@@ -24,17 +24,15 @@ export const pgTime = (d: Date | null | undefined): string | null => (d ? d.toIS
 const RETRYABLE = new Set(['40P01', '40001'])
 
 /**
- * Runs `fn` in a transaction on a client of its own; a deadlock or serialization failure is tried again
- * (a few times, after a short pause). The transaction's writes are undone when `fn` throws.
+ * Runs `fn` on a client of its own, trying it again (a few times, after a short pause) after a deadlock or
+ * serialization failure. `fn` opens and commits its transaction itself (a script may begin with BEGIN and
+ * end with COMMIT); when it throws, what it left open is rolled back.
  */
-export async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>, tries = 4): Promise<T> {
+export async function withRetries<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>, tries = 4): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const client = await pool.connect()
     try {
-      await client.query('BEGIN')
-      const value = await fn(client)
-      await client.query('COMMIT')
-      return value
+      return await fn(client)
     } catch (e) {
       await client.query('ROLLBACK').catch(() => {})
       if (attempt >= tries || !RETRYABLE.has((e as { code?: string }).code ?? '')) throw e
@@ -43,4 +41,41 @@ export async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => P
       client.release()
     }
   }
+}
+
+/** Runs `fn` in a transaction (tried again like withRetries); its writes are undone when it throws. */
+export const inTransaction = <T>(pool: Pool, fn: (client: PoolClient) => Promise<T>, tries = 4): Promise<T> =>
+  withRetries(
+    pool,
+    async (client) => {
+      await client.query('BEGIN')
+      const value = await fn(client)
+      await client.query('COMMIT')
+      return value
+    },
+    tries,
+  )
+
+/**
+ * A value as an SQL literal, escaped by pg. Statements sent together as one script (the simple query
+ * protocol: one round trip for several statements) take no parameters; their values go in as literals.
+ */
+export function literal(v: unknown): string {
+  if (v === null || v === undefined) return 'NULL'
+  if (typeof v === 'boolean') return v ? 'TRUE' : 'FALSE'
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw new Error(`not a finite number: ${v}`)
+    return String(v)
+  }
+  if (v instanceof Date) return pg.escapeLiteral(v.toISOString())
+  return pg.escapeLiteral(String(v))
+}
+
+/** An array of values as a typed SQL array literal: `ARRAY[…]::type[]`. */
+export const arrayLiteral = (values: unknown[], type: string): string => `ARRAY[${values.map(literal).join(',')}]::${type}[]`
+
+/** Runs a script of statements in one round trip; answers each statement's rows, in order. */
+export async function runScript(client: PoolClient, statements: string[]): Promise<unknown[][]> {
+  const results = (await client.query(statements.join(';\n'))) as unknown as pg.QueryResult | pg.QueryResult[]
+  return (Array.isArray(results) ? results : [results]).map((r) => r.rows)
 }
