@@ -22,7 +22,7 @@ export function parsePhoneNumber(raw: string, defaultCountry: 'US' = 'US'): Phon
     : parsed.ext
       ? { ok: false, reason: `"${raw}" has an extension (${parsed.ext}); give the number without it` }
       : { ok: true, e164: parsed.number }
-  // libphonenumber's parse was a measurable share of the server's time taking call events (bench/README.md)
+  // libphonenumber's parse shows in profiles of call events; callers repeat, so recent answers are kept
   if (recentNumbers.size >= RECENT_NUMBERS_MAX) recentNumbers.clear()
   if (raw.length <= 64) recentNumbers.set(raw, result)
   return result

@@ -33,8 +33,8 @@ export type BusTopics = {
 export type PubSub = ReturnType<typeof createPubSub<BusTopics>> & {
   /**
    * Whether anything may receive `topic` for the company: on the in-process bus, only while someone
-   * subscribes to it (publishers skip building what nobody reads: a pixel row per delivery was about 2 %
-   * of the main thread under load); over Redis, always (another instance may).
+   * subscribes to it (publishers skip building what nobody reads: a pixel row per delivery shows in
+   * profiles under load); over Redis, always (another instance may).
    */
   listens(topic: 'callUpdated' | 'postbackReceived' | 'pixelFired', companyId: string): boolean
 }
@@ -112,7 +112,7 @@ export function createEventBus(redisUrl: string | undefined, logger: Logger): Ev
 /**
  * A database row as the bus carries it: its Date columns as ISO strings, so a payload has the same shape
  * in-process and over Redis (JSON). Its other values must be JSON already (Json columns are); a shallow
- * copy, where toJsonSafe copies deeply through JSON text.
+ * copy, not a round trip through JSON text.
  */
 export function jsonRow(row: object): Record<string, unknown> {
   const out: Record<string, unknown> = {}

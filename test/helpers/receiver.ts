@@ -20,6 +20,8 @@ export interface Receiver {
   requests: Received[]
   /** requests whose connection closed before they were answered (their sender died or gave up) */
   aborted: Received[]
+  /** requests to a path received and not answered yet */
+  unanswered(path: string): number
   /** answers for a path, used in turn; the last one repeats */
   on(path: string, ...replies: Reply[]): void
   received(path: string): Received[]
@@ -29,6 +31,7 @@ export interface Receiver {
 export async function startReceiver(): Promise<Receiver> {
   const requests: Received[] = []
   const aborted: Received[] = []
+  const open = new Set<Received>()
   const replies = new Map<string, Reply[]>()
   const hanging = new Set<http.ServerResponse>()
   const server = http.createServer((req, res) => {
@@ -39,7 +42,11 @@ export async function startReceiver(): Promise<Receiver> {
       const path = url.split('?')[0]!
       const received = { method: req.method ?? '', path, url, headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() }
       requests.push(received)
-      res.on('close', () => !res.writableFinished && aborted.push(received))
+      open.add(received)
+      res.on('close', () => {
+        open.delete(received)
+        if (!res.writableFinished) aborted.push(received)
+      })
       const queue = replies.get(path) ?? []
       const reply = (queue.length > 1 ? queue.shift() : queue[0]) ?? {}
       if (reply.hang) {
@@ -59,6 +66,7 @@ export async function startReceiver(): Promise<Receiver> {
     port,
     requests,
     aborted,
+    unanswered: (path) => [...open].filter((r) => r.path === path).length,
     on: (path, ...r) => replies.set(path, r),
     received: (path) => requests.filter((r) => r.path === path),
     close: async () => {

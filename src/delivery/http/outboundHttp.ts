@@ -4,7 +4,7 @@
 // the webhook's timeout; it never throws: what went wrong is in the result.
 // The threaded client (createThreadedOutboundHttp) makes the same exchanges on a thread of its own
 // (outboundHttpThread.ts): sockets, HTTP parsing and timers off the thread that takes call events and
-// writes the database (bench/README.md).
+// writes the database.
 import dns from 'node:dns'
 import { isIP, type LookupFunction } from 'node:net'
 import { Agent, type Dispatcher } from 'undici'
@@ -123,7 +123,7 @@ function describeError(e: unknown, timeoutMs: number): string {
 /**
  * One exchange on undici's dispatcher, handled as it comes (status and headers, then the body, kept to
  * 64 KB): undici's `request` wraps the same in a Readable body, an AbortSignal and a promise per request,
- * which cost the delivery thread about a quarter of its time (bench/README.md). The whole exchange,
+ * a large share of the delivery thread's time under load. The whole exchange,
  * headers and body, ends within the webhook's timeout: a timer of our own aborts it.
  */
 function exchange(dispatcher: Agent, req: RenderedRequest, timeoutMs: number, startBy = Infinity): Promise<AttemptResult> {

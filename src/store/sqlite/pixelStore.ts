@@ -1,9 +1,8 @@
-// Delivery outcomes and claims on embedded SQLite, on the writer thread (src/db/sqliteWriter.ts) with
-// prepared statements of their own. Outcomes are written in batches (group commit): each attempt is an
-// UPDATE of the pixel, an INSERT of the attempt and the response's tags, so at thousands of deliveries a
-// second the writes cost microseconds each instead of Prisma round trips. Claims are one UPDATE … RETURNING
-// with the claimed pixels' webhooks, calls and tags read in the same transaction. Loading one pixel
-// (resend, test-fire) stays on Prisma.
+// Delivery outcomes and claims on embedded SQLite, on the writer thread (sqliteWriter.ts) with prepared
+// statements of their own. Outcomes are written in batches (group commit): each attempt is an UPDATE of
+// the pixel, an INSERT of the attempt and the response's tags, rather than Prisma round trips. Claims are
+// one UPDATE … RETURNING with the claimed pixels' webhooks, calls and tags read in the same transaction.
+// Loading one pixel (resend, test-fire) stays on Prisma.
 import type Database from 'better-sqlite3'
 import type { Call, Pixel, Webhook } from '../../generated/prisma/client.js'
 import { GroupCommit } from '../../core/groupCommit.js'

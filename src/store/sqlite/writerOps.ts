@@ -27,7 +27,7 @@ export const WRITE_OPS = new Set<WriterOp>(['callEvents', 'outcomes', 'claim'])
 /**
  * An outcome as the writer thread writes it: the pixel's columns that change, as SQLite values (JSON as
  * text), and the attempt's. Only primitives cross the threads: cloning the pixel with its nested request
- * and dates was about 5 % of the main thread under load.
+ * and dates costs the main thread more than building these.
  */
 export interface Outcome {
   id: string
