@@ -1,6 +1,7 @@
-// One delivery attempt of a claimed pixel: render the request (first attempt), check the target, send,
-// and settle the pixel through the pixel store (the attempt, the response's tags, and SUCCEEDED, FAILED,
-// or PENDING again with the next attempt scheduled: exponential backoff with jitter, Retry-After honoured).
+// One delivery attempt of a claimed pixel, as four stages: prepare (cancel a timer that no longer applies,
+// render the request at the first attempt), send (the target check, the lock, the exchange), decide
+// (SUCCEEDED, FAILED, or PENDING again with the next attempt scheduled: exponential backoff with jitter,
+// Retry-After honoured) and settle (through the pixel store: the attempt, the response's tags, the state).
 import { isIP } from 'node:net'
 import type { Call, Pixel, Webhook } from '../generated/prisma/client.js'
 import { jsonRow, type PubSub } from '../events/bus.js'
@@ -138,16 +139,20 @@ export async function deliverPixel(deps: DeliveryDeps, pixelId: string, options:
   return deliverJob(deps, await deps.pixels.load(pixelId), options)
 }
 
-/**
- * One attempt of a claimed pixel (status DELIVERING) whose webhook and call are in memory. TIMER pixels are
- * checked first: a call that ended before the timer, or conditions that no longer hold, cancel it.
- * `maxAttempts` 1 (test-fire) never retries.
- */
-export async function deliverJob(deps: DeliveryDeps, job: DeliveryJob, options: DeliveryOptions = {}): Promise<Pixel> {
-  const { pixel, webhook, call } = job
-  const now = new Date()
-  const tags = job.tags ?? {}
+/** What a delivery does after prepare: nothing (a timer cancelled, a request that cannot be made), or send. */
+type Prepared =
+  | { send: false; update: PixelUpdate }
+  | { send: true; request: RenderedRequest; target: URL; firstRender: Pick<PixelUpdate, 'request' | 'unresolvedTokens'> }
 
+/**
+ * Stage 1, prepare: a TIMER pixel is cancelled when its call ended before it or its conditions no longer
+ * hold; the request is rendered at the first attempt (kept for the next ones) with the webhook-id, timestamp
+ * and signature headers. What cannot be prepared now never can be: it fails at once instead of being
+ * retried for ever.
+ */
+export function prepare(job: DeliveryJob, now: Date): Prepared {
+  const { pixel, webhook, call } = job
+  const tags = job.tags ?? {}
   if (pixel.trigger === 'TIMER' && pixel.attemptCount === 0) {
     const due = pixel.nextAttemptAt ?? now
     const reason =
@@ -156,18 +161,12 @@ export async function deliverJob(deps: DeliveryDeps, job: DeliveryJob, options: 
         : !evaluateMatches(webhook.matches as unknown as MatchGroups, tags).matched
           ? 'conditions did not hold when the timer came due'
           : null
-    if (reason) {
-      options.onSent?.()
-      return settle(deps, job, { status: 'CANCELLED', responseNote: reason, completedAt: now, lockedUntil: null, nextAttemptAt: null }, null, [])
-    }
+    if (reason) return { send: false, update: { status: 'CANCELLED', responseNote: reason, completedAt: now, lockedUntil: null, nextAttemptAt: null } }
   }
-
   let rendered = pixel.request as unknown as RenderedRequest | null
   // written with the attempt's outcome, in one statement
   const firstRender: Pick<PixelUpdate, 'request' | 'unresolvedTokens'> = {}
   let unsendable: string | null = null
-  let headers: Record<string, string> = {}
-  let target: URL | null = null
   try {
     if (!rendered) {
       const r = renderRequest(webhook, tokenContext(call, tags))
@@ -175,59 +174,64 @@ export async function deliverJob(deps: DeliveryDeps, job: DeliveryJob, options: 
       unsendable = r.unsendable
       Object.assign(firstRender, { request: { ...rendered }, unresolvedTokens: r.unresolved })
     }
-    if (!unsendable) target = new URL(rendered.url)
-    // webhook-id (the pixel's id) always goes along, so receivers can dedupe a repeated delivery
-    headers = { ...rendered.headers, 'webhook-id': pixel.id, 'webhook-timestamp': String(Math.floor(now.getTime() / 1000)) }
-    if (webhook.signingSecret) Object.assign(headers, signWebhook(webhook.signingSecret, pixel.id, now, rendered.body ?? ''))
+    if (!unsendable) {
+      const target = new URL(rendered.url)
+      // webhook-id (the pixel's id) always goes along, so receivers can dedupe a repeated delivery
+      const headers = { ...rendered.headers, 'webhook-id': pixel.id, 'webhook-timestamp': String(Math.floor(now.getTime() / 1000)) }
+      if (webhook.signingSecret) Object.assign(headers, signWebhook(webhook.signingSecret, pixel.id, now, rendered.body ?? ''))
+      return { send: true, request: { ...rendered, headers }, target, firstRender }
+    }
   } catch (e) {
-    // whatever cannot be prepared now never can be: it fails at once instead of being retried for ever
     unsendable ??= `the request could not be prepared: ${(e as Error).message}`
   }
-  if (unsendable || !target || !rendered) {
-    options.onSent?.()
-    const update: PixelUpdate = {
-      ...firstRender,
-      status: 'FAILED',
-      responseNote: `not sent: ${unsendable}`,
-      completedAt: now,
-      lockedUntil: null,
-      nextAttemptAt: null,
-    }
-    return settle(deps, job, update, null, [])
+  return {
+    send: false,
+    update: { ...firstRender, status: 'FAILED', responseNote: `not sent: ${unsendable}`, completedAt: now, lockedUntil: null, nextAttemptAt: null },
   }
+}
 
-  const attemptNumber = pixel.attemptCount + 1
-  let result: AttemptResult
-  const literal = isIP(target.hostname.replace(/^\[(.*)\]$/, '$1')) ? await deps.http.check(target) : { ok: true as const }
-  if (!literal.ok) {
-    result = { statusCode: null, headers: {}, body: null, truncated: false, error: `refused: ${literal.reason}`, retryAfter: null, durationMs: 0 }
-  } else {
-    // the claim's lock must outlast this attempt with the margin to record it, or another worker would take
-    // the pixel over: extended when it leaves too little for the wait for a request slot (locks.ts). A pixel
-    // handed over at its call event was locked for all this.
-    let lockedUntil = pixel.lockedUntil?.getTime() ?? 0
-    const longer = lockToHold(lockedUntil, webhook.timeoutMs)
-    if (longer !== null) {
-      // taken over meanwhile (this worker was taken for dead): not sent, nothing written; the other sends it
-      if (!(await deps.pixels.holdLock(job, new Date(longer)))) {
-        options.onSent?.()
-        return updatedPixel(pixel, { status: 'PENDING', nextAttemptAt: pixel.nextAttemptAt, lockedUntil: pixel.lockedUntil })
-      }
-      lockedUntil = longer
-    }
-    result = await deps.http.exchange({ ...rendered, headers }, webhook.timeoutMs, {
-      startBy: startBy(lockedUntil, webhook.timeoutMs),
-      urgent: options.urgent,
-    })
-    if (result.notSent) {
-      // it waited too long for a request slot: due again at once, no attempt spent (it was not sent)
-      options.onSent?.()
-      return settle(deps, job, { ...firstRender, status: 'PENDING', nextAttemptAt: new Date(), lockedUntil: null }, null, [])
-    }
+/**
+ * Stage 2, send: the target check for a literal address (host names are checked on the address connected
+ * to), the lock held long enough for the attempt (locks.ts), the exchange. Answers the attempt's result,
+ * or that it was not sent: taken over meanwhile (this worker was taken for dead: nothing is written, the
+ * other worker sends it), or it waited too long for a request slot.
+ */
+async function send(
+  deps: DeliveryDeps,
+  job: DeliveryJob,
+  prepared: Extract<Prepared, { send: true }>,
+  urgent?: boolean,
+): Promise<AttemptResult | 'taken over'> {
+  const { pixel, webhook } = job
+  const literal = isIP(prepared.target.hostname.replace(/^\[(.*)\]$/, '$1')) ? await deps.http.check(prepared.target) : { ok: true as const }
+  if (!literal.ok) return { statusCode: null, headers: {}, body: null, truncated: false, error: `refused: ${literal.reason}`, retryAfter: null, durationMs: 0 }
+  // a pixel handed over at its call event was locked for all this; a claimed one may need longer
+  let lockedUntil = pixel.lockedUntil?.getTime() ?? 0
+  const longer = lockToHold(lockedUntil, webhook.timeoutMs)
+  if (longer !== null) {
+    if (!(await deps.pixels.holdLock(job, new Date(longer)))) return 'taken over'
+    lockedUntil = longer
   }
+  return deps.http.exchange(prepared.request, webhook.timeoutMs, { startBy: startBy(lockedUntil, webhook.timeoutMs), urgent })
+}
+
+/**
+ * Stage 3, decide: the pixel's next state from the attempt's result. 2xx: SUCCEEDED, with the tags the
+ * response maps to; a retryable failure (network error, 429, 5xx) with attempts left: PENDING again after
+ * the backoff (or Retry-After); otherwise FAILED, saying why.
+ */
+export function decide(
+  job: DeliveryJob,
+  result: AttemptResult,
+  firstRender: Pick<PixelUpdate, 'request' | 'unresolvedTokens'>,
+  startedAt: Date,
+  maxAttempts: number,
+): { update: PixelUpdate; attempt: AttemptRecord; tags: TagInput[] } {
+  const { pixel, webhook } = job
+  const number = pixel.attemptCount + 1
   const attempt: AttemptRecord = {
-    number: attemptNumber,
-    startedAt: now,
+    number,
+    startedAt,
     durationMs: result.durationMs,
     statusCode: result.statusCode,
     responseHeaders: result.statusCode === null ? null : result.headers,
@@ -236,52 +240,51 @@ export async function deliverJob(deps: DeliveryDeps, job: DeliveryJob, options: 
     responseTruncated: result.truncated,
     error: result.error,
   }
-
-  options.onSent?.()
-  const maxAttempts = options.maxAttempts ?? webhook.maxAttempts
+  const settled = { ...firstRender, attemptCount: number, completedAt: new Date(), lockedUntil: null, nextAttemptAt: null }
   if (result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300) {
     const mapping = webhook.responseMapping as unknown as ResponseMappingInput | null
     const parsed =
       result.truncated && mapping
         ? { tags: {}, note: 'response cut at 64 KB; not parsed' }
         : tagsFromResponse(result.body ?? '', result.headers['content-type'] ?? null, mapping)
-    const entries = Object.entries(parsed.tags).map(([key, value]) => ({ key, value }))
-    const update: PixelUpdate = {
-      ...firstRender,
-      status: 'SUCCEEDED',
-      attemptCount: attemptNumber,
-      tagsApplied: entries.length ? parsed.tags : undefined,
-      responseNote: parsed.note ?? null,
-      completedAt: new Date(),
-      lockedUntil: null,
-      nextAttemptAt: null,
-    }
-    return settle(deps, job, update, attempt, entries)
+    const tags = Object.entries(parsed.tags).map(([key, value]) => ({ key, value }))
+    const update: PixelUpdate = { ...settled, status: 'SUCCEEDED', tagsApplied: tags.length ? parsed.tags : undefined, responseNote: parsed.note ?? null }
+    return { update, attempt, tags }
   }
-  if (isRetryable(result) && attemptNumber < maxAttempts) {
-    const delay = retryDelayMs(attemptNumber, webhook.retryBaseDelayMs, result.statusCode === 429 || result.statusCode === 503 ? result.retryAfter : null)
-    return settle(
-      deps,
-      job,
-      { ...firstRender, status: 'PENDING', attemptCount: attemptNumber, nextAttemptAt: new Date(Date.now() + delay), lockedUntil: null },
+  if (isRetryable(result) && number < maxAttempts) {
+    const delay = retryDelayMs(number, webhook.retryBaseDelayMs, result.statusCode === 429 || result.statusCode === 503 ? result.retryAfter : null)
+    return {
+      update: { ...firstRender, status: 'PENDING', attemptCount: number, nextAttemptAt: new Date(Date.now() + delay), lockedUntil: null },
       attempt,
-      [],
-    )
+      tags: [],
+    }
   }
   const why = result.error ?? `HTTP ${result.statusCode}`
-  const update: PixelUpdate = {
-    ...firstRender,
-    status: 'FAILED',
-    attemptCount: attemptNumber,
-    responseNote: isRetryable(result) ? `gave up after ${attemptNumber} attempt(s): ${why}` : `not retried: ${why}`,
-    completedAt: new Date(),
-    lockedUntil: null,
-    nextAttemptAt: null,
-  }
-  return settle(deps, job, update, attempt, [])
+  const note = isRetryable(result) ? `gave up after ${number} attempt(s): ${why}` : `not retried: ${why}`
+  return { update: { ...settled, status: 'FAILED', responseNote: note }, attempt, tags: [] }
 }
 
-/** Records the outcome and publishes it; a worker taken for dead (its pixel taken over) records nothing. */
+/**
+ * One attempt of a claimed pixel (status DELIVERING) whose webhook and call are in memory, in four stages:
+ * prepare, send, decide, settle. `maxAttempts` 1 (test-fire) never retries.
+ */
+export async function deliverJob(deps: DeliveryDeps, job: DeliveryJob, options: DeliveryOptions = {}): Promise<Pixel> {
+  const now = new Date()
+  const prepared = prepare(job, now)
+  if (!prepared.send) {
+    options.onSent?.()
+    return settle(deps, job, prepared.update, null, [])
+  }
+  const result = await send(deps, job, prepared, options.urgent)
+  options.onSent?.()
+  if (result === 'taken over') return updatedPixel(job.pixel, { status: 'PENDING', nextAttemptAt: job.pixel.nextAttemptAt, lockedUntil: job.pixel.lockedUntil })
+  // it waited too long for a request slot: due again at once, no attempt spent (it was not sent)
+  if (result.notSent) return settle(deps, job, { ...prepared.firstRender, status: 'PENDING', nextAttemptAt: new Date(), lockedUntil: null }, null, [])
+  const decided = decide(job, result, prepared.firstRender, now, options.maxAttempts ?? job.webhook.maxAttempts)
+  return settle(deps, job, decided.update, decided.attempt, decided.tags)
+}
+
+/** Stage 4, settle: records the outcome and publishes it; a worker taken for dead (its pixel taken over) records nothing. */
 async function settle(deps: DeliveryDeps, job: DeliveryJob, update: PixelUpdate, attempt: AttemptRecord | null, tags: TagInput[]): Promise<Pixel> {
   const updated = await deps.pixels.settle(job, update, attempt, tags)
   if (!updated) return updatedPixel(job.pixel, update)
