@@ -11,7 +11,7 @@ import { ApiKeyCache } from './tenancy/apiKeyCache.js'
 import { startJobs, type RinghookJobs } from './jobs/agenda.js'
 import { PostbackRateLimiter } from './postbacks/postbackRateLimiter.js'
 import { PostbackWriter } from './postbacks/postbackWriter.js'
-import { PrismaPostbackStore } from './store/postgres/postbackStore.js'
+import { PgPostbackStore } from './store/postgres/postbackStore.js'
 import { SqlitePostbackStore } from './store/sqlite/postbackStore.js'
 import { sqliteFilePath } from './store/sqlite/sqlitePath.js'
 import { PixelWorker } from './delivery/pixelWorker.js'
@@ -86,7 +86,7 @@ export function createServices(
     pubsub: bus.pubsub,
     apiKeys: new ApiKeyCache(db, config.apiKeyCacheMs, (e) => logger.error({ err: e }, "writing an API key's lastUsedAt failed")),
     streams: new OpenStreams(),
-    postbackWriter: new PostbackWriter(sqliteFile ? new SqlitePostbackStore(sqliteFile) : new PrismaPostbackStore(db, config.databaseProvider)),
+    postbackWriter: new PostbackWriter(sqliteFile ? new SqlitePostbackStore(sqliteFile) : new PgPostbackStore(pool!)),
     postbackLimiter: new PostbackRateLimiter(config.postbackRateLimitPerMinute, rateLimitRedis),
     callEvents: writer ? new SqliteCallEventStore(writer, worker) : new PgCallEventStore(pool!, slots),
     pixelStore,

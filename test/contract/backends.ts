@@ -11,7 +11,7 @@ import { applyMigrations } from '../../src/store/migrate.js'
 import { PgCallEventStore } from '../../src/store/postgres/callEventStore.js'
 import { PgPixelStore } from '../../src/store/postgres/pixelStore.js'
 import { openPool, type Pool } from '../../src/store/postgres/pool.js'
-import { PrismaPostbackStore } from '../../src/store/postgres/postbackStore.js'
+import { PgPostbackStore } from '../../src/store/postgres/postbackStore.js'
 import { SqliteCallEventStore } from '../../src/store/sqlite/callEventStore.js'
 import { SqlitePixelStore } from '../../src/store/sqlite/pixelStore.js'
 import { SqlitePostbackStore } from '../../src/store/sqlite/postbackStore.js'
@@ -85,7 +85,7 @@ export async function openBackend(): Promise<Backend> {
       const store = new PgPixelStore(pool())
       return later(store, () => store.close())
     },
-    postbacks: () => new PrismaPostbackStore(db, 'postgresql'),
+    postbacks: () => new PgPostbackStore(pool()),
     close,
   }
 }
