@@ -30,6 +30,8 @@ export function newPixel(call: Call, webhook: Webhook, now: Date, handedOver: bo
     lockedUntil: handedOver ? handoverLock(now, webhook.timeoutMs) : null,
     createdAt: at,
     completedAt: null,
+    replayOfId: null,
+    replayJobId: null,
   }
 }
 
