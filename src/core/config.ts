@@ -37,6 +37,11 @@ const schema = z.object({
   PIXEL_LOCK_MS: z.coerce.number().int().positive().default(60_000),
   PIXEL_CONNECTIONS_PER_ENDPOINT: z.coerce.number().int().positive().default(32),
   LOG_LEVEL: z.enum(['silent', 'error', 'info', 'debug']).default('info'),
+  OPERATOR_KEY: z.string().min(24, "must be at least 24 characters (it guards every company's metrics and jobs)").optional(),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  METRICS_HOST: z.string().default('127.0.0.1'),
+  RETENTION_DAYS: z.coerce.number().int().min(0).max(36500).default(30),
+  RETENTION_SWEEP_SECONDS: z.coerce.number().int().positive().default(3600),
 })
 
 export type DatabaseProvider = 'sqlite' | 'postgresql'
@@ -69,6 +74,15 @@ export interface Config {
   /** keep-alive connections the delivery client opens to one origin at most */
   pixelConnectionsPerEndpoint: number
   logLevel: 'silent' | 'error' | 'info' | 'debug'
+  /** the server operator's key for /metrics and /agendash (server-wide: not a company's API key); unset: not served on the main port */
+  operatorKey: string | undefined
+  /** serves /metrics without a key on a port of its own (on metricsHost) */
+  metricsPort: number | undefined
+  metricsHost: string
+  /** days data is kept when a company sets nothing; 0: for ever */
+  retentionDays: number
+  /** how often the retention job runs */
+  retentionSweepSeconds: number
 }
 
 export const DEFAULT_DATABASE_URL = `file:${path.join('data', 'ringhook.db')}`
@@ -120,5 +134,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pixelLockMs: e.PIXEL_LOCK_MS,
     pixelConnectionsPerEndpoint: e.PIXEL_CONNECTIONS_PER_ENDPOINT,
     logLevel: e.LOG_LEVEL,
+    operatorKey: e.OPERATOR_KEY,
+    metricsPort: e.METRICS_PORT,
+    metricsHost: e.METRICS_HOST,
+    retentionDays: e.RETENTION_DAYS,
+    retentionSweepSeconds: e.RETENTION_SWEEP_SECONDS,
   }
 }
