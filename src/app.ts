@@ -26,6 +26,8 @@ import { NO_SLOTS, type DeliverySlots } from './delivery/handoff.js'
 import { PgPixelStore } from './store/postgres/pixelStore.js'
 import { openPool } from './store/postgres/pool.js'
 import type { Db } from './core/db.js'
+import { CircuitBreaker } from './delivery/circuitBreaker.js'
+import { createDeliveryLimits } from './delivery/deliveryLimits.js'
 
 export interface RunningApp {
   config: Config
@@ -69,10 +71,14 @@ export function createServices(
   const pool = sqliteFile ? null : openPool(config.databaseUrl)
   const pgPixels = pool ? new PgPixelStore(pool) : null
   const pixelStore = writer ? new SqlitePixelStore(writer, db) : pgPixels!
-  const worker =
+  // rate limits per webhook, shared across workers through Redis when there is one
+  const limits = createDeliveryLimits(rateLimitRedis, bus.pubsub)
+  let worker: PixelWorker | null = null
+  const circuit = new CircuitBreaker({ db, pubsub: bus.pubsub, logger, wake: () => worker?.notify() })
+  worker =
     config.role === 'api'
       ? null
-      : new PixelWorker({ pixels: pixelStore, pubsub: bus.pubsub, http }, logger, {
+      : new PixelWorker({ pixels: pixelStore, pubsub: bus.pubsub, http, circuit, limits }, logger, {
           concurrency: config.pixelConcurrency * DELIVERIES_PER_REQUEST_SLOT,
           pollMs: config.pixelPollMs,
           lockMs: config.pixelLockMs,
@@ -91,6 +97,8 @@ export function createServices(
     callEvents: writer ? new SqliteCallEventStore(writer, worker) : new PgCallEventStore(pool!, slots),
     pixelStore,
     pixelQueue: worker ?? { notify: () => {}, deliver: () => {} },
+    circuit,
+    deliveryLimits: limits,
   }
   return {
     services,
@@ -110,6 +118,7 @@ export function createServices(
       await writer?.close()
       await pool?.end()
       services.streams.close()
+      limits.close()
       rateLimitRedis?.disconnect()
     },
   }

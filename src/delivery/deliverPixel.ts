@@ -1,7 +1,9 @@
 // One delivery attempt of a claimed pixel, as four stages: prepare (cancel a timer that no longer applies,
-// render the request at the first attempt), send (the target check, the lock, the exchange), decide
-// (SUCCEEDED, FAILED, or PENDING again with the next attempt scheduled: exponential backoff with jitter,
-// Retry-After honoured) and settle (through the pixel store: the attempt, the response's tags, the state).
+// hold a pixel whose webhook's circuit is open, render the request at the first attempt), send (the target
+// check, the webhook's rate limits, the lock, the exchange), decide (SUCCEEDED, FAILED, or PENDING again
+// with the next attempt scheduled: exponential backoff with jitter, Retry-After honoured) and settle
+// (through the pixel store: the attempt, the response's tags, the state, the endpoint's health), after which
+// the circuit breaker hears how the attempt went.
 import { isIP } from 'node:net'
 import type { Call, Pixel, Webhook } from '../generated/prisma/client.js'
 import { jsonRow, type PubSub } from '../events/bus.js'
@@ -17,6 +19,11 @@ import { storable } from '../core/text.js'
 import type { HeaderInput, MatchGroups, ResponseMappingInput } from '../webhooks/webhookConfig.js'
 import type { TagInput } from '../core/tags.js'
 import { lockToHold, startBy } from './locks.js'
+import type { CircuitBreaker } from './circuitBreaker.js'
+import { circuitHolds, disabledNote, heldNote } from './circuitRules.js'
+import type { DeliveryLimits, Wait } from './deliveryLimits.js'
+import { attemptKind, type HealthSample } from './health.js'
+import { timerDue } from './outbox.js'
 
 const MAX_RETRY_DELAY_MS = 3_600_000
 
@@ -24,6 +31,8 @@ export interface DeliveryDeps {
   pixels: PixelStore
   pubsub: PubSub
   http: OutboundHttp
+  circuit: CircuitBreaker
+  limits: DeliveryLimits
 }
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -131,8 +140,13 @@ export interface DeliveryOptions {
   maxAttempts?: number
   /** called once the request is over (answered, failed, or not sent), before the outcome is written */
   onSent?: () => void
-  /** sent ahead of the deliveries waiting for a request slot (test-fire: a person waits for it) */
+  /**
+   * test-fire: a person waits for it. Sent ahead of the deliveries waiting for a request slot, whatever the
+   * circuit and the rate limits say; its answer counts in the endpoint's health but moves no circuit.
+   */
   urgent?: boolean
+  /** the circuit's probe: sent although the circuit is open; its answer closes or reopens the circuit */
+  probe?: boolean
 }
 
 export async function deliverPixel(deps: DeliveryDeps, pixelId: string, options: DeliveryOptions = {}): Promise<Pixel> {
@@ -146,15 +160,18 @@ type Prepared =
 
 /**
  * Stage 1, prepare: a TIMER pixel is cancelled when its call ended before it or its conditions no longer
- * hold; the request is rendered at the first attempt (kept for the next ones) with the webhook-id, timestamp
- * and signature headers. What cannot be prepared now never can be: it fails at once instead of being
- * retried for ever.
+ * hold; a pixel whose webhook's circuit is open waits for it (PENDING, no due time, no attempt spent), one
+ * whose webhook the breaker disabled is kept FAILED saying so (unless `circuitApplies` is false: a probe, a
+ * test-fire); the request is rendered at the first attempt (kept for the next ones) with the webhook-id,
+ * timestamp and signature headers. What cannot be prepared now never can be: it fails at once instead of
+ * being retried for ever.
  */
-export function prepare(job: DeliveryJob, now: Date): Prepared {
+export function prepare(job: DeliveryJob, now: Date, circuitApplies = true): Prepared {
   const { pixel, webhook, call } = job
   const tags = job.tags ?? {}
   if (pixel.trigger === 'TIMER' && pixel.attemptCount === 0) {
-    const due = pixel.nextAttemptAt ?? now
+    // the timer's own moment, not the pixel's due time: a pixel held by the circuit loses that
+    const due = timerDue(call, webhook, now)
     const reason =
       call.endedAt && call.endedAt < due
         ? timerCancelNote(call.endedAt, due)
@@ -163,6 +180,10 @@ export function prepare(job: DeliveryJob, now: Date): Prepared {
           : null
     if (reason) return { send: false, update: { status: 'CANCELLED', responseNote: reason, completedAt: now, lockedUntil: null, nextAttemptAt: null } }
   }
+  if (circuitApplies && webhook.circuitState === 'DISABLED')
+    return { send: false, update: { status: 'FAILED', responseNote: disabledNote(webhook), completedAt: now, lockedUntil: null, nextAttemptAt: null } }
+  if (circuitApplies && circuitHolds(webhook))
+    return { send: false, update: { status: 'PENDING', responseNote: heldNote(webhook), lockedUntil: null, nextAttemptAt: null } }
   let rendered = pixel.request as unknown as RenderedRequest | null
   // written with the attempt's outcome, in one statement
   const firstRender: Pick<PixelUpdate, 'request' | 'unresolvedTokens'> = {}
@@ -192,27 +213,39 @@ export function prepare(job: DeliveryJob, now: Date): Prepared {
 
 /**
  * Stage 2, send: the target check for a literal address (host names are checked on the address connected
- * to), the lock held long enough for the attempt (locks.ts), the exchange. Answers the attempt's result,
- * or that it was not sent: taken over meanwhile (this worker was taken for dead: nothing is written, the
+ * to), the webhook's rate limits (not for a test-fire or a probe), the lock held long enough for the
+ * attempt (locks.ts), the exchange. Answers the attempt's result, or that it was not sent: over a rate
+ * limit (when to try again), taken over meanwhile (this worker was taken for dead: nothing is written, the
  * other worker sends it), or it waited too long for a request slot.
  */
 async function send(
   deps: DeliveryDeps,
   job: DeliveryJob,
   prepared: Extract<Prepared, { send: true }>,
-  urgent?: boolean,
-): Promise<AttemptResult | 'taken over'> {
+  options: DeliveryOptions,
+): Promise<AttemptResult | Wait | 'taken over'> {
   const { pixel, webhook } = job
   const literal = isIP(prepared.target.hostname.replace(/^\[(.*)\]$/, '$1')) ? await deps.http.check(prepared.target) : { ok: true as const }
   if (!literal.ok) return { statusCode: null, headers: {}, body: null, truncated: false, error: `refused: ${literal.reason}`, retryAfter: null, durationMs: 0 }
-  // a pixel handed over at its call event was locked for all this; a claimed one may need longer
-  let lockedUntil = pixel.lockedUntil?.getTime() ?? 0
-  const longer = lockToHold(lockedUntil, webhook.timeoutMs)
-  if (longer !== null) {
-    if (!(await deps.pixels.holdLock(job, new Date(longer)))) return 'taken over'
-    lockedUntil = longer
+  let permit = null
+  if (!options.urgent && !options.probe) {
+    const answer = deps.limits.acquire(webhook, `${pixel.id}:${pixel.attemptCount}`)
+    const settled = answer instanceof Promise ? await answer : answer
+    if (!settled.ok) return settled
+    permit = settled
   }
-  return deps.http.exchange(prepared.request, webhook.timeoutMs, { startBy: startBy(lockedUntil, webhook.timeoutMs), urgent })
+  try {
+    // a pixel handed over at its call event was locked for all this; a claimed one may need longer
+    let lockedUntil = pixel.lockedUntil?.getTime() ?? 0
+    const longer = lockToHold(lockedUntil, webhook.timeoutMs)
+    if (longer !== null) {
+      if (!(await deps.pixels.holdLock(job, new Date(longer)))) return 'taken over'
+      lockedUntil = longer
+    }
+    return await deps.http.exchange(prepared.request, webhook.timeoutMs, { startBy: startBy(lockedUntil, webhook.timeoutMs), urgent: options.urgent })
+  } finally {
+    permit?.release()
+  }
 }
 
 /**
@@ -270,23 +303,57 @@ export function decide(
  */
 export async function deliverJob(deps: DeliveryDeps, job: DeliveryJob, options: DeliveryOptions = {}): Promise<Pixel> {
   const now = new Date()
-  const prepared = prepare(job, now)
+  const prepared = prepare(job, now, !options.urgent && !options.probe)
   if (!prepared.send) {
     options.onSent?.()
     return settle(deps, job, prepared.update, null, [])
   }
-  const result = await send(deps, job, prepared, options.urgent)
+  const result = await send(deps, job, prepared, options)
   options.onSent?.()
   if (result === 'taken over') return updatedPixel(job.pixel, { status: 'PENDING', nextAttemptAt: job.pixel.nextAttemptAt, lockedUntil: job.pixel.lockedUntil })
+  // over a rate limit: due when it has room, no attempt spent (it was not sent)
+  if ('until' in result)
+    return settle(
+      deps,
+      job,
+      { ...prepared.firstRender, status: 'PENDING', nextAttemptAt: new Date(result.until), lockedUntil: null, responseNote: `waiting: ${result.reason}` },
+      null,
+      [],
+    )
   // it waited too long for a request slot: due again at once, no attempt spent (it was not sent)
   if (result.notSent) return settle(deps, job, { ...prepared.firstRender, status: 'PENDING', nextAttemptAt: new Date(), lockedUntil: null }, null, [])
   const decided = decide(job, result, prepared.firstRender, now, options.maxAttempts ?? job.webhook.maxAttempts)
-  return settle(deps, job, decided.update, decided.attempt, decided.tags)
+  const kind = attemptKind(result)
+  const health: HealthSample = {
+    companyId: job.pixel.companyId,
+    webhookId: job.webhook.id,
+    origin: prepared.target.origin,
+    at: now,
+    kind,
+    durationMs: result.durationMs,
+  }
+  const settled = await settle(deps, job, decided.update, decided.attempt, decided.tags, health)
+  // the endpoint asked to slow down: every request of the webhook waits, not only this pixel's
+  if (!options.urgent && (result.statusCode === 429 || result.statusCode === 503)) deps.limits.slowDown(job.webhook.id, Date.now() + slowDownMs(result))
+  if (!options.urgent) await deps.circuit.afterAttempt(job, kind, result.statusCode, options.probe === true)
+  return settled
+}
+
+/** How long an endpoint that answered 429 or 503 is left alone: what its Retry-After asks, else a second. */
+function slowDownMs(result: AttemptResult): number {
+  return result.retryAfter ? retryDelayMs(1, 1000, result.retryAfter) : 1000
 }
 
 /** Stage 4, settle: records the outcome and publishes it; a worker taken for dead (its pixel taken over) records nothing. */
-async function settle(deps: DeliveryDeps, job: DeliveryJob, update: PixelUpdate, attempt: AttemptRecord | null, tags: TagInput[]): Promise<Pixel> {
-  const updated = await deps.pixels.settle(job, update, attempt, tags)
+async function settle(
+  deps: DeliveryDeps,
+  job: DeliveryJob,
+  update: PixelUpdate,
+  attempt: AttemptRecord | null,
+  tags: TagInput[],
+  health: HealthSample | null = null,
+): Promise<Pixel> {
+  const updated = await deps.pixels.settle(job, update, attempt, tags, health)
   if (!updated) return updatedPixel(job.pixel, update)
   if (deps.pubsub.listens('pixelFired', updated.companyId)) deps.pubsub.publish('pixelFired', updated.companyId, { pixel: jsonRow(updated) })
   return updated

@@ -24,6 +24,7 @@ export async function resendPixel(services: { db: Db; pixelQueue: PixelQueue }, 
       trigger: 'RESEND',
       status: 'PENDING',
       nextAttemptAt: new Date(),
+      replayOfId: original.id,
     },
   })
   services.pixelQueue.notify()
@@ -36,7 +37,14 @@ export async function resendPixel(services: { db: Db; pixelQueue: PixelQueue }, 
  * (caller +15555550100) so that the test is logged like every other message. No retries.
  */
 export async function testFireWebhook(
-  services: { db: Db; pixelStore: DeliveryDeps['pixels']; pubsub: DeliveryDeps['pubsub']; outboundHttp: DeliveryDeps['http'] },
+  services: {
+    db: Db
+    pixelStore: DeliveryDeps['pixels']
+    pubsub: DeliveryDeps['pubsub']
+    outboundHttp: DeliveryDeps['http']
+    circuit: DeliveryDeps['circuit']
+    deliveryLimits: DeliveryDeps['limits']
+  },
   companyId: string,
   input: { webhookId: string; callUuid?: string | null; tags?: TagInput[] | null },
 ): Promise<Pixel> {
@@ -63,5 +71,6 @@ export async function testFireWebhook(
       lockedUntil: new Date(Date.now() + webhook.timeoutMs + 5000),
     },
   })
-  return deliverPixel({ pixels: services.pixelStore, pubsub: services.pubsub, http: services.outboundHttp }, pixel.id, { maxAttempts: 1, urgent: true })
+  const deps = { pixels: services.pixelStore, pubsub: services.pubsub, http: services.outboundHttp, circuit: services.circuit, limits: services.deliveryLimits }
+  return deliverPixel(deps, pixel.id, { maxAttempts: 1, urgent: true })
 }

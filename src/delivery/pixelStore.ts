@@ -3,6 +3,7 @@
 import type { Pixel } from '../generated/prisma/client.js'
 import type { DeliveryJob } from './handoff.js'
 import type { TagInput } from '../core/tags.js'
+import type { HealthSample } from './health.js'
 
 /** What an attempt (or a decision not to send) changes on the pixel; fields left out keep their value. */
 export interface PixelUpdate {
@@ -46,10 +47,11 @@ export interface PixelStore {
    * Writes the attempt, the pixel's new state and the tags the response gave, and answers the pixel as
    * written; only while the pixel is still as this worker holds it (DELIVERING, the same attempt count, the
    * lock this worker holds: a takeover sets a lock of its own).
-   * Answers null and writes nothing when it is not: another worker took it over (this one was taken for
-   * dead) and records its own attempt.
+   * Answers null and writes nothing of the pixel when it is not: another worker took it over (this one was
+   * taken for dead) and records its own attempt. `health` (the attempt as endpoint health counts it) is
+   * added to its buckets either way, in the same transaction: the request was made.
    */
-  settle(job: DeliveryJob, update: PixelUpdate, attempt: AttemptRecord | null, tags: TagInput[]): Promise<Pixel | null>
+  settle(job: DeliveryJob, update: PixelUpdate, attempt: AttemptRecord | null, tags: TagInput[], health?: HealthSample | null): Promise<Pixel | null>
   close(): Promise<void>
 }
 

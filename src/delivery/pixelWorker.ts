@@ -17,6 +17,11 @@ export interface PixelWorkerOptions {
   lockMs: number
 }
 
+/** How often a worker looks for circuit probes that are due. */
+const PROBE_EVERY_MS = 1000
+/** Probes a worker sends in one round at most (one a webhook). */
+const PROBES_A_ROUND = 8
+
 export class PixelWorker implements PixelQueue, DeliverySlots {
   /**
    * Free slots: `concurrency` less the deliveries under way and the slots taken for pixels on their way
@@ -37,6 +42,8 @@ export class PixelWorker implements PixelQueue, DeliverySlots {
   private readonly idle: (() => void)[] = []
   private readonly minBatch: number
   private lastTakeOver = 0
+  private lastProbe = 0
+  private probing = false
 
   constructor(
     private readonly deps: DeliveryDeps,
@@ -72,6 +79,7 @@ export class PixelWorker implements PixelQueue, DeliverySlots {
   /** New PENDING pixels were written (or the poll timer ticked): look for due work now. */
   notify(): void {
     if (!this.running) return
+    if (Date.now() - this.lastProbe >= PROBE_EVERY_MS) void this.probe()
     this.waiting = true
     if (this.claiming) {
       this.wakeAgain = true
@@ -110,6 +118,24 @@ export class PixelWorker implements PixelQueue, DeliverySlots {
       this.logger.error({ err: e }, 'claiming pixels failed')
     } finally {
       this.claiming = false
+    }
+  }
+
+  /** Sends the probes due of webhooks whose circuits are open (circuitBreaker.ts), one a webhook. */
+  private async probe(): Promise<void> {
+    if (this.probing) return
+    this.probing = true
+    this.lastProbe = Date.now()
+    const room = this.slots.reserve(PROBES_A_ROUND)
+    let jobs: DeliveryJob[] = []
+    try {
+      jobs = await this.deps.circuit.takeProbes(room)
+      for (const job of jobs) this.run(job.pixel.id, (onSent) => deliverJob(this.deps, job, { onSent, probe: true }))
+    } catch (e) {
+      this.logger.error({ err: e }, 'taking circuit probes failed')
+    } finally {
+      this.slots.release(room - jobs.length)
+      this.probing = false
     }
   }
 

@@ -22,12 +22,21 @@ export interface PixelFiredEvent {
   pixel: Record<string, unknown>
 }
 
+export interface WebhookHealthChangedEvent {
+  /** the WebhookHealthEvent row: webhookId, from, to, reason, createdAt */
+  event: Record<string, unknown>
+}
+
 export type BusTopics = {
   callUpdated: [companyId: string, payload: CallUpdatedEvent]
   postbackReceived: [companyId: string, payload: PostbackReceivedEvent]
   pixelFired: [companyId: string, payload: PixelFiredEvent]
   /** a key was revoked: every instance ends the streams it opened and forgets it */
   apiKeyRevoked: [payload: { apiKeyId: string }]
+  /** a webhook's circuit changed state (circuit breaker) */
+  webhookHealthChanged: [companyId: string, payload: WebhookHealthChangedEvent]
+  /** an endpoint answered 429/503: every worker holds the webhook's requests until then (ms) */
+  endpointSlowedDown: [payload: { webhookId: string; until: number }]
 }
 
 export type PubSub = ReturnType<typeof createPubSub<BusTopics>> & {
@@ -36,7 +45,7 @@ export type PubSub = ReturnType<typeof createPubSub<BusTopics>> & {
    * subscribes to it (publishers skip building what nobody reads: a pixel row per delivery shows in
    * profiles under load); over Redis, always (another instance may).
    */
-  listens(topic: 'callUpdated' | 'postbackReceived' | 'pixelFired', companyId: string): boolean
+  listens(topic: 'callUpdated' | 'postbackReceived' | 'pixelFired' | 'webhookHealthChanged', companyId: string): boolean
 }
 
 /** An EventTarget that knows which event types have listeners (graphql-yoga's pubsub adds one per subscriber). */

@@ -12,6 +12,8 @@ import type { PixelStore } from '../delivery/pixelStore.js'
 import type { PostbackRateLimiter } from '../postbacks/postbackRateLimiter.js'
 import type { PostbackWriter } from '../postbacks/postbackWriter.js'
 import type { Db } from '../core/db.js'
+import type { CircuitBreaker } from '../delivery/circuitBreaker.js'
+import type { DeliveryLimits } from '../delivery/deliveryLimits.js'
 
 export interface Loaders {
   /** `${callId}\u0000${key}` -> the tag, batched across a page of calls */
@@ -43,4 +45,8 @@ export interface Services {
   pixelQueue: PixelQueue
   /** the pooled, target-checked HTTP client webhooks are delivered with */
   outboundHttp: OutboundHttp
+  /** the webhooks' circuit breaker (enableWebhook, probes) */
+  circuit: CircuitBreaker
+  /** rate limits per webhook (maxPerSecond, maxInFlight, slow-downs) */
+  deliveryLimits: DeliveryLimits
 }

@@ -127,6 +127,24 @@ const webhookConfigFields = (t: PothosSchemaTypes.InputFieldBuilder<Types, 'Inpu
   dedupeWindowSeconds: t.int({ description: 'fire at most once per caller number in this window' }),
   signingSecret: t.string({ description: 'Standard Webhooks secret (whsec_...), write-only; null removes it' }),
   enabled: t.boolean(),
+  circuitBreaker: t.field({ type: CircuitBreakerInput, description: 'circuit breaker settings; fields left out keep the defaults; null: all defaults' }),
+  maxPerSecond: t.int({ description: 'requests a second at most, across workers; null: no limit' }),
+  maxInFlight: t.int({ description: 'requests under way at once at most, across workers; null: no limit' }),
+})
+
+const CircuitBreakerInput = builder.inputType('CircuitBreakerInput', {
+  description: 'README: "Circuit breaker" gives the defaults and the anchors they were chosen against.',
+  fields: (t) => ({
+    enabled: t.boolean({ description: 'false: never trips (410 Gone still disables when disableOnGone)' }),
+    failureRatePercent: t.int({ description: "trips when at least this share of the window's attempts failed (default 70)" }),
+    minAttempts: t.int({ description: '…and the window holds at least this many attempts (default 10)' }),
+    windowSeconds: t.int({ description: 'whole minutes (default 300)' }),
+    cooldownSeconds: t.int({ description: 'wait before the first probe, doubled after each failed probe (default 30)' }),
+    maxCooldownSeconds: t.int({ description: 'the longest wait between probes (default 900)' }),
+    disableAfterFailingSeconds: t.int({ description: 'disabled after failing continuously this long (default 432000, 5 days); null: never' }),
+    disableAfterTrips: t.int({ description: 'disabled after this many trips without recovering (default null: never)' }),
+    disableOnGone: t.boolean({ description: 'a 410 Gone answer disables the webhook (default true)' }),
+  }),
 })
 
 const CreateWebhookInput = builder.inputType('CreateWebhookInput', {

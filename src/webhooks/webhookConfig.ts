@@ -23,6 +23,8 @@ export const WEBHOOK_LIMITS = {
   retryBaseDelayMsDefault: 1000,
   timerSecondsMax: 4 * 3600,
   dedupeWindowSecondsMax: 30 * 86400,
+  maxPerSecondMax: 100_000,
+  maxInFlightMax: 10_000,
 }
 
 export interface MatchCondition {
@@ -62,6 +64,10 @@ export interface WebhookConfigInput {
   dedupeWindowSeconds?: number | null
   signingSecret?: string | null
   enabled?: boolean | null
+  /** circuit breaker settings (delivery/circuitRules.ts); null: the defaults */
+  circuitBreaker?: Record<string, unknown> | null
+  maxPerSecond?: number | null
+  maxInFlight?: number | null
 }
 
 /** A URL template is valid when, with its tokens filled in, it is an absolute http(s) URL. */

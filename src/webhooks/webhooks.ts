@@ -14,6 +14,7 @@ import {
 } from './webhookConfig.js'
 import { checkName } from '../core/text.js'
 import type { Db } from '../core/db.js'
+import { checkBreakerSettings } from '../delivery/circuitRules.js'
 
 /** The company's webhook (not deleted), or NOT_FOUND. */
 export async function findWebhook(db: Db, companyId: string, id: string, field = 'id'): Promise<Webhook> {
@@ -58,6 +59,14 @@ function webhookData(input: WebhookConfigInput, current: Webhook | null): Prisma
   }
   if (input.signingSecret !== undefined) data.signingSecret = input.signingSecret === null ? null : checkSigningSecret(input.signingSecret)
   if (input.enabled != null) data.enabled = input.enabled
+  if (input.circuitBreaker !== undefined) {
+    const settings = checkBreakerSettings(input.circuitBreaker)
+    data.circuitBreaker = settings === null ? Prisma.DbNull : (settings as Prisma.InputJsonValue)
+  }
+  if (input.maxPerSecond !== undefined)
+    data.maxPerSecond = input.maxPerSecond === null ? null : checkRange('maxPerSecond', input.maxPerSecond, 1, WEBHOOK_LIMITS.maxPerSecondMax)
+  if (input.maxInFlight !== undefined)
+    data.maxInFlight = input.maxInFlight === null ? null : checkRange('maxInFlight', input.maxInFlight, 1, WEBHOOK_LIMITS.maxInFlightMax)
   return data
 }
 

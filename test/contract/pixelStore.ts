@@ -4,6 +4,7 @@
 // worker taken for dead writes nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { PixelStore } from '../../src/delivery/pixelStore.js'
+import type { HealthSample } from '../../src/delivery/health.js'
 import { newId } from '../../src/core/ids.js'
 import type { Backend } from './backends.js'
 
@@ -127,6 +128,38 @@ export function pixelStoreContract(open: () => Promise<Backend>): void {
       })
       // a second outcome of the same attempt (it was written already) writes nothing either
       expect(await other.settle(taken!, done, attempt, [])).toBeNull()
+    })
+
+    it('adds every attempt to its health buckets with the outcomes, in the same batch, across batches and workers', async () => {
+      await clear()
+      await b.db.healthBucket.deleteMany({})
+      const at = new Date('2026-12-01T12:34:56.000Z')
+      const sample = (kind: HealthSample['kind'], durationMs: number, when = at): HealthSample => ({
+        companyId: ids.companyId,
+        webhookId: ids.webhookId,
+        origin: 'http://127.0.0.1:9',
+        at: when,
+        kind,
+        durationMs,
+      })
+      const settleWith = async (store: PixelStore, health: HealthSample) => {
+        await pending(1)
+        const [job] = await store.claim(1, 60_000, false)
+        const update = { status: 'SUCCEEDED' as const, attemptCount: 1, nextAttemptAt: null, lockedUntil: null, completedAt: new Date() }
+        return store.settle(job!, update, null, [], health)
+      }
+      // one batch (settled in the same turn), then another from a second worker
+      await Promise.all([settleWith(a, sample('success', 40)), settleWith(a, sample('http5xx', 120)), settleWith(a, sample('timeout', 1000))])
+      await settleWith(other, sample('success', 3, new Date('2026-12-01T12:35:10.000Z')))
+      const rows = await b.db.healthBucket.findMany({ orderBy: [{ period: 'asc' }, { bucketStart: 'asc' }] })
+      expect(
+        rows.map((r) => [r.period, r.bucketStart.toISOString(), r.attempts, r.successes, r.http5xx, r.timeouts, r.answered, r.le5, r.le50, r.le150]),
+      ).toEqual([
+        ['HOUR', '2026-12-01T12:00:00.000Z', 4, 2, 1, 1, 3, 1, 1, 1],
+        ['MINUTE', '2026-12-01T12:34:00.000Z', 3, 1, 1, 1, 2, 0, 1, 1],
+        ['MINUTE', '2026-12-01T12:35:00.000Z', 1, 1, 0, 0, 1, 1, 0, 0],
+      ])
+      expect(rows[0]).toMatchObject({ latencySumMs: 163, lastSuccessAt: new Date('2026-12-01T12:35:10.000Z'), lastFailureAt: at, companyId: ids.companyId })
     })
 
     it('loads one pixel with its webhook and call, and holds its lock until told', async () => {

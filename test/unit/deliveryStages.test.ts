@@ -60,11 +60,12 @@ describe('prepare', () => {
   })
 
   it('cancels a timer whose call ended before it came due, or whose conditions no longer hold', () => {
-    const due = new Date(now.getTime() + 30_000)
-    const ended = prepare(job({}, { trigger: 'TIMER', nextAttemptAt: due }, { endedAt: now }), now)
+    // the timer's moment is its seconds after the answer, whatever the pixel's due time (a held pixel has none)
+    const timer = { trigger: 'TIMER', timerSeconds: 30 }
+    const ended = prepare(job(timer, { trigger: 'TIMER', nextAttemptAt: null }, { answeredAt: now, endedAt: new Date(now.getTime() + 29_000) }), now)
     expect(ended).toMatchObject({ send: false, update: { status: 'CANCELLED', completedAt: now } })
     const matches = [{ conditions: [{ key: 'state', operator: 'EQUALS', value: 'CA' }] }]
-    const changed = prepare(job({ matches: matches as never }, { trigger: 'TIMER', nextAttemptAt: due }, {}, { state: 'NY' }), now)
+    const changed = prepare(job({ ...timer, matches: matches as never }, { trigger: 'TIMER' }, { answeredAt: now }, { state: 'NY' }), now)
     expect(changed).toEqual({
       send: false,
       update: {
@@ -75,6 +76,22 @@ describe('prepare', () => {
         nextAttemptAt: null,
       },
     })
+  })
+
+  it("holds a pixel while its webhook's circuit is open (no attempt spent), fails it when the breaker disabled the webhook; a probe or a test-fire goes anyway", () => {
+    const open = { circuitState: 'OPEN', circuitReason: '10 of 10 attempts failed', circuitChangedAt: now, circuitProbeAt: new Date(now.getTime() + 30_000) }
+    const held = prepare(job(open), now)
+    expect(held).toMatchObject({ send: false, update: { status: 'PENDING', nextAttemptAt: null, lockedUntil: null } })
+    if (held.send) return
+    expect(held.update.attemptCount).toBeUndefined()
+    expect(held.update.responseNote).toContain("waiting: the webhook's circuit is open since 2026-12-01T12:00:00.000Z (10 of 10 attempts failed)")
+    expect(held.update.responseNote).toContain('one probe goes at 2026-12-01T12:00:30.000Z')
+    expect(prepare(job({ ...open, circuitState: 'HALF_OPEN' }), now)).toMatchObject({ send: false, update: { status: 'PENDING', nextAttemptAt: null } })
+    const disabled = prepare(job({ circuitState: 'DISABLED', circuitReason: 'the endpoint answered 410 Gone' }), now)
+    expect(disabled).toMatchObject({ send: false, update: { status: 'FAILED', completedAt: now } })
+    if (!disabled.send) expect(disabled.update.responseNote).toContain('disabled by its circuit breaker')
+    expect(prepare(job(open), now, false).send).toBe(true)
+    expect(prepare(job({ circuitState: 'CLOSED' }), now).send).toBe(true)
   })
 
   it('fails at once what cannot be sent, naming why, and keeps the rendered request for the log', () => {

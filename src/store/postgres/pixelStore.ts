@@ -10,15 +10,49 @@ import { type AttemptRecord, type PixelStore, type PixelUpdate, updatedPixel } f
 import type { Call, Pixel, Webhook } from '../../generated/prisma/client.js'
 import { PIXELS_CHANNEL } from './callEventStore.js'
 import { pgTime, type Pool, type PoolClient } from './pool.js'
+import { COUNT_COLUMNS, healthDeltas, type HealthSample } from '../../delivery/health.js'
 
 interface Outcome {
   job: DeliveryJob
   pixel: Pixel
   attempt: AttemptRecord | null
   tags: TagInput[]
+  health: HealthSample | null
 }
 
 const json = (v: unknown) => (v == null ? null : JSON.stringify(v))
+
+/** Health columns after the key: the counts, then the latency sum and the latest success and failure. */
+const HEALTH_VALUES = [
+  ...COUNT_COLUMNS.map((c) => [c, 'int'] as const),
+  ['latencySumMs', 'float8'],
+  ['lastSuccessAt', 'timestamp(3)'],
+  ['lastFailureAt', 'timestamp(3)'],
+] as const
+
+/**
+ * Adds a batch's health deltas (one per bucket, sorted: every worker locks bucket rows in one order) to
+ * their buckets; parameters from $29: the key columns, then HEALTH_VALUES, an array each.
+ */
+const UPSERT_HEALTH = (() => {
+  const key = [
+    ['companyId', 'text'],
+    ['webhookId', 'text'],
+    ['origin', 'text'],
+    ['period', 'text'],
+    ['bucketStart', 'timestamp(3)'],
+  ] as const
+  const columns = [...key, ...HEALTH_VALUES]
+  const params = columns.map(([, type], i) => `$${29 + i}::${type}[]`).join(', ')
+  const names = columns.map(([name]) => `"${name}"`).join(', ')
+  return `INSERT INTO "HealthBucket" (${names})
+    SELECT ${names} FROM unnest(${params}) AS d(${names})
+    ON CONFLICT ("webhookId", "origin", "period", "bucketStart") DO UPDATE SET
+      ${COUNT_COLUMNS.map((c) => `"${c}" = "HealthBucket"."${c}" + excluded."${c}"`).join(', ')},
+      "latencySumMs" = "HealthBucket"."latencySumMs" + excluded."latencySumMs",
+      "lastSuccessAt" = GREATEST("HealthBucket"."lastSuccessAt", excluded."lastSuccessAt"),
+      "lastFailureAt" = GREATEST("HealthBucket"."lastFailureAt", excluded."lastFailureAt")`
+})()
 
 export class PgPixelStore implements PixelStore {
   private readonly queue: GroupCommit<Outcome, boolean>
@@ -90,21 +124,29 @@ export class PgPixelStore implements PixelStore {
     return rowCount === 1
   }
 
-  async settle(job: DeliveryJob, update: PixelUpdate, attempt: AttemptRecord | null, tags: TagInput[]): Promise<Pixel | null> {
+  async settle(
+    job: DeliveryJob,
+    update: PixelUpdate,
+    attempt: AttemptRecord | null,
+    tags: TagInput[],
+    health: HealthSample | null = null,
+  ): Promise<Pixel | null> {
     const pixel = updatedPixel(job.pixel, update)
-    return (await this.queue.push({ job, pixel, attempt, tags })) ? pixel : null
+    return (await this.queue.push({ job, pixel, attempt, tags, health })) ? pixel : null
   }
 
   /**
    * A batch of outcomes in one statement (one round trip, atomic): each pixel written only while it is as its
    * worker took it (DELIVERING, the same attempt count, the same lock: a worker taken for dead writes nothing),
    * then the attempts and the response's tags of those written (the last of a call's key winning), and the
-   * calls those tags changed. Answers, for each, whether it was written.
+   * calls those tags changed; and every attempt made (written or taken over: the request was sent) added to
+   * its health buckets (delivery/health.ts). Answers, for each, whether it was written.
    */
   private async writeOutcomes(outcomes: Outcome[]): Promise<{ ok: true; value: boolean }[]> {
     const o = outcomes
     const a = o.flatMap((x) => (x.attempt ? [{ pixelId: x.pixel.id, ...x.attempt }] : []))
     const t = o.flatMap((x) => x.tags.map((tag) => ({ callId: x.job.call.id, key: tag.key, value: tag.value, pixelId: x.pixel.id })))
+    const h = healthDeltas(o.flatMap((x) => (x.health ? [x.health] : [])))
     const now = pgTime(new Date())
     const { rows } = await this.pool.query<{ id: string }>(
       `WITH written AS (
@@ -135,7 +177,8 @@ export class PgPixelStore implements PixelStore {
          ON CONFLICT ("callId", "key") DO UPDATE SET "value" = excluded."value", "source" = excluded."source", "sourceId" = excluded."sourceId",
            "updatedAt" = excluded."updatedAt"
        ),
-       touched AS (UPDATE "Call" SET "updatedAt" = $28::timestamp(3) WHERE "id" IN (SELECT "callId" FROM tags))
+       touched AS (UPDATE "Call" SET "updatedAt" = $28::timestamp(3) WHERE "id" IN (SELECT "callId" FROM tags)),
+       health AS (${UPSERT_HEALTH})
        SELECT "id" FROM written`,
       [
         o.map((x) => x.pixel.id),
@@ -166,6 +209,15 @@ export class PgPixelStore implements PixelStore {
         t.map((r) => r.value),
         t.map((r) => r.pixelId),
         now,
+        h.map((d) => d.companyId),
+        h.map((d) => d.webhookId),
+        h.map((d) => d.origin),
+        h.map((d) => d.period),
+        h.map((d) => pgTime(d.bucketStart)),
+        ...COUNT_COLUMNS.map((_, i) => h.map((d) => d.counts[i]!)),
+        h.map((d) => d.latencySumMs),
+        h.map((d) => pgTime(d.lastSuccessAt)),
+        h.map((d) => pgTime(d.lastFailureAt)),
       ],
     )
     const written = new Set(rows.map((r) => r.id))

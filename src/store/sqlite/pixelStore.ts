@@ -16,12 +16,22 @@ import { updatedPixel, type AttemptRecord, type PixelStore, type PixelUpdate } f
 import type { TagInput } from '../../core/tags.js'
 import { holdPixelLock, loadDeliveryJob } from '../../delivery/loadPixel.js'
 import type { Db } from '../../core/db.js'
+import { COUNT_COLUMNS, healthDeltas, type HealthSample } from '../../delivery/health.js'
+
+/** Adds a batch's counts to a health bucket (delivery/health.ts), keeping the latest success and failure. */
+const UPSERT_HEALTH = `INSERT INTO "HealthBucket" ("companyId", "webhookId", "origin", "period", "bucketStart", ${COUNT_COLUMNS.map((c) => `"${c}"`).join(', ')},
+    "latencySumMs", "lastSuccessAt", "lastFailureAt")
+  VALUES (${Array.from({ length: 5 + COUNT_COLUMNS.length + 3 }, () => '?').join(', ')})
+  ON CONFLICT ("webhookId", "origin", "period", "bucketStart") DO UPDATE SET
+    ${COUNT_COLUMNS.map((c) => `"${c}" = "${c}" + excluded."${c}"`).join(', ')}, "latencySumMs" = "latencySumMs" + excluded."latencySumMs",
+    "lastSuccessAt" = coalesce(max("lastSuccessAt", excluded."lastSuccessAt"), "lastSuccessAt", excluded."lastSuccessAt"),
+    "lastFailureAt" = coalesce(max("lastFailureAt", excluded."lastFailureAt"), "lastFailureAt", excluded."lastFailureAt")`
 
 const json = (v: unknown) => (v == null ? null : JSON.stringify(v))
 const time = (d: Date | null) => (d ? sqliteTime(d) : null)
 
 /** An outcome of a delivery in the shape the writer writes it. */
-function outcomeOf(job: DeliveryJob, p: Pixel, attempt: AttemptRecord | null, tags: TagInput[]): Outcome {
+function outcomeOf(job: DeliveryJob, p: Pixel, attempt: AttemptRecord | null, tags: TagInput[], health: HealthSample | null): Outcome {
   return {
     id: p.id,
     takenAt: job.pixel.attemptCount,
@@ -47,6 +57,7 @@ function outcomeOf(job: DeliveryJob, p: Pixel, attempt: AttemptRecord | null, ta
       attempt.error,
     ],
     tags: tags.flatMap((t) => [t.key, t.value]),
+    health: health && [health.companyId, health.webhookId, health.origin, health.at.getTime(), health.kind, health.durationMs],
   }
 }
 
@@ -77,9 +88,15 @@ export class SqlitePixelStore implements PixelStore {
     return holdPixelLock(this.db, job, until)
   }
 
-  async settle(job: DeliveryJob, update: PixelUpdate, attempt: AttemptRecord | null, tags: TagInput[]): Promise<Pixel | null> {
+  async settle(
+    job: DeliveryJob,
+    update: PixelUpdate,
+    attempt: AttemptRecord | null,
+    tags: TagInput[],
+    health: HealthSample | null = null,
+  ): Promise<Pixel | null> {
     const pixel = updatedPixel(job.pixel, update)
-    return (await this.queue.push(outcomeOf(job, pixel, attempt, tags))) ? pixel : null
+    return (await this.queue.push(outcomeOf(job, pixel, attempt, tags, health))) ? pixel : null
   }
 
   async close(): Promise<void> {
@@ -115,6 +132,7 @@ export class SqlitePixelWrites {
         WHERE "id" IN (SELECT "id" FROM "Pixel" WHERE "status" = 'DELIVERING' AND "lockedUntil" < @now LIMIT @limit) RETURNING *`),
       claimPending: db.prepare(`UPDATE "Pixel" SET "status" = 'DELIVERING', "lockedUntil" = @lockedUntil
         WHERE "id" IN (SELECT "id" FROM "Pixel" WHERE "status" = 'PENDING' AND "nextAttemptAt" <= @now ORDER BY "nextAttemptAt" LIMIT @limit) RETURNING *`),
+      upsertHealth: db.prepare(UPSERT_HEALTH),
       webhook: db.prepare(`SELECT * FROM "Webhook" WHERE "id" = ?`),
       call: db.prepare(`SELECT * FROM "Call" WHERE "id" = ?`),
     }
@@ -135,7 +153,32 @@ export class SqlitePixelWrites {
         return { pixel, webhook, call, tags }
       })
     })
-    this.writeOutcomes = db.transaction((outcomes: Outcome[]) => outcomes.map((o) => this.write(o)))
+    this.writeOutcomes = db.transaction((outcomes: Outcome[]) => {
+      const written = outcomes.map((o) => this.write(o))
+      this.countHealth(outcomes)
+      return written
+    })
+  }
+
+  /** The batch's attempts added to their health buckets (every attempt made counts, written or taken over). */
+  private countHealth(outcomes: Outcome[]): void {
+    const samples: HealthSample[] = []
+    for (const { health: h } of outcomes) {
+      if (h) samples.push({ companyId: h[0], webhookId: h[1], origin: h[2], at: new Date(h[3]), kind: h[4], durationMs: h[5] })
+    }
+    for (const d of healthDeltas(samples)) {
+      this.s.upsertHealth.run(
+        d.companyId,
+        d.webhookId,
+        d.origin,
+        d.period,
+        sqliteTime(d.bucketStart),
+        ...d.counts,
+        d.latencySumMs,
+        time(d.lastSuccessAt),
+        time(d.lastFailureAt),
+      )
+    }
   }
 
   private write(o: Outcome): boolean {

@@ -4,6 +4,7 @@ import type { RecordedCallEvent } from '../../calls/callEvents.js'
 import type { CallEventItem } from '../../calls/planCallEvents.js'
 import type { DeliveryJob } from '../../delivery/handoff.js'
 import type { WireResult } from './wire.js'
+import type { AttemptKind } from '../../delivery/health.js'
 
 export interface WriterOps {
   /** a batch of call events, decided and written in the turn's transaction */
@@ -48,4 +49,6 @@ export interface Outcome {
   attempt: [number, string, number, number | null, string | null, string | null, 0 | 1, string | null] | null
   /** the response's tags as key, value, key, value… */
   tags: string[]
+  /** the attempt as endpoint health counts it: company, webhook, origin, time (ms), kind, duration */
+  health: [string, string, string, number, AttemptKind, number] | null
 }

@@ -1,0 +1,281 @@
+// The circuit breaker of each webhook, shared by every worker through the webhook's row: CLOSED (pixels go
+// out), OPEN (they wait, PENDING with no due time and the reason noted, until one probe after a cool-down),
+// HALF_OPEN (the probe is out: its success closes the circuit and releases the waiting pixels, its failure
+// opens it again for longer), DISABLED (given up: waiting pixels are kept FAILED for a replay, enableWebhook
+// re-enables). Every transition is a conditional update of the row, so two workers never make the same one;
+// each is kept as a WebhookHealthEvent and published (webhookHealthChanged). The rules are circuitRules.ts.
+import type { Pixel, Webhook, WebhookHealthEvent } from '../generated/prisma/client.js'
+import type { Db } from '../core/db.js'
+import type { Logger } from '../core/logger.js'
+import { jsonRow, type PubSub } from '../events/bus.js'
+import {
+  breakerSettings,
+  cooldownMs,
+  disableReason,
+  disabledNote,
+  heldNote,
+  shouldTrip,
+  tripReason,
+  type CircuitState,
+  type WindowCounts,
+} from './circuitRules.js'
+import { BREAKER_FAILURES, bucketStart, type AttemptKind } from './health.js'
+import type { DeliveryJob } from './handoff.js'
+import { loadDeliveryJob } from './loadPixel.js'
+import { LOCK_MARGIN_MS } from './locks.js'
+
+/** Kinds of a probe's answer that close the circuit: the endpoint is up (a 4xx refuses one request, not the endpoint). */
+const PROBE_SENT = 'cool-down over: one probe sent'
+
+const PROBE_CLOSES: ReadonlySet<AttemptKind> = new Set(['success', 'http4xx', 'httpOther'])
+
+/** What a transition sets beside the state, its reason and time. */
+type CircuitFields = Partial<Pick<Webhook, 'circuitProbeAt' | 'circuitTrips' | 'failingSince'>>
+
+export interface CircuitBreakerDeps {
+  db: Db
+  pubsub: PubSub
+  logger: Logger
+  /** pixels were released: the worker looks for due work */
+  wake(): void
+}
+
+export class CircuitBreaker {
+  /** webhooks whose trip check is under way, and those to check again when it ends */
+  private readonly checking = new Set<string>()
+  private readonly checkAgain = new Set<string>()
+  private readonly listeners: ((event: WebhookHealthEvent) => void)[] = []
+
+  constructor(private readonly deps: CircuitBreakerDeps) {}
+
+  /** Called with every change this process makes (the operator URL's notifications). */
+  onChange(listener: (event: WebhookHealthEvent) => void): void {
+    this.listeners.push(listener)
+  }
+
+  /**
+   * After an attempt's outcome was recorded: a 410 Gone disables the webhook (when its settings say so); a
+   * probe's answer closes or reopens the circuit; a failure marks the webhook failing and may trip it; a
+   * success ends its failing. `job.webhook` is the copy the delivery was claimed with: shared by the pixels
+   * of one claim, updated here as this process changes the row.
+   */
+  async afterAttempt(job: DeliveryJob, kind: AttemptKind, statusCode: number | null, probe: boolean): Promise<void> {
+    const webhook = job.webhook
+    const settings = breakerSettings(webhook)
+    const now = new Date()
+    if (statusCode === 410 && settings.disableOnGone) {
+      await this.disable(webhook.id, 'the endpoint answered 410 Gone (Standard Webhooks: it asks to be disabled)', now)
+      return
+    }
+    if (probe) {
+      await (PROBE_CLOSES.has(kind)
+        ? this.close(webhook, `the probe succeeded (${kind === 'success' ? `HTTP ${statusCode}` : `answered HTTP ${statusCode}`})`, now)
+        : this.reopen(webhook, kind, statusCode, now))
+      return
+    }
+    if (BREAKER_FAILURES.has(kind)) {
+      if (!webhook.failingSince) {
+        webhook.failingSince = now
+        await this.deps.db.webhook.updateMany({ where: { id: webhook.id, failingSince: null }, data: { failingSince: now } })
+      }
+      const reason = disableReason(settings, webhook.circuitTrips, webhook.failingSince, now)
+      if (reason) await this.disable(webhook.id, reason, now)
+      else if (webhook.circuitState === 'CLOSED' && settings.enabled) this.checkSoon(webhook)
+    } else if (kind === 'success' && webhook.failingSince) {
+      webhook.failingSince = null
+      await this.deps.db.webhook.updateMany({ where: { id: webhook.id, failingSince: { not: null }, circuitState: 'CLOSED' }, data: { failingSince: null } })
+    }
+  }
+
+  /** The attempts and breaker failures of the webhook's window (its minute health buckets, every origin). */
+  async window(webhookId: string, windowSeconds: number, now = new Date()): Promise<WindowCounts> {
+    const since = new Date(bucketStart(now, 'MINUTE').getTime() - (windowSeconds / 60 - 1) * 60_000)
+    const sums = await this.deps.db.healthBucket.aggregate({
+      where: { webhookId, period: 'MINUTE', bucketStart: { gte: since } },
+      _sum: { attempts: true, timeouts: true, networkErrors: true, http5xx: true, http429: true },
+    })
+    const s = sums._sum
+    return { attempts: s.attempts ?? 0, failures: (s.timeouts ?? 0) + (s.networkErrors ?? 0) + (s.http5xx ?? 0) + (s.http429 ?? 0) }
+  }
+
+  /** One trip check per webhook at a time; failures meanwhile ask for one more after it. */
+  private checkSoon(webhook: Webhook): void {
+    if (this.checking.has(webhook.id)) {
+      this.checkAgain.add(webhook.id)
+      return
+    }
+    this.checking.add(webhook.id)
+    void (async () => {
+      try {
+        do {
+          this.checkAgain.delete(webhook.id)
+          const settings = breakerSettings(webhook)
+          const counts = await this.window(webhook.id, settings.windowSeconds)
+          if (shouldTrip(counts, settings)) {
+            await this.trip(webhook.id, counts)
+            break
+          }
+        } while (this.checkAgain.has(webhook.id))
+      } catch (e) {
+        this.deps.logger.error({ err: e, webhookId: webhook.id }, 'circuit breaker check failed')
+      } finally {
+        this.checking.delete(webhook.id)
+        this.checkAgain.delete(webhook.id)
+      }
+    })()
+  }
+
+  /** CLOSED -> OPEN (or DISABLED when that trip is one too many): waiting pixels are held. */
+  private async trip(webhookId: string, counts: WindowCounts): Promise<void> {
+    const current = await this.deps.db.webhook.findUnique({ where: { id: webhookId } })
+    if (!current || current.circuitState !== 'CLOSED') return
+    const now = new Date()
+    const settings = breakerSettings(current)
+    const trips = current.circuitTrips + 1
+    const failingSince = current.failingSince ?? now
+    const disable = disableReason(settings, trips, failingSince, now)
+    if (disable) return this.disable(webhookId, disable, now)
+    const reason = tripReason(counts, settings)
+    await this.move(current, ['CLOSED'], 'OPEN', reason, now, {
+      circuitProbeAt: new Date(now.getTime() + cooldownMs(trips, settings)),
+      circuitTrips: trips,
+      failingSince,
+    })
+  }
+
+  /** HALF_OPEN -> OPEN after a failed probe, waiting longer each time (or DISABLED). */
+  private async reopen(webhook: Webhook, kind: AttemptKind, statusCode: number | null, now: Date): Promise<void> {
+    const current = await this.deps.db.webhook.findUnique({ where: { id: webhook.id } })
+    if (!current || current.circuitState !== 'HALF_OPEN') return
+    const settings = breakerSettings(current)
+    const trips = current.circuitTrips + 1
+    const disable = disableReason(settings, trips, current.failingSince, now)
+    if (disable) return this.disable(webhook.id, disable, now)
+    const probeAt = new Date(now.getTime() + cooldownMs(trips, settings))
+    const what = statusCode === null ? kind : `HTTP ${statusCode}`
+    await this.move(current, ['HALF_OPEN'], 'OPEN', `the probe failed (${what}); next probe at ${probeAt.toISOString()}`, now, {
+      circuitProbeAt: probeAt,
+      circuitTrips: trips,
+    })
+  }
+
+  /** HALF_OPEN -> CLOSED: the waiting pixels go out. */
+  private async close(webhook: Webhook, reason: string, now: Date): Promise<void> {
+    const moved = await this.move(webhook, ['HALF_OPEN'], 'CLOSED', reason, now, { circuitProbeAt: null, circuitTrips: 0, failingSince: null })
+    if (moved) Object.assign(webhook, { circuitState: 'CLOSED', failingSince: null, circuitTrips: 0 })
+  }
+
+  /** Any state but DISABLED -> DISABLED: waiting pixels are kept FAILED, saying so (replayPixels sends them). */
+  async disable(webhookId: string, reason: string, now = new Date()): Promise<void> {
+    const current = await this.deps.db.webhook.findUnique({ where: { id: webhookId } })
+    if (!current || current.circuitState === 'DISABLED') return
+    await this.move(current, ['CLOSED', 'OPEN', 'HALF_OPEN'], 'DISABLED', reason, now, { circuitProbeAt: null })
+  }
+
+  /** enableWebhook: CLOSED and enabled, whatever the circuit was; pixels that waited go out. Answers the webhook. */
+  async enable(webhook: Webhook): Promise<Webhook> {
+    const now = new Date()
+    if (webhook.circuitState !== 'CLOSED')
+      await this.move(webhook, ['OPEN', 'HALF_OPEN', 'DISABLED'], 'CLOSED', 're-enabled through the API', now, {
+        circuitProbeAt: null,
+        circuitTrips: 0,
+        failingSince: null,
+      })
+    return this.deps.db.webhook.update({ where: { id: webhook.id }, data: { enabled: true } })
+  }
+
+  /**
+   * Moves the circuit from one of `from` to `to` if it is still there (one worker wins), then applies what
+   * the new state means to the pixels, records the event and publishes it. Answers whether it moved.
+   */
+  private async move(current: Webhook, from: CircuitState[], to: CircuitState, reason: string, now: Date, data: CircuitFields): Promise<boolean> {
+    const { db } = this.deps
+    const { count } = await db.webhook.updateMany({
+      where: { id: current.id, circuitState: { in: from } },
+      data: { ...data, circuitState: to, circuitReason: reason, circuitChangedAt: now },
+    })
+    if (count === 0) return false
+    const after = { ...current, ...data, circuitState: to, circuitReason: reason, circuitChangedAt: now } as Webhook
+    if (to === 'OPEN') {
+      // what waits to be sent (a timer's first attempt is judged when it comes due) waits for the probe
+      await db.pixel.updateMany({
+        where: { webhookId: current.id, status: 'PENDING', nextAttemptAt: { not: null }, NOT: { trigger: 'TIMER', attemptCount: 0 } },
+        data: { nextAttemptAt: null, responseNote: heldNote(after) },
+      })
+    } else if (to === 'CLOSED') {
+      const released = await db.pixel.updateMany({
+        where: { webhookId: current.id, status: 'PENDING', nextAttemptAt: null },
+        data: { nextAttemptAt: now, responseNote: null },
+      })
+      if (released.count) this.deps.wake()
+    } else if (to === 'DISABLED') {
+      await db.pixel.updateMany({
+        where: { webhookId: current.id, status: 'PENDING' },
+        data: { status: 'FAILED', nextAttemptAt: null, completedAt: now, responseNote: disabledNote(after) },
+      })
+    }
+    await this.record(current, current.circuitState, to, reason, now)
+    return true
+  }
+
+  private async record(webhook: Pick<Webhook, 'id' | 'companyId'>, from: string, to: CircuitState, reason: string, now: Date): Promise<void> {
+    const event = await this.deps.db.webhookHealthEvent.create({
+      data: { companyId: webhook.companyId, webhookId: webhook.id, from, to, reason, createdAt: now },
+    })
+    this.deps.logger.info({ webhookId: webhook.id, from, to, reason }, 'webhook circuit changed')
+    this.deps.pubsub.publish('webhookHealthChanged', webhook.companyId, { event: jsonRow(event) })
+    for (const listener of this.listeners) listener(event)
+  }
+
+  /**
+   * Probes due: for each webhook whose circuit is OPEN past its cool-down (or HALF_OPEN whose probe was lost),
+   * one waiting pixel, claimed as the probe (the circuit HALF_OPEN until it is answered). A webhook with
+   * nothing waiting stays OPEN: its next pixel waits and is the probe.
+   */
+  async takeProbes(limit: number): Promise<DeliveryJob[]> {
+    if (limit <= 0) return []
+    const { db } = this.deps
+    const now = new Date()
+    const due = await db.webhook.findMany({
+      where: { circuitState: { in: ['OPEN', 'HALF_OPEN'] }, circuitProbeAt: { lte: now }, deletedAt: null },
+      select: { id: true, companyId: true, timeoutMs: true, circuitState: true },
+      orderBy: { circuitProbeAt: 'asc' },
+    })
+    const jobs: DeliveryJob[] = []
+    for (const webhook of due) {
+      if (jobs.length >= limit) break
+      const waiting = await db.pixel.findFirst({
+        where: { webhookId: webhook.id, status: 'PENDING', nextAttemptAt: null },
+        orderBy: { createdAt: 'asc' },
+        select: { id: true },
+      })
+      if (!waiting) continue
+      // the probe is given up for lost (its worker died) once its request and the time to record it are over
+      const deadline = new Date(now.getTime() + webhook.timeoutMs + 2 * LOCK_MARGIN_MS)
+      const won = await db.webhook.updateMany({
+        where: { id: webhook.id, circuitState: { in: ['OPEN', 'HALF_OPEN'] }, circuitProbeAt: { lte: now } },
+        data: {
+          circuitState: 'HALF_OPEN',
+          circuitProbeAt: deadline,
+          ...(webhook.circuitState === 'OPEN' ? { circuitChangedAt: now, circuitReason: PROBE_SENT } : {}),
+        },
+      })
+      if (won.count === 0) continue
+      const claimed = await db.pixel.updateMany({
+        where: { id: waiting.id, status: 'PENDING', nextAttemptAt: null },
+        data: { status: 'DELIVERING', lockedUntil: new Date(now.getTime() + webhook.timeoutMs + LOCK_MARGIN_MS) },
+      })
+      if (claimed.count === 0) {
+        // taken meanwhile (released, disabled): the next round tries again
+        await db.webhook.updateMany({ where: { id: webhook.id, circuitState: 'HALF_OPEN' }, data: { circuitProbeAt: now } })
+        continue
+      }
+      if (webhook.circuitState === 'OPEN') await this.record(webhook, 'OPEN', 'HALF_OPEN', PROBE_SENT, now)
+      jobs.push(await loadDeliveryJob(db, waiting.id))
+    }
+    return jobs
+  }
+}
+
+/** Whether a pixel is waiting for its webhook's circuit (PENDING without a due time). */
+export const isHeld = (pixel: Pick<Pixel, 'status' | 'nextAttemptAt'>) => pixel.status === 'PENDING' && pixel.nextAttemptAt === null
