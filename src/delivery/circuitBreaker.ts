@@ -128,7 +128,7 @@ export class CircuitBreaker {
   /** CLOSED -> OPEN (or DISABLED when that trip is one too many): waiting pixels are held. */
   private async trip(webhookId: string, counts: WindowCounts): Promise<void> {
     const current = await this.deps.db.webhook.findUnique({ where: { id: webhookId } })
-    if (!current || current.circuitState !== 'CLOSED') return
+    if (current?.circuitState !== 'CLOSED') return
     const now = new Date()
     const settings = breakerSettings(current)
     const trips = current.circuitTrips + 1
@@ -146,7 +146,7 @@ export class CircuitBreaker {
   /** HALF_OPEN -> OPEN after a failed probe, waiting longer each time (or DISABLED). */
   private async reopen(webhook: Webhook, kind: AttemptKind, statusCode: number | null, now: Date): Promise<void> {
     const current = await this.deps.db.webhook.findUnique({ where: { id: webhook.id } })
-    if (!current || current.circuitState !== 'HALF_OPEN') return
+    if (current?.circuitState !== 'HALF_OPEN') return
     const settings = breakerSettings(current)
     const trips = current.circuitTrips + 1
     const disable = disableReason(settings, trips, current.failingSince, now)
