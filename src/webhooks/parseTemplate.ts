@@ -3,8 +3,10 @@
 //   token := "[" chain (":" default)? "]"        default: text up to "]", or one quoted string
 //   chain := expr ("|" expr)*                    the first expr with a value wins
 //   expr  := name | name "(" (arg ("," arg)*)? ")"
-//   arg   := chain (":" default)? | "text" | 'text' | number
+//   arg   := chain (":" default)? | "text" | 'text' | number   default: quoted, or text up to "," or ")"
 //
+// Quoted strings escape their quote and backslash (\" \\); single quotes exist so that a token inside a
+// JSON string needs no escaped quotes: `{"day":"[date(call_start, '%Y-%m-%d')]"}` is JSON as written.
 // `[caller_number]`, `[caller_state|geo_state:unknown]`, `[sha256(lower(trim(email)))]`,
 // `[date(call_start, "%Y-%m-%d", "America/New_York")]`. A token starts with a letter or underscore, so JSON
 // arrays such as `[1,2]` or `["x"]` stay text; text in brackets that is no token (`[true, false]`) stays
@@ -118,12 +120,10 @@ class TokenParser {
     this.pos = NAME.lastIndex
     const name = m[0]
     if (this.text[this.pos] !== '(') {
+      // outside parentheses `[note (x)]` stays text, as it always has
       SPACE.lastIndex = this.pos
       SPACE.exec(this.text)
-      if (SPACE.lastIndex > this.pos && this.text[SPACE.lastIndex] === '(') {
-        this.committed = true
-        this.fail(`no space may stand between ${name} and "("`)
-      }
+      if (inside && SPACE.lastIndex > this.pos && this.text[SPACE.lastIndex] === '(') this.fail(`no space may stand between ${name} and "("`)
       return { kind: 'key', key: name.toLowerCase() }
     }
     this.committed = true

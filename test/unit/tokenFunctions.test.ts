@@ -269,7 +269,7 @@ describe('the token grammar', () => {
   })
 
   it('leaves JSON arrays and other bracketed text that calls no function alone', () => {
-    for (const template of ['{"a":[1,2],"b":["x"],"c":[true, false],"d":[[1]],"e":[]}', '[a b]', 'http://[::1]:8080/']) {
+    for (const template of ['{"a":[1,2],"b":["x"],"c":[true, false],"d":[[1]],"e":[]}', '[a b]', '[Hot lead (A)]', '[sha256 (email)]', 'http://[::1]:8080/']) {
       expect(parseTemplate(template), template).toEqual({ tokens: [], errors: [] })
       expect(text(template), template).toBe(template)
     }
@@ -282,7 +282,7 @@ describe('the token grammar', () => {
       ['[sha256(email)', 'expected "]" before the end of the text'],
       ['[sha256(email) ]', 'expected "]" where " " stands'],
       ['[date(call_start, "%Y)]', 'a quoted string is not closed (" missing)'],
-      ['[sha256 (email)]', 'no space may stand between sha256 and "("'],
+      ['[sha256(lower (email))]', 'no space may stand between lower and "("'],
       ['[left(x, )]', 'expected a name, a "quoted string" or a number where ")" stands'],
       ['[date(call_start, \\"%Y\\")]', "a quote inside a token is not escaped, even in a JSON string: write 'text' in single quotes there"],
       ['[upper(x:a(b))]', 'a default inside parentheses is a quoted string or text up to "," or ")" where "(" stands'],
@@ -380,6 +380,11 @@ describe('validation of tokens in a webhook', () => {
     expect(checkUrlTemplate('https://b.example/c?ph=[digits(caller_number)]&d=[date(call_start, "%Y-%m-%d", "America/New_York")]')).toContain('digits')
     const body = '{"user_data":{"em":["[sha256(lower(trim(email)))]"],"ph":["[sha256(digits(e164(phone)))]"]},"event_time":[unix(call_start)],"ids":[1,2]}'
     expect(checkBody(body, 'JSON')).toBe(body)
+    // quotes inside a token do not end the JSON string around it; single quotes keep the template JSON as written
+    for (const day of ['{"day":"[date(call_start, "%Y-%m-%d")]"}', `{"day":"[date(call_start, '%Y-%m-%d')]"}`]) {
+      expect(checkBody(day, 'JSON')).toBe(day)
+      expect(JSON.parse(renderTemplate(day, context(), 'json').text)).toEqual({ day: '2024-03-10' })
+    }
     expect(refusal(() => checkBody('{"a":[sha256(x)', 'JSON'))).toMatch(/^body: \[sha256\(x\) is not a valid token/)
     expect(refusal(() => checkBody('{"a":"[sha256(x)]",}', 'JSON'))).toMatch(/^body: is not a JSON template/)
     expect(refusal(() => checkUrlTemplate('https://b.example/[replace(x, "]", "")]/[caller_number'))).toBe('url: has a "[" without a closing "]"')
