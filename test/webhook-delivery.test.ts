@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { Webhook as StandardWebhook } from 'standardwebhooks'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { collect, ok, sleep, startTestApp, untilSubscribed, type TestApp } from './helpers/app.js'
@@ -85,6 +86,39 @@ describe(`webhook delivery on ${testProvider}`, () => {
     expect(end.headers['content-type']).toBe('application/x-www-form-urlencoded')
     const conversion = sink.received('/conversion').at(-1)!
     expect([conversion.method, conversion.body]).toEqual(['PATCH', 'sale 99.50'])
+  })
+
+  it('runs token functions before escaping: a hashed e-mail in the JSON body, the caller digits in the URL', async () => {
+    await webhook({
+      trigger: 'CALL_START',
+      url: `${sink.url}/capi/[digits(caller_number)]?day=[date(call_start, "%Y-%m-%d %H:%M", "America/New_York")]&b=[base64(quote)]`,
+      headers: [{ name: 'X-Phone-Hash', value: '[sha256(digits(e164(phone)))|sha256(digits(caller_number)):none]' }],
+      body: '{"em":"[sha256(lower(trim(email)))]","ph":"[sha256(e164(phone))|sha256(caller_number)]","t":[unix(call_start)],"bad":"[e164(phone)]"}',
+    })
+    const call = await startCall(t, {
+      campaignId,
+      uuid: `fn-${campaignId}`,
+      callerNumber: '+1 (650) 555-1212',
+      startedAt: '2024-03-10T07:00:00.000Z',
+      tags: [
+        { key: 'email', value: '  John_Smith@gmail.com ' },
+        { key: 'phone', value: 'not a phone' },
+        { key: 'quote', value: 'subjects?_d>' },
+      ],
+    })
+    const [pixel] = await settled(call.uuid, 1)
+    expect(pixel!.status).toBe('SUCCEEDED')
+    const got = sink.received('/capi/16505551212').at(-1)!
+    expect(got.url).toBe('/capi/16505551212?day=2024-03-10%2003%3A00&b=c3ViamVjdHM%2FX2Q%2B')
+    // Meta's documented examples for em and ph (Conversions API, customer information parameters)
+    expect(JSON.parse(got.body)).toEqual({
+      em: '62a14e44f765419d10fea99367361a727c12365e2520f32218d505ed9aa0f62f',
+      ph: createHash('sha256').update('+16505551212').digest('hex'),
+      t: 1710054000,
+      bad: '',
+    })
+    expect(got.headers['x-phone-hash']).toBe('e323ec626319ca94ee8bff2e4c87cf613be6ea19919ed1364124e16807ab3176')
+    expect(pixel!.unresolvedTokens).toEqual(['[e164(phone)] (e164: "not a phone" is not a phone number)'])
   })
 
   it('fires only when the matches hold, and says why not with the actual value', async () => {

@@ -119,6 +119,38 @@ describe(`webhook configuration on ${testProvider}`, () => {
     expect(await t.app.db.webhook.count()).toBe(before)
   })
 
+  it('refuses token functions it cannot run, naming the field and the function, and stores nothing', async () => {
+    const before = await t.app.db.webhook.count()
+    const cases: [Record<string, unknown>, string, RegExp][] = [
+      [{ body: '{"em":"[shaa256(email)]"}' }, 'body', /^body: unknown function "shaa256" in \[shaa256\(email\)\]; functions: sha256, sha1, md5, /],
+      [{ url: 'https://buyer.example/p?d=[date()]' }, 'url', /^url: date takes 1 to 3 arguments, \[date\(\)\] gives 0$/],
+      [
+        {
+          headers: [
+            { name: 'X-A', value: 'a' },
+            { name: 'X-Hash', value: '[sha256(lower(email)]' },
+          ],
+        },
+        'headers[1].value',
+        /^headers\[1\]\.value: \[sha256\(lower\(email\)\] is not a valid token: expected "," or "\)" in the arguments of sha256/,
+      ],
+      [{ bodyType: 'TEXT', body: 'at [date(call_start, "%Y", "America/Nowhere")]' }, 'body', /^body: date: "America\/Nowhere" is not a time zone/],
+    ]
+    for (const [input, field, message] of cases) {
+      const r = await create(input)
+      expect(r.errors?.[0]?.extensions, JSON.stringify(input)).toMatchObject({ code: 'BAD_USER_INPUT', field })
+      expect(r.errors?.[0]?.message).toMatch(message)
+    }
+    const id = ok(await create({ body: '{"em":"[sha256(lower(trim(email)))]","ids":[1,2]}' })).createWebhook.id
+    const update = await t.gql(`mutation($i:UpdateWebhookInput!){ updateWebhook(input:$i) { id } }`, {
+      i: { id, url: 'https://buyer.example/p?n=[digits(caller_number, 2)]' },
+    })
+    expect(update.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'url' })
+    expect(update.errors?.[0]?.message).toBe('url: digits takes 1 argument, [digits(caller_number, 2)] gives 2')
+    expect(await t.app.db.webhook.count()).toBe(before + 1)
+    expect((await t.app.db.webhook.findUniqueOrThrow({ where: { id } })).urlTemplate).toBe('https://buyer.example/ping?n=[caller_number]')
+  })
+
   it('never exposes the signing secret: the Webhook type has no field for it', async () => {
     const r = ok(await t.gql<{ __type: { fields: { name: string }[] } }>(`{ __type(name:"Webhook") { fields { name } } }`))
     const names = r.__type.fields.map((f) => f.name)

@@ -46,7 +46,9 @@ function describeTokens(rendered: RenderedTemplate): string {
   const missing = rendered.tokens.filter((t) => t.value === null)
   const named = missing.length ? missing : rendered.tokens
   if (named.length === 0) return 'it has no tokens'
-  return named.map((t) => (t.value === null ? `${t.token} found no value` : `${t.token} was ${JSON.stringify(t.value)}`)).join(', ')
+  return named
+    .map((t) => (t.value === null ? `${t.token} found no value` : `${t.token} was ${JSON.stringify(t.value)}`) + (t.problem ? ` (${t.problem})` : ''))
+    .join(', ')
 }
 
 /** Why a rendered URL cannot be requested, or null when it can. */
@@ -115,6 +117,9 @@ export function tokenContext(call: Call, tags: Record<string, string>): TokenCon
       calledNumber: call.calledNumber,
       campaignId: call.campaignId,
       durationSeconds: call.durationSeconds,
+      startedAt: call.startedAt,
+      answeredAt: call.answeredAt,
+      endedAt: call.endedAt,
     },
     tags,
   }

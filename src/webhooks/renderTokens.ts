@@ -1,9 +1,10 @@
 // Replacement tokens filled from a call and its tags, escaped for where they land (URL, JSON body, header,
-// text). Pure: the pixel records `unresolved`, so a token that found nothing is never sent silently.
-import { tagValue } from '../core/tags.js'
+// text). Functions run first (`[sha256(lower(email))]`), the escaping applies to what they give. Pure: the
+// pixel records `unresolved`, so a token that found nothing is never sent silently.
+import { normaliseTagKey, tagValue } from '../core/tags.js'
 import { LONE_SURROGATE } from '../core/text.js'
-import { parseTemplate, type TemplateToken } from './parseTemplate.js'
-import { normaliseTagKey } from '../core/tags.js'
+import { parseTemplate, type TemplateToken, type TokenArg, type TokenExpr } from './parseTemplate.js'
+import { callProblem, tokenFunction } from './tokenFunctions.js'
 
 export interface TokenContext {
   call: {
@@ -12,6 +13,9 @@ export interface TokenContext {
     calledNumber: string | null
     campaignId: string
     durationSeconds: number | null
+    startedAt: Date
+    answeredAt: Date | null
+    endedAt: Date | null
   }
   /** normalised tag key -> value */
   tags: Record<string, string>
@@ -19,17 +23,32 @@ export interface TokenContext {
 
 export type TokenMode = 'url' | 'json' | 'text' | 'header'
 
+export interface RenderedToken {
+  token: string
+  /** the value found (null: none, and no default) */
+  value: string | null
+  /** why a function gave no value (`e164: "abc" is not a phone number`), when one could not */
+  problem?: string
+}
+
 export interface RenderedTemplate {
   text: string
-  /** raw text of each token that found no value and had no default, once each, in order of appearance */
+  /**
+   * raw text of each token that found no value and had no default, once each, in order of appearance; when a
+   * function could not handle its input, followed by why (`[e164(phone)] (e164: "abc" is not a phone number)`)
+   */
   unresolved: string[]
   /**
    * json mode: tokens outside a JSON string whose value is not a JSON value of its own (`{"n":[num]}` with
    * num "abc"): the body would not be JSON, so it is not sent
    */
   notJson?: { token: string; value: string }[]
-  /** each token in order, with the value it found (null: none, and no default) */
-  tokens: { token: string; value: string | null }[]
+  /** each token in order, with the value it found */
+  tokens: RenderedToken[]
+}
+
+function isoTime(at: Date | null): string | null {
+  return at ? at.toISOString() : null
 }
 
 function builtInToken(key: string, call: TokenContext['call']): string | null | undefined {
@@ -44,6 +63,12 @@ function builtInToken(key: string, call: TokenContext['call']): string | null | 
       return call.calledNumber
     case 'call_duration':
       return call.durationSeconds == null ? null : String(call.durationSeconds)
+    case 'call_start':
+      return isoTime(call.startedAt)
+    case 'call_answered':
+      return isoTime(call.answeredAt)
+    case 'call_end':
+      return isoTime(call.endedAt)
     default:
       return undefined
   }
@@ -55,6 +80,56 @@ function tokenValue(rawKey: string, context: TokenContext): string | null {
   const builtIn = builtInToken(key, context.call)
   if (builtIn !== undefined) return builtIn || null
   return tagValue(context.tags, key) || null
+}
+
+/** The first alternative of a chain with a value; why a function could not give one goes to `problems`. */
+function chainValue(chain: readonly TokenExpr[], context: TokenContext, problems: string[]): string | null {
+  for (const expr of chain) {
+    const value = expr.kind === 'key' ? tokenValue(expr.key, context) : callValue(expr, context, problems)
+    if (value !== null) return value
+  }
+  return null
+}
+
+function argValue(arg: TokenArg, context: TokenContext, problems: string[]): string | null {
+  if (arg.kind === 'literal') return arg.value
+  return chainValue(arg.chain, context, problems) ?? arg.defaultValue ?? null
+}
+
+/** A function's value: none when an argument has none (so the fallbacks go on), or when it cannot handle them. */
+function callValue(call: Extract<TokenExpr, { kind: 'call' }>, context: TokenContext, problems: string[]): string | null {
+  // both are refused when a webhook is saved; a template stored before that check could still hold them
+  const fn = tokenFunction(call.name)
+  if (!fn) {
+    problems.push(`unknown function "${call.name}"`)
+    return null
+  }
+  const cannot = callProblem(call)
+  if (cannot) {
+    problems.push(cannot)
+    return null
+  }
+  const args: string[] = []
+  for (const arg of call.args) {
+    const value = argValue(arg, context, problems)
+    if (value === null) return null
+    args.push(value)
+  }
+  const result = fn.apply(args)
+  if (typeof result !== 'string') {
+    problems.push(`${call.name}: ${result.problem}`)
+    return null
+  }
+  // an empty result is no value, as an empty tag is
+  return result || null
+}
+
+/** A token's value (its default when no alternative has one), and why functions gave none. */
+export function tokenResult(token: TemplateToken, context: TokenContext): RenderedToken {
+  const problems: string[] = []
+  // an explicit default, even an empty one (`[a:]`), is what the user asked to send
+  const value = chainValue(token.chain, context, problems) ?? token.defaultValue ?? null
+  return problems.length ? { token: token.raw, value, problem: problems.join('; ') } : { token: token.raw, value }
 }
 
 // a lone surrogate (possible in a tag from JSON) would make encodeURIComponent throw
@@ -74,7 +149,7 @@ const escapers: Record<TokenMode, (value: string) => string> = {
 }
 
 /** For each token of a JSON template, whether it stands inside a JSON string (tokens themselves are skipped). */
-export function tokensInJsonStrings(template: string, tokens: readonly TemplateToken[] = parseTemplate(template)): boolean[] {
+export function tokensInJsonStrings(template: string, tokens: readonly TemplateToken[] = parseTemplate(template).tokens): boolean[] {
   const inside: boolean[] = []
   let inString = false
   let next = 0
@@ -107,23 +182,19 @@ function isJsonValue(value: string): boolean {
 export function renderTemplate(template: string, context: TokenContext, mode: TokenMode): RenderedTemplate {
   const escapeFor = escapers[mode]
   const unresolved: string[] = []
-  const tokens = parseTemplate(template)
+  const { tokens } = parseTemplate(template)
   // in a JSON body a token inside quotes is JSON-escaped text; one outside stands for a JSON value itself
   const inString = mode === 'json' ? tokensInJsonStrings(template, tokens) : null
   const notJson: { token: string; value: string }[] = []
-  const found: RenderedTemplate['tokens'] = []
+  const found: RenderedToken[] = []
   let text = ''
   let at = 0
   for (const [i, token] of tokens.entries()) {
-    let value: string | null = null
-    for (const key of token.keys) {
-      value = tokenValue(key, context)
-      if (value !== null) break
-    }
-    // an explicit default, even an empty one (`[a:]`), is what the user asked to send
-    value ??= token.defaultValue ?? null
-    if (value === null && !unresolved.includes(token.raw)) unresolved.push(token.raw)
-    found.push({ token: token.raw, value })
+    const result = tokenResult(token, context)
+    const { value } = result
+    const listed = result.problem ? `${token.raw} (${result.problem})` : token.raw
+    if (value === null && !unresolved.includes(listed)) unresolved.push(listed)
+    found.push(result)
     let rendered: string
     if (inString && !inString[i]) {
       rendered = value ?? ''

@@ -1,8 +1,9 @@
 // Webhook configuration: validation of what a user sends, shared by create and update.
 import { badInput } from '../core/errors.js'
 import { refuseControlCharacters, refuseNul } from '../core/text.js'
-import { fillTemplate, parseTemplate } from './parseTemplate.js'
+import { fillTemplate, parseTemplate, type TemplateToken, type TokenExpr } from './parseTemplate.js'
 import { tokensInJsonStrings } from './renderTokens.js'
+import { callProblem, tokenFunction } from './tokenFunctions.js'
 import { normaliseTagKey, TAG_KEY_PATTERN } from '../core/tags.js'
 
 export const WEBHOOK_TRIGGERS = ['CALL_START', 'ANSWERED', 'CALL_END', 'CONVERSION', 'TIMER'] as const
@@ -70,11 +71,40 @@ export interface WebhookConfigInput {
   maxInFlight?: number | null
 }
 
+/** Why a call in a token can never give a value (unknown function, wrong arguments), checked down its arguments. */
+function callsProblem(chain: readonly TokenExpr[], token: TemplateToken): string | null {
+  for (const expr of chain) {
+    if (expr.kind === 'key') continue
+    const problem = callProblem(expr, token.raw)
+    if (problem) return problem
+    for (const [i, arg] of expr.args.entries()) {
+      const inner = arg.kind === 'chain' ? callsProblem(arg.chain, token) : tokenFunction(expr.name)?.checkLiteral?.(i, arg.value)
+      if (inner) return arg.kind === 'chain' ? inner : `${expr.name}: ${inner} (in ${token.raw})`
+    }
+  }
+  return null
+}
+
+/**
+ * The tokens of a template can be rendered: no syntax error inside brackets that call a function, every
+ * function known and given as many arguments as it takes, literal arguments it can use.
+ */
+export function checkTokens(field: string, template: string): void {
+  const { tokens, errors } = parseTemplate(template)
+  const error = errors[0]
+  if (error) throw badInput(field, `${error.token} is not a valid token: ${error.message}`)
+  for (const token of tokens) {
+    const problem = callsProblem(token.chain, token)
+    if (problem) throw badInput(field, problem)
+  }
+}
+
 /** A URL template is valid when, with its tokens filled in, it is an absolute http(s) URL. */
 export function checkUrlTemplate(url: string): string {
   const trimmed = url.trim()
   refuseControlCharacters('url', trimmed)
-  if (/\[[^\]]*$/.test(trimmed.replace(/\[[^\]]*\]/g, ''))) throw badInput('url', 'has a "[" without a closing "]"')
+  checkTokens('url', trimmed)
+  if (/\[[^\]]*$/.test(fillTemplate(trimmed, 'x').replace(/\[[^\]]*\]/g, ''))) throw badInput('url', 'has a "[" without a closing "]"')
   let parsed: URL
   try {
     parsed = new URL(fillTemplate(trimmed, 'x'))
@@ -117,9 +147,10 @@ export function checkHeaders(headers: HeaderInput[]): HeaderInput[] {
       throw badInput(`headers[${i}].name`, `${name} is set by Ringhook on every delivery (Standard Webhooks); it cannot be configured`)
     if (seen.has(lower)) throw badInput(`headers[${i}].name`, `${name} is given more than once`)
     seen.add(lower)
-    const text = h.value.replace(/\[[^\]]*\]/g, '')
     if (/[\r\n]/.test(h.value)) throw badInput(`headers[${i}].value`, 'must not contain line breaks')
     refuseControlCharacters(`headers[${i}].value`, h.value)
+    checkTokens(`headers[${i}].value`, h.value)
+    const text = fillTemplate(h.value, '').replace(/\[[^\]]*\]/g, '')
     if (/[^\u0000-\u007f]/.test(text))
       throw badInput(`headers[${i}].value`, 'must be ASCII outside its tokens (a value from a tag beyond ASCII is percent-encoded)')
     return { name, value: h.value }
@@ -129,6 +160,7 @@ export function checkHeaders(headers: HeaderInput[]): HeaderInput[] {
 /** A JSON body template must be JSON once its tokens are filled in (tokens may stand for numbers too). */
 export function checkBody(body: string, bodyType: BodyType): string {
   refuseNul('body', body)
+  checkTokens('body', body)
   if (bodyType === 'JSON' && body.trim()) {
     try {
       JSON.parse(fillTemplate(body, '1'))
@@ -200,7 +232,7 @@ export function checkRange(field: string, value: number, min: number, max: numbe
  */
 export function webhookWarnings(webhook: { bodyTemplate: string | null; bodyType: string }): string[] {
   if (webhook.bodyType !== 'JSON' || !webhook.bodyTemplate) return []
-  const tokens = parseTemplate(webhook.bodyTemplate)
+  const { tokens } = parseTemplate(webhook.bodyTemplate)
   const inString = tokensInJsonStrings(webhook.bodyTemplate, tokens)
   const outside = tokens.filter((_, i) => !inString[i]).map((t) => t.raw)
   if (outside.length === 0) return []
