@@ -247,7 +247,11 @@ async function send(
       if (!(await deps.pixels.holdLock(job, new Date(longer)))) return 'taken over'
       lockedUntil = longer
     }
-    return await deps.http.exchange(prepared.request, webhook.timeoutMs, { startBy: startBy(lockedUntil, webhook.timeoutMs), urgent: options.urgent })
+    const result = await deps.http.exchange(prepared.request, webhook.timeoutMs, { startBy: startBy(lockedUntil, webhook.timeoutMs), urgent: options.urgent })
+    // the endpoint asked to slow down: every request of the webhook waits, not only this pixel's (before
+    // the permit is given back, so no request of it goes out in between)
+    if (!options.urgent && (result.statusCode === 429 || result.statusCode === 503)) deps.limits.slowDown(webhook.id, Date.now() + slowDownMs(result))
+    return result
   } finally {
     permit?.release()
   }
@@ -338,8 +342,6 @@ export async function deliverJob(deps: DeliveryDeps, job: DeliveryJob, options: 
     durationMs: result.durationMs,
   }
   const settled = await settle(deps, job, decided.update, decided.attempt, decided.tags, health)
-  // the endpoint asked to slow down: every request of the webhook waits, not only this pixel's
-  if (!options.urgent && (result.statusCode === 429 || result.statusCode === 503)) deps.limits.slowDown(job.webhook.id, Date.now() + slowDownMs(result))
   if (!options.urgent) await deps.circuit.afterAttempt(job, kind, result.statusCode, options.probe === true)
   return settled
 }

@@ -216,9 +216,9 @@ export async function sseSubscribe<T = Record<string, any>>(url: string, key: st
 }
 
 /** Waits (bounded) until `check` holds. */
-export async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
+export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error('timed out')
     await sleep(20)
   }

@@ -22,6 +22,8 @@ export interface Receiver {
   aborted: Received[]
   /** requests to a path received and not answered yet */
   unanswered(path: string): number
+  /** the most requests to a path that were open at once */
+  mostOpen(path: string): number
   /** answers for a path, used in turn; the last one repeats */
   on(path: string, ...replies: Reply[]): void
   received(path: string): Received[]
@@ -32,6 +34,7 @@ export async function startReceiver(): Promise<Receiver> {
   const requests: Received[] = []
   const aborted: Received[] = []
   const open = new Set<Received>()
+  const mostOpen = new Map<string, number>()
   const replies = new Map<string, Reply[]>()
   const hanging = new Set<http.ServerResponse>()
   const server = http.createServer((req, res) => {
@@ -43,6 +46,8 @@ export async function startReceiver(): Promise<Receiver> {
       const received = { method: req.method ?? '', path, url, headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() }
       requests.push(received)
       open.add(received)
+      const now = [...open].filter((r) => r.path === path).length
+      if (now > (mostOpen.get(path) ?? 0)) mostOpen.set(path, now)
       res.on('close', () => {
         open.delete(received)
         if (!res.writableFinished) aborted.push(received)
@@ -67,6 +72,7 @@ export async function startReceiver(): Promise<Receiver> {
     requests,
     aborted,
     unanswered: (path) => [...open].filter((r) => r.path === path).length,
+    mostOpen: (path) => mostOpen.get(path) ?? 0,
     on: (path, ...r) => replies.set(path, r),
     received: (path) => requests.filter((r) => r.path === path),
     close: async () => {

@@ -32,10 +32,14 @@ export function webhookFromRow(row: Row): Webhook {
     matches: jsonOf(row.matches),
     headers: jsonOf(row.headers),
     responseMapping: jsonOf(row.responseMapping),
+    circuitBreaker: jsonOf(row.circuitBreaker),
     enabled: Boolean(row.enabled),
     createdAt: new Date(row.createdAt as string),
     updatedAt: new Date(row.updatedAt as string),
     deletedAt: dateOf(row.deletedAt),
+    circuitChangedAt: dateOf(row.circuitChangedAt),
+    circuitProbeAt: dateOf(row.circuitProbeAt),
+    failingSince: dateOf(row.failingSince),
   }
 }
 

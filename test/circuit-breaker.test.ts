@@ -1,0 +1,172 @@
+// The circuit breaker against a real receiver that fails on purpose: it trips, holds new pixels (PENDING,
+// the reason noted, nothing sent), probes after its cool-down (a failed probe waits longer), closes on a
+// good answer and releases what waited; 410 Gone disables, keeping what waited FAILED; enableWebhook
+// re-enables. Every change is a webhookHealthChanged event over graphql-ws and a WebhookHealthEvent row.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { collect, ok, sleep, startTestApp, until, type TestApp } from './helpers/app.js'
+import { testProvider } from './helpers/db.js'
+import { startReceiver, type Receiver } from './helpers/receiver.js'
+import { createCampaign, createWebhook, startCall } from './fixtures.js'
+
+describe(`circuit breaker on ${testProvider}`, () => {
+  let t: TestApp
+  let sink: Receiver
+  beforeAll(async () => {
+    t = await startTestApp({ env: { ALLOWED_TARGETS: '127.0.0.1', PIXEL_POLL_MS: '50' } })
+    sink = await startReceiver()
+  })
+  afterAll(async () => {
+    await t?.close()
+    await sink?.close()
+  })
+
+  const circuit = async (id: string) =>
+    ok(
+      await t.gql<{ webhook: { circuitState: string; circuitReason: string | null; circuitTrips: number; enabled: boolean } }>(
+        `query($id:ID!){ webhook(id:$id) { circuitState circuitReason circuitTrips enabled } }`,
+        { id },
+      ),
+    ).webhook
+  const pixelsOf = (webhookId: string) => t.app.db.pixel.findMany({ where: { webhookId }, orderBy: { createdAt: 'asc' }, include: { attempts: true } })
+  const calls = async (campaignId: string, n: number, prefix: string) => {
+    for (let i = 0; i < n; i++) await startCall(t, { campaignId, uuid: `${prefix}-${i}-${Math.random().toString(36).slice(2)}` })
+  }
+
+  it('trips on failures, holds new pixels, probes after the cool-down, and closes and releases them when the endpoint recovers', async () => {
+    sink.on('/flaky', { status: 503, body: '{"error":"down"}' })
+    const campaignId = await createCampaign(t, 'breaker')
+    const webhookId = await createWebhook(t, {
+      campaignId,
+      url: `${sink.url}/flaky`,
+      maxAttempts: 1,
+      circuitBreaker: { minAttempts: 4, failureRatePercent: 70, cooldownSeconds: 1, maxCooldownSeconds: 2 },
+    })
+    const changes = collect<{ webhookHealthChanged: { from: string; to: string; reason: string; webhookId: string } }>(
+      t.wsClient(),
+      `subscription($w:ID){ webhookHealthChanged(webhookId:$w) { from to reason webhookId } }`,
+      { w: webhookId },
+    )
+    // the subscription is registered before the first change can happen (a trip needs four failures)
+    await sleep(300)
+    await calls(campaignId, 4, 'fail')
+    await until(() => changes.events.length >= 1, 10_000)
+    expect(changes.events[0]!.webhookHealthChanged).toMatchObject({ from: 'CLOSED', to: 'OPEN', webhookId })
+    expect(changes.events[0]!.webhookHealthChanged.reason).toBe('4 of 4 attempts failed in the last 5 minute(s) (trips at 70 % of at least 4)')
+    expect(await circuit(webhookId)).toMatchObject({ circuitState: 'OPEN', circuitTrips: 1 })
+    const sentBefore = sink.received('/flaky').length
+    expect(sentBefore).toBe(4)
+
+    // while OPEN, new pixels wait: PENDING, no due time, the reason on the pixel, nothing sent
+    await calls(campaignId, 3, 'held')
+    const held = (await pixelsOf(webhookId)).slice(4)
+    expect(held.map((p) => [p.status, p.nextAttemptAt, p.attemptCount])).toEqual([
+      ['PENDING', null, 0],
+      ['PENDING', null, 0],
+      ['PENDING', null, 0],
+    ])
+    expect(held[0]!.responseNote).toMatch(/^waiting: the webhook's circuit is open since .* \(4 of 4 attempts failed .*\); one probe goes at /)
+
+    // one probe after the cool-down; it fails, so the circuit opens again, for longer
+    await until(() => changes.events.length >= 3, 10_000)
+    expect(changes.events.slice(1, 3).map((e) => [e.webhookHealthChanged.from, e.webhookHealthChanged.to])).toEqual([
+      ['OPEN', 'HALF_OPEN'],
+      ['HALF_OPEN', 'OPEN'],
+    ])
+    expect(changes.events[2]!.webhookHealthChanged.reason).toMatch(/^the probe failed \(HTTP 503\); next probe at /)
+    expect(sink.received('/flaky').length).toBe(sentBefore + 1)
+    expect(await circuit(webhookId)).toMatchObject({ circuitState: 'OPEN', circuitTrips: 2 })
+
+    // the endpoint recovers: the next probe closes the circuit and the waiting pixels go out
+    sink.on('/flaky', { status: 200 })
+    await until(() => changes.events.length >= 5, 15_000)
+    expect(changes.events.slice(3, 5).map((e) => [e.webhookHealthChanged.from, e.webhookHealthChanged.to])).toEqual([
+      ['OPEN', 'HALF_OPEN'],
+      ['HALF_OPEN', 'CLOSED'],
+    ])
+    await until(() => sink.received('/flaky').length === sentBefore + 3, 10_000)
+    const after = await pixelsOf(webhookId)
+    expect(after.slice(4).map((p) => p.status)).toEqual(['FAILED', 'SUCCEEDED', 'SUCCEEDED'])
+    expect(after.slice(4).every((p) => p.attempts.length === 1)).toBe(true)
+    expect(await circuit(webhookId)).toMatchObject({ circuitState: 'CLOSED', circuitTrips: 0 })
+
+    // the changes are kept, newest first, and health counted every request made
+    const d = ok(
+      await t.gql<{
+        webhook: { healthEvents: { from: string; to: string }[]; health: { attempts: number; successes: number; failures: { http5xx: number } } }
+      }>(`query($id:ID!){ webhook(id:$id) { healthEvents { from to } health(window: HOUR) { attempts successes failures { http5xx } } } }`, { id: webhookId }),
+    )
+    expect(d.webhook.healthEvents.map((e) => `${e.from}>${e.to}`)).toEqual([
+      'HALF_OPEN>CLOSED',
+      'OPEN>HALF_OPEN',
+      'HALF_OPEN>OPEN',
+      'OPEN>HALF_OPEN',
+      'CLOSED>OPEN',
+    ])
+    expect(d.webhook.health).toEqual({ attempts: 7, successes: 2, failures: { http5xx: 5 } })
+    changes.dispose()
+  })
+
+  it('disables on 410 Gone, keeps what then fires FAILED saying why, and enableWebhook re-enables', async () => {
+    sink.on('/gone', { status: 410 })
+    const campaignId = await createCampaign(t, 'gone')
+    const webhookId = await createWebhook(t, { campaignId, url: `${sink.url}/gone`, maxAttempts: 3 })
+    await calls(campaignId, 1, 'gone')
+    await until(async () => (await circuit(webhookId)).circuitState === 'DISABLED', 10_000).catch(async () => {
+      throw new Error(`not disabled: ${JSON.stringify(await circuit(webhookId))}`)
+    })
+    expect((await circuit(webhookId)).circuitReason).toBe('the endpoint answered 410 Gone (Standard Webhooks: it asks to be disabled)')
+    // a 4xx is not retried: one request
+    expect(sink.received('/gone')).toHaveLength(1)
+
+    await calls(campaignId, 1, 'while-disabled')
+    const [, kept] = await pixelsOf(webhookId)
+    expect(kept).toMatchObject({ status: 'FAILED', attemptCount: 0 })
+    expect(kept!.responseNote).toMatch(/^not sent: the webhook was disabled by its circuit breaker at .* \(the endpoint answered 410 Gone/)
+    expect(sink.received('/gone')).toHaveLength(1)
+
+    sink.on('/gone', { status: 200 })
+    const enabled = ok(
+      await t.gql<{ enableWebhook: { circuitState: string; enabled: boolean } }>(
+        `mutation($id:ID!){ enableWebhook(input:{id:$id}) { circuitState enabled } }`,
+        {
+          id: webhookId,
+        },
+      ),
+    )
+    expect(enabled.enableWebhook).toEqual({ circuitState: 'CLOSED', enabled: true })
+    await calls(campaignId, 1, 'after')
+    await until(() => sink.received('/gone').length === 2, 10_000)
+    const events = await t.app.db.webhookHealthEvent.findMany({ where: { webhookId }, orderBy: { createdAt: 'asc' } })
+    expect(events.map((e) => [e.from, e.to])).toEqual([
+      ['CLOSED', 'DISABLED'],
+      ['DISABLED', 'CLOSED'],
+    ])
+    expect(events[1]!.reason).toBe('re-enabled through the API')
+  })
+
+  it('refuses breaker settings that make no sense, naming the field, and answers the settings in force', async () => {
+    const campaignId = await createCampaign(t, 'settings')
+    const bad = await t.gql(`mutation($i:CreateWebhookInput!){ createWebhook(input:$i) { id } }`, {
+      i: { campaignId, name: 'w', trigger: 'CALL_START', url: `${sink.url}/x`, circuitBreaker: { windowSeconds: 90 } },
+    })
+    expect(bad.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'circuitBreaker.windowSeconds' } })
+    const webhookId = await createWebhook(t, { campaignId, url: `${sink.url}/x`, circuitBreaker: { failureRatePercent: 50, disableAfterTrips: 10 } })
+    const d = ok(
+      await t.gql<{ webhook: { circuitBreaker: Record<string, unknown> } }>(
+        `query($id:ID!){ webhook(id:$id) { circuitBreaker { enabled failureRatePercent minAttempts windowSeconds cooldownSeconds maxCooldownSeconds disableAfterFailingSeconds disableAfterTrips disableOnGone } } }`,
+        { id: webhookId },
+      ),
+    )
+    expect(d.webhook.circuitBreaker).toEqual({
+      enabled: true,
+      failureRatePercent: 50,
+      minAttempts: 10,
+      windowSeconds: 300,
+      cooldownSeconds: 30,
+      maxCooldownSeconds: 900,
+      disableAfterFailingSeconds: 432000,
+      disableAfterTrips: 10,
+      disableOnGone: true,
+    })
+  })
+})
