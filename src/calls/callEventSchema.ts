@@ -1,7 +1,8 @@
 // The telephony door's event as zod schemas: they check every body `POST /call-events` takes, and the
 // OpenAPI document is generated from them, so what the document says and what the door refuses are one
-// definition. A refusal names the field at fault (`event`, `waitForWebhooksMs`, `tags[0].value`); the rules
-// that need the database or the clock (numbers, uuids, tag keys, the time window) are checkCallEvent's.
+// definition. A refusal names the field at fault (`event`, `waitForWebhooksMs`, `tags[0].value`). The rules
+// the GraphQL mutations share (numbers, uuids, tag keys, the time window) stay in checkCallEvent: the
+// schemas describe them.
 import { z } from 'zod'
 import { badInput, type RinghookError } from '../core/errors.js'
 import { parseIsoTime } from '../core/times.js'
@@ -89,7 +90,7 @@ const waitForWebhooksMs = z
   })
   .nullish()
 
-/** An event name: `event` is the discriminator, so its value is one of these in the lower case. */
+/** `event` picks the event's schema; it is lower-cased first, names being taken in any case. */
 const eventName = <Name extends keyof typeof EVENT_NAMES>(name: Name) => z.literal(name).meta({ description: 'the event, in any case' })
 
 const startEvent = z
@@ -144,8 +145,6 @@ export const callEventBodySchema = z.preprocess(
   }),
 )
 
-export type CallEventBody = z.output<typeof callEventBodySchema>
-
 /** A zod issue's path as a field name: `tags[0].value`; the body itself is `body`. */
 function fieldOf(path: readonly PropertyKey[]): string {
   let field = ''
@@ -194,7 +193,7 @@ export function parseCallEvent(body: unknown): { input: CallEventInput; waitForW
 
 const moment = z.iso.datetime().meta({ examples: ['2026-11-30T12:00:00.000Z'] })
 
-export const callSchema = z
+const callSchema = z
   .object({
     id: z.string(),
     uuid: z.string().meta({ description: 'what telephony knows the call by, unique within the company' }),

@@ -18,6 +18,7 @@ import {
 } from '../postbacks/postbackSchema.js'
 import { failureSchema, refusalSchema, requestRefusedSchema, retryAfterHeaders } from './answerSchemas.js'
 import { CALL_EVENTS_PATH } from './callEventRoutes.js'
+import packageJson from '../../package.json' with { type: 'json' }
 
 export const OPENAPI_PATH = '/openapi.json'
 
@@ -114,7 +115,7 @@ export function createOpenApiDocument() {
     openapi: '3.1.0',
     info: {
       title: 'Ringhook REST doors',
-      version: '0.1.0',
+      version: packageJson.version,
       description:
         'The REST doors of Ringhook, the webhook hub for pay-per-call call tracking: publisher postbacks in (ours and Retreaver’s URL shapes) and call events from telephony. The GraphQL API at /graphql is described by its own schema. Generated from the zod schemas the doors check their requests with.',
       license: { name: 'MIT', identifier: 'MIT' },
