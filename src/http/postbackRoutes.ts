@@ -7,6 +7,7 @@ import { internalFailure, UNAVAILABLE_RETRY_AFTER_SECONDS } from '../core/errors
 import { ingestPostback, type PostbackRequest } from '../postbacks/ingestPostback.js'
 import type { PostbackAnswer } from '../postbacks/postbackWriter.js'
 import { tagRecord } from '../core/tags.js'
+import { postbackJsonBodySchema } from '../postbacks/postbackSchema.js'
 import { BodyTooLargeError, readBody, sendJson } from './readBody.js'
 import type { Services } from '../graphql/context.js'
 
@@ -122,11 +123,10 @@ export function createPostbackRoutes(services: Services, config: Config, logger:
         } else {
           try {
             const parsed: unknown = JSON.parse(request.rawBody)
-            if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-              request.bodyProblem = { code: 'INVALID_BODY', message: 'the JSON body must be an object of fields', httpStatus: 400 }
-            } else {
-              request.fields = parsed as Record<string, unknown>
-            }
+            const checked = postbackJsonBodySchema.safeParse(parsed)
+            // the fields as parsed, not the schema's copy of them (which leaves a `__proto__` field out)
+            if (checked.success) request.fields = parsed as Record<string, unknown>
+            else request.bodyProblem = { code: 'INVALID_BODY', message: checked.error.issues[0]!.message, httpStatus: 400 }
           } catch (e) {
             request.bodyProblem = { code: 'INVALID_BODY', message: `invalid JSON body: ${(e as Error).message}`, httpStatus: 400 }
           }

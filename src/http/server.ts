@@ -1,5 +1,5 @@
-// The HTTP server: the REST doors (postbacks, call events), Yoga at /graphql (GraphiQL, SSE) with
-// graphql-ws on the same port and path, health routes.
+// The HTTP server: the REST doors (postbacks, call events) and their OpenAPI document, Yoga at /graphql
+// (GraphiQL, SSE) with graphql-ws on the same port and path, health routes.
 import http, { type IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Config } from '../core/config.js'
@@ -10,7 +10,8 @@ import type { Services } from '../graphql/context.js'
 import { createGraphql } from '../graphql/yoga.js'
 import { createCallEventRoutes } from './callEventRoutes.js'
 import { createPostbackRoutes } from './postbackRoutes.js'
-import { BodyTooLargeError, readBody, sendJson } from './readBody.js'
+import { OPENAPI_PATH, createOpenApiDocument } from './openApiDocument.js'
+import { BodyTooLargeError, readBody, sendJson, sendJsonText } from './readBody.js'
 
 export interface ServerDeps {
   config: Config
@@ -28,6 +29,8 @@ export function createServer({ config, services, logger }: ServerDeps): Ringhook
   const { db } = services
   const postbackRoutes = createPostbackRoutes(services, config, logger)
   const callEventRoutes = createCallEventRoutes(services, config)
+  // built once: the document is the same for every request
+  const openApiJson = config.role === 'worker' ? '' : JSON.stringify(createOpenApiDocument())
 
   const { yoga, attachWebSockets } = createGraphql({ config, services, logger })
 
@@ -47,6 +50,7 @@ export function createServer({ config, services, logger }: ServerDeps): Ringhook
         return sendJson(res, 404, { error: 'this instance runs ROLE=worker: it delivers webhooks and serves only /healthz and /readyz' })
       if (postbackRoutes.handles(req.method, path)) return await postbackRoutes.handle(req, res, path)
       if (callEventRoutes.handles(req.method, path)) return await callEventRoutes.handle(req, res)
+      if (path === OPENAPI_PATH && req.method === 'GET') return sendJsonText(res, 200, openApiJson)
       if (path === '/graphql') {
         if (req.method === 'POST') {
           const body = await readBody(req, config.bodyLimitBytes)

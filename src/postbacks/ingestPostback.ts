@@ -4,6 +4,7 @@ import { newId } from '../core/ids.js'
 import { parsePhoneNumber } from '../core/phone.js'
 import { parsePostbackFields, REPLACED_PROBLEM, type PostbackProblem } from './parsePostback.js'
 import { storable } from '../core/text.js'
+import { idempotencyKeySchema } from './postbackSchema.js'
 import type { PostbackAnswer, PostbackRecord, WrittenPostback } from './postbackWriter.js'
 import type { PubSub } from '../events/bus.js'
 import type { ApiKeyCache } from '../tenancy/apiKeyCache.js'
@@ -57,9 +58,6 @@ function keyUnread(problem: PostbackProblem & { httpStatus: number }): PostbackA
   }
 }
 
-/** An Idempotency-Key is kept in an index: short, and printable. */
-const IDEMPOTENCY_KEY = /^[\x20-\x7e]{1,200}$/
-
 /** The key's secret never reaches the log: it is replaced wherever it appears in what was received. */
 function redactSecret(raw: string, secret: string): string {
   if (!secret) return raw
@@ -101,7 +99,7 @@ async function firstAnswer(services: PostbackDeps, apiKeyId: string, idempotency
 }
 
 export async function ingestWithKey(services: PostbackDeps, apiKey: ApiKey, request: PostbackRequest): Promise<PostbackAnswer> {
-  const badIdempotencyKey = request.idempotencyKey !== null && !IDEMPOTENCY_KEY.test(request.idempotencyKey)
+  const badIdempotencyKey = request.idempotencyKey !== null && !idempotencyKeySchema.safeParse(request.idempotencyKey).success
   if (badIdempotencyKey) request = { ...request, idempotencyKey: null }
   if (request.idempotencyKey) {
     const first = await firstAnswer(services, apiKey.id, request.idempotencyKey)

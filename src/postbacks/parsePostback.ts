@@ -4,28 +4,9 @@ import { MAX_NESTING, nestingDepth } from '../core/json.js'
 import { tagRecord } from '../core/tags.js'
 import { storable } from '../core/text.js'
 import { normaliseTagKey, TAG_KEY_PATTERN, TAG_VALUE_MAX } from '../core/tags.js'
+import type { PostbackProblem } from './postbackSchema.js'
 
-export interface PostbackProblem {
-  code:
-    | 'INVALID_BODY'
-    | 'EMPTY_PAYLOAD'
-    | 'UNSUPPORTED_CONTENT_TYPE'
-    | 'MISSING_IDENTIFICATION'
-    | 'INVALID_CALLER_NUMBER'
-    | 'EMPTY_FIELD'
-    | 'NORMALISED_KEY'
-    | 'MALFORMED_KEY'
-    | 'VALUE_TOO_LONG'
-    | 'BODY_TOO_LARGE'
-    | 'RATE_LIMITED'
-    | 'CALL_NOT_FOUND'
-    | 'TOO_DEEP'
-    | 'MALFORMED_URL'
-    | 'CHARACTERS_REPLACED'
-    | 'INVALID_IDEMPOTENCY_KEY'
-  field?: string
-  message: string
-}
+export type { PostbackProblem }
 
 /** Problems that refuse a postback; the others only say what was changed or skipped. */
 export const REFUSING_PROBLEMS = new Set<PostbackProblem['code']>([

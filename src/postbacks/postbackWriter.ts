@@ -5,8 +5,9 @@
 import { GroupCommit, type ItemResult } from '../core/groupCommit.js'
 import { newId } from '../core/ids.js'
 import type { PostbackProblem } from './parsePostback.js'
+import { OUTCOME_WORDS, type PostbackOutcome } from './postbackSchema.js'
 
-export type PostbackOutcome = 'CALL_FOUND' | 'COMPLETED_CALL_FOUND' | 'TAGS_STORED' | 'REJECTED'
+export { OUTCOME_WORDS, type PostbackOutcome }
 
 /** What a publisher is told; stored with the postback so an idempotent retry gets it again. */
 export interface PostbackAnswer {
@@ -20,12 +21,6 @@ export interface PostbackAnswer {
   problems: PostbackProblem[]
   error?: string
   retryAfterSeconds?: number
-}
-
-export const OUTCOME_WORDS: Record<Exclude<PostbackOutcome, 'REJECTED'>, string> = {
-  CALL_FOUND: 'call found, tags applied',
-  COMPLETED_CALL_FOUND: 'completed call found, tags applied',
-  TAGS_STORED: 'call not found, tags stored',
 }
 
 /** A postback ready to be written: checked, parsed, its key known. */
