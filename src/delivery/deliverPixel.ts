@@ -24,6 +24,8 @@ export interface DeliveryDeps {
   pixels: PixelStore
   pubsub: PubSub
   http: OutboundHttp
+  /** told each outcome written (deliveryMetrics.ts) */
+  metrics?: { settled(job: DeliveryJob, update: PixelUpdate, attempt: AttemptRecord | null): void }
 }
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -288,6 +290,7 @@ export async function deliverJob(deps: DeliveryDeps, job: DeliveryJob, options: 
 async function settle(deps: DeliveryDeps, job: DeliveryJob, update: PixelUpdate, attempt: AttemptRecord | null, tags: TagInput[]): Promise<Pixel> {
   const updated = await deps.pixels.settle(job, update, attempt, tags)
   if (!updated) return updatedPixel(job.pixel, update)
+  deps.metrics?.settled(job, update, attempt)
   if (deps.pubsub.listens('pixelFired', updated.companyId)) deps.pubsub.publish('pixelFired', updated.companyId, { pixel: jsonRow(updated) })
   return updated
 }

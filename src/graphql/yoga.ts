@@ -1,6 +1,6 @@
 // The GraphQL server assembled in one place: Yoga over the Pothos schema with its plugins (limits, roles,
-// NUL guard, streams ending with their key, error shape, masked errors that say whether to retry), and
-// graphql-ws on the HTTP server's port and path.
+// NUL guard, streams ending with their key, error shape, masked errors that say whether to retry, metrics),
+// and graphql-ws on the HTTP server's port and path.
 import type http from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import DataLoader from 'dataloader'
@@ -11,6 +11,7 @@ import { WebSocketServer } from 'ws'
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth'
 import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit'
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens'
+import { usePrometheus } from '@graphql-yoga/plugin-prometheus'
 import type { Config } from '../core/config.js'
 import type { Db } from '../core/db.js'
 import { internalFailure, RinghookError, UNAVAILABLE_RETRY_AFTER_SECONDS } from '../core/errors.js'
@@ -102,6 +103,7 @@ export function createGraphql({ config, services, logger }: { config: Config; se
       useSharedSubscriptions(),
       useStreamsEndWithKey(services.streams),
       useErrorShape(),
+      useGraphqlMetrics(services),
     ],
   })
 
@@ -156,6 +158,34 @@ export function createGraphql({ config, services, logger }: { config: Config; se
     )
   }
   return { yoga, attachWebSockets }
+}
+
+/**
+ * GraphQL metrics on the app's registry, named ringhook_graphql_*: operations, their phases and errors, by
+ * operation type and name. No per-resolver metrics (a cost on every field), no URL label (a GET carries its
+ * query in it), no error path label (it holds list indexes); /metrics is served by the HTTP server.
+ */
+function useGraphqlMetrics(services: Services) {
+  return usePrometheus({
+    registry: services.metrics.registry,
+    endpoint: false,
+    metrics: {
+      graphql_envelop_request: 'ringhook_graphql_requests_total',
+      graphql_envelop_request_duration: 'ringhook_graphql_request_duration_seconds',
+      graphql_envelop_request_time_summary: false,
+      graphql_envelop_phase_parse: 'ringhook_graphql_parse_duration_seconds',
+      graphql_envelop_phase_validate: 'ringhook_graphql_validate_duration_seconds',
+      graphql_envelop_phase_context: 'ringhook_graphql_context_duration_seconds',
+      graphql_envelop_phase_execute: 'ringhook_graphql_execute_duration_seconds',
+      graphql_envelop_phase_subscribe: 'ringhook_graphql_subscribe_duration_seconds',
+      graphql_envelop_error_result: 'ringhook_graphql_errors_total',
+      graphql_envelop_deprecated_field: false,
+      graphql_envelop_schema_change: false,
+      graphql_envelop_execute_resolver: false,
+      graphql_yoga_http_duration: 'ringhook_graphql_http_duration_seconds',
+    },
+    labels: { url: false, path: false, fieldName: false, typeName: false, returnType: false },
+  })
 }
 
 type EnvelopedRoot = { execute: (args: unknown) => never; subscribe: (args: unknown) => never }
