@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestApp, type TestApp } from './helpers/app.js'
 import { testProvider } from './helpers/db.js'
-import { has, parseMetrics, valueOf, type Sample } from './helpers/metrics.js'
+import { has, parseMetrics, sampleValue, type Sample } from './helpers/metrics.js'
 import { base, getPostback, postJson, request } from './helpers/postback.js'
 import { settledPixels, startReceiver, type Receiver } from './helpers/receiver.js'
 import { createCampaign, createWebhook, startCall } from './fixtures.js'
@@ -74,7 +74,7 @@ describe(`metrics on ${testProvider}`, () => {
     expect((await t.gql('query Calls { calls(first: 5) { edges { node { uuid } } } }')).data?.calls.edges.length).toBe(1)
 
     const after = await samples(t)
-    const delta = (name: string, labels: Record<string, string> = {}) => valueOf(after, name, labels) - valueOf(before, name, labels)
+    const delta = (name: string, labels: Record<string, string> = {}) => sampleValue(after, name, labels) - sampleValue(before, name, labels)
 
     expect(delta('ringhook_postbacks_total', { outcome: 'CALL_FOUND', channel: 'REST_GET' })).toBe(2)
     expect(delta('ringhook_postbacks_total', { outcome: 'REJECTED', channel: 'REST_GET' })).toBe(1)
@@ -103,7 +103,7 @@ describe(`metrics on ${testProvider}`, () => {
     expect(delta('ringhook_http_request_duration_seconds_count', { route: 'graphql', status_class: '2xx' })).toBeGreaterThanOrEqual(1)
     expect(delta('ringhook_graphql_requests_total', { operationName: 'Calls', operationType: 'query' })).toBe(1)
     expect(delta('ringhook_graphql_execute_duration_seconds_count', { operationName: 'Calls', operationType: 'query' })).toBe(1)
-    expect(valueOf(after, 'ringhook_pixels_pending')).toBe(0)
+    expect(sampleValue(after, 'ringhook_pixels_pending')).toBe(0)
     expect(has(after, 'ringhook_pixels_oldest_due_age_seconds')).toBe(true)
     // process and Node metrics, event-loop delay among them
     expect(has(after, 'ringhook_nodejs_eventloop_lag_p99_seconds')).toBe(true)
@@ -186,9 +186,9 @@ describe(`metrics of an API-only instance without OPERATOR_KEY on ${testProvider
     const res = await fetch(t.app.metricsUrl!)
     expect(res.status).toBe(200)
     const s = parseMetrics(await res.text())
-    expect(valueOf(s, 'ringhook_pixels_pending')).toBe(2)
+    expect(sampleValue(s, 'ringhook_pixels_pending')).toBe(2)
     // the one due 90 s ago (the other is not due yet)
-    const age = valueOf(s, 'ringhook_pixels_oldest_due_age_seconds')
+    const age = sampleValue(s, 'ringhook_pixels_oldest_due_age_seconds')
     expect(age).toBeGreaterThanOrEqual(90)
     expect(age).toBeLessThan(3600)
   })
