@@ -143,6 +143,17 @@ describe(`metrics on ${testProvider}`, () => {
     expect(right.text).toContain('# TYPE ringhook_postbacks_total counter')
   })
 
+  it('keeps the GraphQL operation names a label takes bounded, whoever sends them', async () => {
+    // names are the client's choice and counted before any key is checked
+    const long = `Op${'x'.repeat(300)}`
+    for (let i = 0; i < 220; i++) await t.gql(`query ${i === 0 ? long : `Op${i}`} { __typename }`, {}, null)
+    const names = new Set((await samples(t)).filter((s) => s.name === 'ringhook_graphql_parse_duration_seconds_count').map((s) => s.labels.operationName))
+    expect(names.has('(other)')).toBe(true)
+    expect(names.has(long.slice(0, 100))).toBe(true)
+    expect(names.has(long)).toBe(false)
+    expect(names.size).toBeLessThanOrEqual(202)
+  })
+
   it('serves /metrics without a key on METRICS_PORT, and nothing else there', async () => {
     expect(t.app.metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/)
     const res = await fetch(t.app.metricsUrl!)

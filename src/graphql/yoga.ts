@@ -11,7 +11,6 @@ import { WebSocketServer } from 'ws'
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth'
 import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit'
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens'
-import { usePrometheus } from '@graphql-yoga/plugin-prometheus'
 import type { Config } from '../core/config.js'
 import type { Db } from '../core/db.js'
 import { internalFailure, RinghookError, UNAVAILABLE_RETRY_AFTER_SECONDS } from '../core/errors.js'
@@ -23,6 +22,7 @@ import { refuseWith, shapeError, useErrorShape, useNulGuard, useParamsErrors, us
 import { schema } from './schema.js'
 import { toGraphQLError } from './errors.js'
 import { useSharedSubscriptions } from './sharedSubscriptions.js'
+import { useGraphqlMetrics } from './graphqlMetrics.js'
 
 export type ServerContext = { req: IncomingMessage; res: ServerResponse }
 type WsInitialContext = { connectionParams?: Record<string, unknown> }
@@ -103,7 +103,7 @@ export function createGraphql({ config, services, logger }: { config: Config; se
       useSharedSubscriptions(),
       useStreamsEndWithKey(services.streams),
       useErrorShape(),
-      useGraphqlMetrics(services),
+      useGraphqlMetrics(services.metrics),
     ],
   })
 
@@ -158,34 +158,6 @@ export function createGraphql({ config, services, logger }: { config: Config; se
     )
   }
   return { yoga, attachWebSockets }
-}
-
-/**
- * GraphQL metrics on the app's registry, named ringhook_graphql_*: operations, their phases and errors, by
- * operation type and name. No per-resolver metrics (a cost on every field), no URL label (a GET carries its
- * query in it), no error path label (it holds list indexes); /metrics is served by the HTTP server.
- */
-function useGraphqlMetrics(services: Services) {
-  return usePrometheus({
-    registry: services.metrics.registry,
-    endpoint: false,
-    metrics: {
-      graphql_envelop_request: 'ringhook_graphql_requests_total',
-      graphql_envelop_request_duration: 'ringhook_graphql_request_duration_seconds',
-      graphql_envelop_request_time_summary: false,
-      graphql_envelop_phase_parse: 'ringhook_graphql_parse_duration_seconds',
-      graphql_envelop_phase_validate: 'ringhook_graphql_validate_duration_seconds',
-      graphql_envelop_phase_context: 'ringhook_graphql_context_duration_seconds',
-      graphql_envelop_phase_execute: 'ringhook_graphql_execute_duration_seconds',
-      graphql_envelop_phase_subscribe: 'ringhook_graphql_subscribe_duration_seconds',
-      graphql_envelop_error_result: 'ringhook_graphql_errors_total',
-      graphql_envelop_deprecated_field: false,
-      graphql_envelop_schema_change: false,
-      graphql_envelop_execute_resolver: false,
-      graphql_yoga_http_duration: 'ringhook_graphql_http_duration_seconds',
-    },
-    labels: { url: false, path: false, fieldName: false, typeName: false, returnType: false },
-  })
 }
 
 type EnvelopedRoot = { execute: (args: unknown) => never; subscribe: (args: unknown) => never }
