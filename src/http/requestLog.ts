@@ -65,11 +65,12 @@ export function requestObserver(logger: Logger, metrics: Metrics): RequestObserv
       const started = performance.now()
       const route = routeOf(path)
       const socket = req.socket
-      const bytesBefore = socket.bytesWritten
       let id: string | null = null
+      let bytesBefore = 0
       if (logging) {
         id = requestIdOf(req)
         res.setHeader('x-request-id', id)
+        bytesBefore = socket.bytesWritten
       }
       res.once('close', () => {
         const ms = performance.now() - started
