@@ -3,7 +3,11 @@ import type { Config } from './core/config.js'
 import { openDatabase, type OpenDatabaseOptions } from './store/client.js'
 import { applyMigrations } from './store/migrate.js'
 import { createEventBus, type EventBus } from './events/bus.js'
-import { createLogger, type Logger } from './core/logger.js'
+import { createLogger, flushLogger, type Logger } from './core/logger.js'
+import { Metrics } from './core/metrics.js'
+import { DeliveryMetrics } from './delivery/deliveryMetrics.js'
+import { readPendingPixels } from './delivery/pendingPixels.js'
+import { startMetricsServer, type MetricsServer } from './http/metricsRoutes.js'
 import { createCompany, type CreatedCompany } from './tenancy/createCompany.js'
 import { createServer, type RinghookServer } from './http/server.js'
 import { Redis } from 'ioredis'
@@ -37,6 +41,10 @@ export interface RunningApp {
   http: RinghookServer
   port: number
   url: string
+  /** this app's metrics registry (served at /metrics) */
+  metrics: Metrics
+  /** the METRICS_PORT listener's /metrics URL, when it runs */
+  metricsUrl: string | null
   /** set when this start created the demo company of an empty embedded database */
   demo: CreatedCompany | null
   services: Services
@@ -52,12 +60,13 @@ function redact(url: string): string {
 /** Deliveries under way (claimed or handed over, queued for the delivery thread, or out) per request slot. */
 const DELIVERIES_PER_REQUEST_SLOT = 4
 
-/** The stores and helpers that the operations in resolvers/ work with. */
+/** The stores and helpers that the operations in resolvers/ work with; what they count goes to `metrics`. */
 export function createServices(
   config: Config,
   db: Db,
   bus: EventBus,
   logger: Logger,
+  metrics: Metrics = new Metrics(),
 ): { services: Services; worker: PixelWorker | null; ready(): Promise<void>; closeServices(): Promise<void> } {
   const rateLimitRedis = config.redisUrl ? new Redis(config.redisUrl, { enableOfflineQueue: false }) : null
   rateLimitRedis?.on('error', (e) => logger.error({ err: e }, 'redis (rate limits) connection error'))
@@ -69,8 +78,8 @@ export function createServices(
   const writer = sqliteFile ? new SqliteWriter(sqliteFile) : null
   // on PostgreSQL, the hot paths write set-based statements through a pg pool of their own
   const pool = sqliteFile ? null : openPool(config.databaseUrl)
-  const pgPixels = pool ? new PgPixelStore(pool) : null
-  const pixelStore = writer ? new SqlitePixelStore(writer, db) : pgPixels!
+  const pgPixels = pool ? new PgPixelStore(pool, metrics.writerBatch('outcomes')) : null
+  const pixelStore = writer ? new SqlitePixelStore(writer, db, metrics.writerBatch('outcomes')) : pgPixels!
   // rate limits per webhook, shared across workers through Redis when there is one
   const limits = createDeliveryLimits(rateLimitRedis, bus.pubsub)
   let worker: PixelWorker | null = null
@@ -78,7 +87,7 @@ export function createServices(
   worker =
     config.role === 'api'
       ? null
-      : new PixelWorker({ pixels: pixelStore, pubsub: bus.pubsub, http, circuit, limits }, logger, {
+      : new PixelWorker({ pixels: pixelStore, pubsub: bus.pubsub, http, circuit, limits, metrics: new DeliveryMetrics(metrics) }, logger, {
           concurrency: config.pixelConcurrency * DELIVERIES_PER_REQUEST_SLOT,
           pollMs: config.pixelPollMs,
           lockMs: config.pixelLockMs,
@@ -92,14 +101,20 @@ export function createServices(
     pubsub: bus.pubsub,
     apiKeys: new ApiKeyCache(db, config.apiKeyCacheMs, (e) => logger.error({ err: e }, "writing an API key's lastUsedAt failed")),
     streams: new OpenStreams(),
-    postbackWriter: new PostbackWriter(sqliteFile ? new SqlitePostbackStore(sqliteFile) : new PgPostbackStore(pool!)),
+    postbackWriter: new PostbackWriter(sqliteFile ? new SqlitePostbackStore(sqliteFile) : new PgPostbackStore(pool!), {
+      onBatch: metrics.writerBatch('postbacks'),
+    }),
     postbackLimiter: new PostbackRateLimiter(config.postbackRateLimitPerMinute, rateLimitRedis),
-    callEvents: writer ? new SqliteCallEventStore(writer, worker) : new PgCallEventStore(pool!, slots),
+    callEvents: writer
+      ? new SqliteCallEventStore(writer, worker, metrics.writerBatch('call_events'))
+      : new PgCallEventStore(pool!, slots, metrics.writerBatch('call_events')),
     pixelStore,
     pixelQueue: worker ?? { notify: () => {}, deliver: () => {} },
     circuit,
     deliveryLimits: limits,
+    metrics,
   }
+  metrics.readPendingPixelsWith(() => readPendingPixels(db))
   return {
     services,
     worker,
@@ -140,7 +155,9 @@ export async function startApp(config: Config, options: OpenDatabaseOptions & { 
     demo = await createCompany(db, 'Demo')
   }
 
-  const { services, worker, ready, closeServices } = createServices(config, db, bus, logger)
+  // a registry of this app's own: several apps may run in one process (the tests)
+  const metrics = new Metrics()
+  const { services, worker, ready, closeServices } = createServices(config, db, bus, logger, metrics)
   try {
     await ready()
   } catch (e) {
@@ -168,6 +185,20 @@ export async function startApp(config: Config, options: OpenDatabaseOptions & { 
   const http = createServer({ config, services, logger })
   const port = await http.listen(config.port, config.host)
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host
+  let metricsServer: MetricsServer | null = null
+  if (config.metricsPort !== undefined) {
+    try {
+      metricsServer = await startMetricsServer(metrics, config.metricsPort, config.metricsHost)
+    } catch (e) {
+      await http.close()
+      await jobs?.stop()
+      await closeServices()
+      await bus.close()
+      await db.$disconnect()
+      throw new StartupError(`cannot serve metrics on ${config.metricsHost}:${config.metricsPort}: ${(e as Error).message}`)
+    }
+  }
+  const metricsHost = config.metricsHost === '0.0.0.0' || config.metricsHost === '::' ? '127.0.0.1' : config.metricsHost
   return {
     config,
     db,
@@ -176,14 +207,19 @@ export async function startApp(config: Config, options: OpenDatabaseOptions & { 
     http,
     port,
     url: `http://${host}:${port}`,
+    metrics,
+    metricsUrl: metricsServer ? `http://${metricsHost.includes(':') ? `[${metricsHost}]` : metricsHost}:${metricsServer.port}/metrics` : null,
     demo,
     services,
     close: async () => {
       await http.close()
+      await metricsServer?.close()
       await jobs?.stop()
       await closeServices()
       await bus.close()
       await db.$disconnect()
+      // log lines are written in chunks: the last ones now
+      await flushLogger(logger)
     },
   }
 }

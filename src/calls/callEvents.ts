@@ -9,7 +9,7 @@ import crypto from 'node:crypto'
 import type { Call, Pixel } from '../generated/prisma/client.js'
 import { jsonRow, type CallUpdatedEvent } from '../events/bus.js'
 import { checkTagInputs } from './applyTags.js'
-import { badInput } from '../core/errors.js'
+import { badInput, RinghookError } from '../core/errors.js'
 import { eventTimeProblem } from '../core/times.js'
 import { publishCallUpdated } from './findCall.js'
 import type { DeliveryJob } from '../delivery/handoff.js'
@@ -132,16 +132,31 @@ export function applyChange(
   }
 }
 
-/** Records a call event (GraphQL mutations and the REST route both come here), hands over and publishes. */
+/** Counts call events (metrics), and the timer pixels an event cancelled. */
+export interface CallEventMetrics {
+  callEvent(event: CallEventInput['event'], result: 'recorded' | 'refused' | 'failed'): void
+  pixelFinished(status: 'CANCELLED', trigger: string): void
+}
+
 /** What recording a call event works with. */
 export interface CallEventDeps {
   callEvents: CallEventStore
   pixelQueue: PixelQueue
   pubsub: PubSub
+  metrics?: CallEventMetrics
 }
 
+/** Records a call event (GraphQL mutations and the REST route both come here), hands over and publishes. */
 export async function recordCallEvent(services: CallEventDeps, companyId: string, input: CallEventInput): Promise<RecordedCallEvent> {
-  const recorded = await services.callEvents.record(companyId, checkCallEvent(input))
+  let recorded: RecordedCallEvent
+  try {
+    recorded = await services.callEvents.record(companyId, checkCallEvent(input))
+  } catch (e) {
+    services.metrics?.callEvent(input.event, e instanceof RinghookError ? 'refused' : 'failed')
+    throw e
+  }
+  services.metrics?.callEvent(input.event, 'recorded')
+  for (const pixel of recorded.cancelled) services.metrics?.pixelFinished('CANCELLED', pixel.trigger)
   if (recorded.handoff.length) services.pixelQueue.deliver(recorded.handoff)
   if (recorded.pixels.length > recorded.handoff.length) services.pixelQueue.notify()
   publishCallUpdated(services.pubsub, recorded.call, recorded.published)

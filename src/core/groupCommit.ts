@@ -20,11 +20,11 @@ export class GroupCommit<I, O> {
   /**
    * `write` commits a batch and answers for each item, in order. When it throws for a batch of several,
    * `retryAlone(error)` says whether to write each item on its own (not when the failure would be the same
-   * for every item, a busy database say).
+   * for every item, a busy database say). `onBatch` is told each batch's size as it is taken (metrics).
    */
   constructor(
     private readonly write: (items: I[]) => Promise<ItemResult<O>[]>,
-    private readonly options: { maxBatch?: number; retryAlone?: (error: unknown) => boolean } = {},
+    private readonly options: { maxBatch?: number; retryAlone?: (error: unknown) => boolean; onBatch?: (size: number) => void } = {},
   ) {}
 
   push(item: I): Promise<O> {
@@ -53,6 +53,7 @@ export class GroupCommit<I, O> {
     if (this.flushing || this.queue.length === 0) return
     this.flushing = true
     const batch = this.queue.splice(0, this.options.maxBatch ?? 500)
+    this.options.onBatch?.(batch.length)
     try {
       const results = await this.writeBatch(batch.map((w) => w.item))
       batch.forEach((w, i) => {

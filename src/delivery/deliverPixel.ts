@@ -33,6 +33,8 @@ export interface DeliveryDeps {
   http: OutboundHttp
   circuit: CircuitBreaker
   limits: DeliveryLimits
+  /** told each outcome written (deliveryMetrics.ts) */
+  metrics?: { settled(job: DeliveryJob, update: PixelUpdate, attempt: AttemptRecord | null): void }
 }
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -362,6 +364,7 @@ async function settle(
 ): Promise<Pixel> {
   const updated = await deps.pixels.settle(job, update, attempt, tags, health)
   if (!updated) return updatedPixel(job.pixel, update)
+  deps.metrics?.settled(job, update, attempt)
   if (deps.pubsub.listens('pixelFired', updated.companyId)) deps.pubsub.publish('pixelFired', updated.companyId, { pixel: jsonRow(updated) })
   return updated
 }

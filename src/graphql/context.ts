@@ -14,6 +14,7 @@ import type { PostbackWriter } from '../postbacks/postbackWriter.js'
 import type { Db } from '../core/db.js'
 import type { CircuitBreaker } from '../delivery/circuitBreaker.js'
 import type { DeliveryLimits } from '../delivery/deliveryLimits.js'
+import type { Metrics } from '../core/metrics.js'
 
 export interface Loaders {
   /** `${callId}\u0000${key}` -> the tag, batched across a page of calls */
@@ -49,4 +50,6 @@ export interface Services {
   circuit: CircuitBreaker
   /** rate limits per webhook (maxPerSecond, maxInFlight, slow-downs) */
   deliveryLimits: DeliveryLimits
+  /** this app's Prometheus metrics (a registry of its own) */
+  metrics: Metrics
 }

@@ -1,6 +1,6 @@
 // The GraphQL server assembled in one place: Yoga over the Pothos schema with its plugins (limits, roles,
-// NUL guard, streams ending with their key, error shape, masked errors that say whether to retry), and
-// graphql-ws on the HTTP server's port and path.
+// NUL guard, streams ending with their key, error shape, masked errors that say whether to retry, metrics),
+// and graphql-ws on the HTTP server's port and path.
 import type http from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import DataLoader from 'dataloader'
@@ -22,6 +22,7 @@ import { refuseWith, shapeError, useErrorShape, useNulGuard, useParamsErrors, us
 import { schema } from './schema.js'
 import { toGraphQLError } from './errors.js'
 import { useSharedSubscriptions } from './sharedSubscriptions.js'
+import { useGraphqlMetrics } from './graphqlMetrics.js'
 
 export type ServerContext = { req: IncomingMessage; res: ServerResponse }
 type WsInitialContext = { connectionParams?: Record<string, unknown> }
@@ -102,6 +103,7 @@ export function createGraphql({ config, services, logger }: { config: Config; se
       useSharedSubscriptions(),
       useStreamsEndWithKey(services.streams),
       useErrorShape(),
+      useGraphqlMetrics(services.metrics),
     ],
   })
 

@@ -1,5 +1,6 @@
 // The HTTP server: the REST doors (postbacks, call events) and their OpenAPI document, Yoga at /graphql
-// (GraphiQL, SSE) with graphql-ws on the same port and path, health routes.
+// (GraphiQL, SSE) with graphql-ws on the same port and path, health routes, /metrics (operator key). Every
+// request is counted and logged in one line (requestLog.ts).
 import http, { type IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Config } from '../core/config.js'
@@ -11,6 +12,8 @@ import { createGraphql } from '../graphql/yoga.js'
 import { createCallEventRoutes } from './callEventRoutes.js'
 import { createPostbackRoutes } from './postbackRoutes.js'
 import { OPENAPI_PATH, createOpenApiDocument } from './openApiDocument.js'
+import { createMetricsRoute, METRICS_PATH } from './metricsRoutes.js'
+import { requestObserver } from './requestLog.js'
 import { BodyTooLargeError, readBody, sendJson, sendJsonText } from './readBody.js'
 
 export interface ServerDeps {
@@ -32,6 +35,8 @@ export function createServer({ config, services, logger }: ServerDeps): Ringhook
   // built once: the document is the same for every request
   const openApiJson = config.role === 'worker' ? '' : JSON.stringify(createOpenApiDocument())
 
+  const metricsRoute = createMetricsRoute(config, services.metrics)
+  const observer = requestObserver(logger, services.metrics)
   const { yoga, attachWebSockets } = createGraphql({ config, services, logger })
 
   // a GET postback's query is its body: request lines up to the body limit reach the app (which refuses
@@ -39,15 +44,17 @@ export function createServer({ config, services, logger }: ServerDeps): Ringhook
   const maxHeaderSize = Math.max(16 * 1024, config.bodyLimitBytes + 16 * 1024)
   const server = http.createServer({ maxHeaderSize }, async (req, res) => {
     const url = req.url ?? '/'
-    const path = url.split('?')[0]
+    const path = url.split('?')[0]!
+    observer.request(req, res, path)
     try {
       if (path === '/healthz') return sendJson(res, 200, { status: 'ok' })
       if (path === '/readyz') {
         const ok = await databaseReachable(db)
         return sendJson(res, ok ? 200 : 503, { status: ok ? 'ready' : 'database unreachable' })
       }
+      if (path === METRICS_PATH) return await metricsRoute(req, res)
       if (config.role === 'worker')
-        return sendJson(res, 404, { error: 'this instance runs ROLE=worker: it delivers webhooks and serves only /healthz and /readyz' })
+        return sendJson(res, 404, { error: 'this instance runs ROLE=worker: it delivers webhooks and serves only /healthz, /readyz and /metrics' })
       if (postbackRoutes.handles(req.method, path)) return await postbackRoutes.handle(req, res, path)
       if (callEventRoutes.handles(req.method, path)) return await callEventRoutes.handle(req, res)
       if (path === OPENAPI_PATH && req.method === 'GET') return sendJsonText(res, 200, openApiJson)
@@ -89,6 +96,7 @@ export function createServer({ config, services, logger }: ServerDeps): Ringhook
   })
 
   const wsCleanup = attachWebSockets(server)
+  server.on('upgrade', observer.upgrade)
 
   return {
     server,

@@ -5,7 +5,7 @@ import { parsePhoneNumber } from '../core/phone.js'
 import { parsePostbackFields, REPLACED_PROBLEM, type PostbackProblem } from './parsePostback.js'
 import { storable } from '../core/text.js'
 import { idempotencyKeySchema } from './postbackSchema.js'
-import type { PostbackAnswer, PostbackRecord, WrittenPostback } from './postbackWriter.js'
+import type { PostbackAnswer, PostbackOutcome, PostbackRecord, WrittenPostback } from './postbackWriter.js'
 import type { PubSub } from '../events/bus.js'
 import type { ApiKeyCache } from '../tenancy/apiKeyCache.js'
 import type { PostbackRateLimiter } from './postbackRateLimiter.js'
@@ -64,11 +64,11 @@ function redactSecret(raw: string, secret: string): string {
   return raw.split(secret).join('[REDACTED]').split(encodeURIComponent(secret)).join('[REDACTED]')
 }
 
-/**
- * Checks, parses, matches and logs one postback; answers what the publisher is told. Every postback that
- * carried a valid key is logged, refused ones too. Unknown or revoked keys get 401 and are not logged
- * (there is no company to log them for).
- */
+/** Counts the answers (metrics): by outcome and by the door the postback came in by. */
+export interface PostbackMetrics {
+  postbackAnswered(channel: PostbackChannel, outcome: PostbackOutcome): void
+}
+
 /** What ingesting a postback works with. */
 export interface PostbackDeps {
   db: Db
@@ -76,16 +76,26 @@ export interface PostbackDeps {
   apiKeys: ApiKeyCache
   postbackLimiter: PostbackRateLimiter
   postbackWriter: PostbackWriter
+  metrics?: PostbackMetrics
 }
 
+/**
+ * Checks, parses, matches and logs one postback; answers what the publisher is told. Every postback that
+ * carried a valid key is logged, refused ones too. Unknown or revoked keys get 401 and are not logged
+ * (there is no company to log them for).
+ */
 export async function ingestPostback(services: PostbackDeps, request: PostbackRequest): Promise<PostbackAnswer> {
+  const refused = (answer: PostbackAnswer) => {
+    services.metrics?.postbackAnswered(request.channel, answer.outcome)
+    return answer
+  }
   if (!request.secret) {
-    if (request.bodyProblem) return keyUnread(request.bodyProblem)
-    return unauthorized('missing key: pass it as ?key=, in the body as "key", or in the X-Ringhook-Key header')
+    if (request.bodyProblem) return refused(keyUnread(request.bodyProblem))
+    return refused(unauthorized('missing key: pass it as ?key=, in the body as "key", or in the X-Ringhook-Key header'))
   }
   const apiKey = await services.apiKeys.lookup(request.secret)
   if (!apiKey || apiKey.revokedAt)
-    return request.bodyProblem?.code === 'MALFORMED_URL' ? keyUnread(request.bodyProblem) : unauthorized('unknown or revoked key')
+    return refused(request.bodyProblem?.code === 'MALFORMED_URL' ? keyUnread(request.bodyProblem) : unauthorized('unknown or revoked key'))
   return ingestWithKey(services, apiKey, request)
 }
 
@@ -98,7 +108,14 @@ async function firstAnswer(services: PostbackDeps, apiKeyId: string, idempotency
   return (first?.response as unknown as PostbackAnswer | null) ?? null
 }
 
+/** Ingests a postback whose key is known (the REST doors after the key lookup, the GraphQL mutation). */
 export async function ingestWithKey(services: PostbackDeps, apiKey: ApiKey, request: PostbackRequest): Promise<PostbackAnswer> {
+  const answer = await ingest(services, apiKey, request)
+  services.metrics?.postbackAnswered(request.channel, answer.outcome)
+  return answer
+}
+
+async function ingest(services: PostbackDeps, apiKey: ApiKey, request: PostbackRequest): Promise<PostbackAnswer> {
   const badIdempotencyKey = request.idempotencyKey !== null && !idempotencyKeySchema.safeParse(request.idempotencyKey).success
   if (badIdempotencyKey) request = { ...request, idempotencyKey: null }
   if (request.idempotencyKey) {

@@ -233,12 +233,13 @@ export class PostbackWriter {
   private readonly queue: GroupCommit<PostbackRecord, WrittenPostback>
   private closed = false
 
+  /** `onBatch`: told each batch's size (metrics) */
   constructor(
     private readonly store: PostbackStore,
-    maxBatch = 500,
+    { maxBatch = 500, onBatch }: { maxBatch?: number; onBatch?: (size: number) => void } = {},
   ) {
     // one bad row (a concurrent duplicate idempotency key, say) must not fail the others
-    this.queue = new GroupCommit((records) => this.writeBatch(records), { maxBatch, retryAlone: () => true })
+    this.queue = new GroupCommit((records) => this.writeBatch(records), { maxBatch, retryAlone: () => true, onBatch })
   }
 
   write(record: PostbackRecord): Promise<WrittenPostback> {

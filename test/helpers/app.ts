@@ -5,7 +5,7 @@ import { createServices, startApp, type RunningApp } from '../../src/app.js'
 import { loadConfig } from '../../src/core/config.js'
 import { openDatabase } from '../../src/store/client.js'
 import { createEventBus } from '../../src/events/bus.js'
-import { createLogger } from '../../src/core/logger.js'
+import { createLogger, type Logger } from '../../src/core/logger.js'
 import { createServer } from '../../src/http/server.js'
 import { createCompany, type CreatedCompany } from '../../src/tenancy/createCompany.js'
 import { createTestDatabase, testProvider, type TestDatabase } from './db.js'
@@ -32,6 +32,8 @@ export interface TestAppOptions {
   /** share another test app's database (a second instance) */
   database?: { url: string }
   onQuery?: (sql: string) => void
+  /** the app's logger (default: one at LOG_LEVEL, silent in tests) */
+  logger?: Logger
 }
 
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -40,7 +42,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   // jobs on the same kind of store as the data: beside the SQLite file, or in the PostgreSQL test database
   const jobs = testProvider === 'postgres' ? { JOBS_URL: databaseUrl } : {}
   const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent', DEMO_COMPANY: 'off', ...jobs, ...options.env })
-  const app = await startApp(config, { onQuery: options.onQuery })
+  const app = await startApp(config, { onQuery: options.onQuery, logger: options.logger })
   const company = await createCompany(app.db, 'Acme')
   const clients: Client[] = []
   const url = `${app.url}/graphql`

@@ -22,13 +22,15 @@ export class PgCallEventStore implements CallEventStore {
   /** transactions under way */
   private open = 0
 
+  /** `onBatch`: told each batch's size (metrics) */
   constructor(
     private readonly pool: Pool,
     private readonly slots: DeliverySlots,
+    onBatch?: (size: number) => void,
   ) {
     // an unexpected failure of a batch (a uuid started at the same moment by another instance): each event on
     // its own, so only the failing one fails
-    this.queue = new GroupCommit((items) => this.writeBatch(items), { retryAlone: () => true })
+    this.queue = new GroupCommit((items) => this.writeBatch(items), { retryAlone: () => true, onBatch })
   }
 
   record(companyId: string, event: CheckedCallEvent): Promise<RecordedCallEvent> {

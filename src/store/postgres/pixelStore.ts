@@ -58,10 +58,14 @@ export class PgPixelStore implements PixelStore {
   private readonly queue: GroupCommit<Outcome, boolean>
   private listener: PoolClient | null = null
 
-  constructor(private readonly pool: Pool) {
+  /** `onBatch`: told each batch of outcomes' size (metrics) */
+  constructor(
+    private readonly pool: Pool,
+    onBatch?: (size: number) => void,
+  ) {
     // a failed batch is written one outcome at a time, so only the failing one fails (else their pixels
     // would be sent again when their locks expire)
-    this.queue = new GroupCommit((outcomes) => this.writeOutcomes(outcomes), { retryAlone: () => true })
+    this.queue = new GroupCommit((outcomes) => this.writeOutcomes(outcomes), { retryAlone: () => true, onBatch })
   }
 
   async claim(limit: number, lockMs: number, takeOver: boolean): Promise<DeliveryJob[]> {

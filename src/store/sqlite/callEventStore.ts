@@ -22,15 +22,19 @@ import { resultsFromWire, toWire, type WireResult } from './wire.js'
 export class SqliteCallEventStore implements CallEventStore {
   private readonly queue: GroupCommit<Item, RecordedCallEvent>
 
-  /** `worker`: this instance's delivery worker, whose slots the writer takes; none in an API-only instance */
+  /**
+   * `worker`: this instance's delivery worker, whose slots the writer takes; none in an API-only instance.
+   * `onBatch`: told each batch's size (metrics).
+   */
   constructor(
     private readonly writer: SqliteWriter,
     private readonly worker: { slots: SharedSlots; notify(): void } | null,
+    onBatch?: (size: number) => void,
   ) {
     // sent before any batch: the thread answers in order
     if (worker) void writer.call('useSlots', worker.slots.counter).catch(() => {})
     // an unexpected failure (not a refused event): each event on its own, so only the failing one fails
-    this.queue = new GroupCommit((items) => this.writeTogether(items), { retryAlone: (e) => !isBusy(e) })
+    this.queue = new GroupCommit((items) => this.writeTogether(items), { retryAlone: (e) => !isBusy(e), onBatch })
   }
 
   private async writeTogether(items: Item[]): Promise<ItemResult<RecordedCallEvent>[]> {

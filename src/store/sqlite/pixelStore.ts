@@ -65,14 +65,17 @@ function outcomeOf(job: DeliveryJob, p: Pixel, attempt: AttemptRecord | null, ta
 export class SqlitePixelStore implements PixelStore {
   private readonly queue: GroupCommit<Outcome, boolean>
 
+  /** `onBatch`: told each batch of outcomes' size (metrics) */
   constructor(
     private readonly writer: SqliteWriter,
     private readonly db: Db,
+    onBatch?: (size: number) => void,
   ) {
     // a busy database stays busy for the next one too; any other failure is one outcome's, so the others
     // are written one by one (else their pixels would be sent again when their locks expire)
     this.queue = new GroupCommit(async (outcomes) => (await this.writer.call('outcomes', outcomes)).map((value) => ({ ok: true as const, value })), {
       retryAlone: (e) => !isBusy(e),
+      onBatch,
     })
   }
 
