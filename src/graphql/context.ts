@@ -12,6 +12,7 @@ import type { PixelStore } from '../delivery/pixelStore.js'
 import type { PostbackRateLimiter } from '../postbacks/postbackRateLimiter.js'
 import type { PostbackWriter } from '../postbacks/postbackWriter.js'
 import type { Db } from '../core/db.js'
+import type { JobScheduler } from '../core/jobScheduler.js'
 
 export interface Loaders {
   /** `${callId}\u0000${key}` -> the tag, batched across a page of calls */
@@ -43,4 +44,8 @@ export interface Services {
   pixelQueue: PixelQueue
   /** the pooled, target-checked HTTP client webhooks are delivered with */
   outboundHttp: OutboundHttp
+  /** jobs for a worker of any instance (bulk replays) */
+  jobs: JobScheduler
+  /** RETENTION_DAYS: what a company that sets no days of its own keeps */
+  retentionDays: number
 }

@@ -7,5 +7,6 @@ import './call.js'
 import './webhook.js'
 import './postback.js'
 import './pixel.js'
+import './replayJob.js'
 
 export const schema = lexicographicSortSchema(builder.toSchema())

@@ -8,6 +8,8 @@ import type { Logger } from '../core/logger.js'
 import { databaseReachable } from '../store/client.js'
 import type { Services } from '../graphql/context.js'
 import { createGraphql } from '../graphql/yoga.js'
+import type { Agenda } from 'agenda'
+import { createAgendashRoutes } from './agendash.js'
 import { createCallEventRoutes } from './callEventRoutes.js'
 import { createPostbackRoutes } from './postbackRoutes.js'
 import { BodyTooLargeError, readBody, sendJson } from './readBody.js'
@@ -16,6 +18,8 @@ export interface ServerDeps {
   config: Config
   services: Services
   logger: Logger
+  /** the job store's Agenda, for Agendash (absent: /agendash/ answers 404) */
+  agenda?: Agenda
 }
 
 export interface RinghookServer {
@@ -24,10 +28,11 @@ export interface RinghookServer {
   close(): Promise<void>
 }
 
-export function createServer({ config, services, logger }: ServerDeps): RinghookServer {
+export function createServer({ config, services, logger, agenda }: ServerDeps): RinghookServer {
   const { db } = services
   const postbackRoutes = createPostbackRoutes(services, config, logger)
   const callEventRoutes = createCallEventRoutes(services, config)
+  const agendash = createAgendashRoutes(agenda, config.operatorKey, config.bodyLimitBytes)
 
   const { yoga, attachWebSockets } = createGraphql({ config, services, logger })
 
@@ -43,8 +48,10 @@ export function createServer({ config, services, logger }: ServerDeps): Ringhook
         const ok = await databaseReachable(db)
         return sendJson(res, ok ? 200 : 503, { status: ok ? 'ready' : 'database unreachable' })
       }
+      // every instance has the job store: the job dashboard is served by workers too
+      if (agendash.handles(path)) return await agendash.handle(req, res, path, new URLSearchParams(url.slice(path.length + 1)))
       if (config.role === 'worker')
-        return sendJson(res, 404, { error: 'this instance runs ROLE=worker: it delivers webhooks and serves only /healthz and /readyz' })
+        return sendJson(res, 404, { error: 'this instance runs ROLE=worker: it delivers webhooks and serves only /healthz, /readyz and /agendash/' })
       if (postbackRoutes.handles(req.method, path)) return await postbackRoutes.handle(req, res, path)
       if (callEventRoutes.handles(req.method, path)) return await callEventRoutes.handle(req, res)
       if (path === '/graphql') {
