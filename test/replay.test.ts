@@ -21,7 +21,9 @@ interface Fixture {
 
 async function fixture(db: Db, companyId: string, receiver: Receiver): Promise<Fixture> {
   const campaign = await db.campaign.create({ data: { companyId, name: 'Replays' } })
-  const call = await db.call.create({ data: { uuid: `replay-${Math.random()}`, companyId, campaignId: campaign.id, callerNumber: '+14155550100', status: 'ENDED' } })
+  const call = await db.call.create({
+    data: { uuid: `replay-${Math.random()}`, companyId, campaignId: campaign.id, callerNumber: '+14155550100', status: 'ENDED' },
+  })
   return {
     campaignId: campaign.id,
     webhook: async (path) =>
@@ -44,7 +46,17 @@ async function fixture(db: Db, companyId: string, receiver: Receiver): Promise<F
       const ids: string[] = []
       for (let i = 0; i < n; i++) {
         const p = await db.pixel.create({
-          data: { companyId, campaignId: campaign.id, webhookId, callId: call.id, callerNumber: call.callerNumber, trigger: 'CALL_END', status, createdAt, attemptCount: 1 },
+          data: {
+            companyId,
+            campaignId: campaign.id,
+            webhookId,
+            callId: call.id,
+            callerNumber: call.callerNumber,
+            trigger: 'CALL_END',
+            status,
+            createdAt,
+            attemptCount: 1,
+          },
         })
         ids.push(p.id)
       }
@@ -94,7 +106,11 @@ describe(`bulk replay on ${testProvider}`, () => {
       expect(await t.app.db.pixel.count({ where: { trigger: 'RESEND' } })).toBe(0)
 
       const real = ok(await t.gql(REPLAY, { i: { filter } })).replayPixels
-      expect(real).toMatchObject({ count: 3, dryRun: false, job: { status: 'QUEUED', total: 3, done: 0, failed: 0, filter: { webhookId: w1, status: 'FAILED' } } })
+      expect(real).toMatchObject({
+        count: 3,
+        dryRun: false,
+        job: { status: 'QUEUED', total: 3, done: 0, failed: 0, filter: { webhookId: w1, status: 'FAILED' } },
+      })
       const done = await untilStatus(t, real.job.id, ['COMPLETED'])
       expect(done).toMatchObject({ total: 3, done: 3, failed: 0, error: null })
       expect(done.startedAt).not.toBeNull()
@@ -144,7 +160,9 @@ describe(`bulk replay on ${testProvider}`, () => {
         if (Date.now() > deadline) throw new Error('the replay made no batch')
         await sleep(20)
       }
-      const cancelled = ok(await t.gql(`mutation($i:CancelReplayInput!){ cancelReplay(input:$i) { id status finishedAt } }`, { i: { id: first.id } })).cancelReplay
+      const cancelled = ok(
+        await t.gql(`mutation($i:CancelReplayInput!){ cancelReplay(input:$i) { id status finishedAt } }`, { i: { id: first.id } }),
+      ).cancelReplay
       expect(cancelled.status).toBe('CANCELLED')
       await sleep(900)
       const after = ok(await t.gql(JOB, { id: first.id })).replayJob

@@ -41,7 +41,8 @@ async function seed(t: TestApp, companyId: string): Promise<Seeded> {
     const p = await db.pixel.create({
       data: { companyId, campaignId: campaign.id, webhookId: webhook.id, callId, callerNumber: '+14155550100', trigger: 'CALL_END', status, createdAt },
     })
-    for (let i = 1; i <= attempts; i++) await db.pixelAttempt.create({ data: { pixelId: p.id, number: i, startedAt: createdAt, durationMs: 5, statusCode: 500 } })
+    for (let i = 1; i <= attempts; i++)
+      await db.pixelAttempt.create({ data: { pixelId: p.id, number: i, startedAt: createdAt, durationMs: 5, statusCode: 500 } })
     return p.id
   }
   const postback = async (createdAt: Date, callId: string | null = null, pending = 0) => {
@@ -49,7 +50,9 @@ async function seed(t: TestApp, companyId: string): Promise<Seeded> {
       data: { companyId, apiKeyId: apiKey.id, channel: 'REST_POST', rawBody: '{}', outcome: 'TAGS_STORED', httpStatus: 200, createdAt, callId },
     })
     for (let i = 0; i < pending; i++)
-      await db.pendingTag.create({ data: { companyId, callerNumber: '+14155550199', postbackId: p.id, key: `k${i}`, value: 'v', expiresAt: daysAgo(-1), createdAt } })
+      await db.pendingTag.create({
+        data: { companyId, callerNumber: '+14155550199', postbackId: p.id, key: `k${i}`, value: 'v', expiresAt: daysAgo(-1), createdAt },
+      })
     return p.id
   }
 
@@ -64,7 +67,11 @@ async function seed(t: TestApp, companyId: string): Promise<Seeded> {
     await pixel(youngCall.id, 'FAILED', daysAgo(26), 3),
     await pixel(youngCall.id, 'CANCELLED', daysAgo(30)),
   ]
-  const keptPixels = [await pixel(youngCall.id, 'PENDING', daysAgo(25)), await pixel(youngCall.id, 'SUCCEEDED', daysAgo(2), 1), await pixel(changedCall.id, 'FAILED', daysAgo(5))]
+  const keptPixels = [
+    await pixel(youngCall.id, 'PENDING', daysAgo(25)),
+    await pixel(youngCall.id, 'SUCCEEDED', daysAgo(2), 1),
+    await pixel(changedCall.id, 'FAILED', daysAgo(5)),
+  ]
   const oldPostbacks = [await postback(daysAgo(40), null, 2)]
   for (let i = 0; i < 4; i++) oldPostbacks.push(await postback(daysAgo(31 + i)))
   const linkedPostback = await postback(daysAgo(1), oldCalls[0]!.id)
@@ -105,11 +112,24 @@ describe(`retention on ${testProvider}`, () => {
     const q = `mutation($i:UpdateCompanyInput!){ updateCompany(input:$i) { retention { postbackDays postbackDaysIsDefault pixelDays pixelDaysIsDefault callDays callDaysIsDefault defaultDays } operatorUrl hasOperatorSigningSecret } }`
     const d = ok(
       await t.gql(q, {
-        i: { pixelRetentionDays: 20, callRetentionDays: 30, operatorUrl: 'https://ops.example.com/hook', operatorSigningSecret: `whsec_${Buffer.alloc(32, 7).toString('base64')}` },
+        i: {
+          pixelRetentionDays: 20,
+          callRetentionDays: 30,
+          operatorUrl: 'https://ops.example.com/hook',
+          operatorSigningSecret: `whsec_${Buffer.alloc(32, 7).toString('base64')}`,
+        },
       }),
     )
     expect(d.updateCompany).toEqual({
-      retention: { postbackDays: 30, postbackDaysIsDefault: true, pixelDays: 20, pixelDaysIsDefault: false, callDays: 30, callDaysIsDefault: false, defaultDays: 30 },
+      retention: {
+        postbackDays: 30,
+        postbackDaysIsDefault: true,
+        pixelDays: 20,
+        pixelDaysIsDefault: false,
+        callDays: 30,
+        callDaysIsDefault: false,
+        defaultDays: 30,
+      },
       operatorUrl: 'https://ops.example.com/hook',
       hasOperatorSigningSecret: true,
     })
@@ -209,10 +229,26 @@ describe(`retention on ${testProvider}`, () => {
     const db = t.app.db
     const apiKey = await db.apiKey.findFirstOrThrow({ where: { companyId: t.company.companyId } })
     const old = await db.postback.create({
-      data: { companyId: t.company.companyId, apiKeyId: apiKey.id, channel: 'REST_POST', rawBody: '{}', outcome: 'TAGS_STORED', httpStatus: 200, createdAt: daysAgo(50) },
+      data: {
+        companyId: t.company.companyId,
+        apiKeyId: apiKey.id,
+        channel: 'REST_POST',
+        rawBody: '{}',
+        outcome: 'TAGS_STORED',
+        httpStatus: 200,
+        createdAt: daysAgo(50),
+      },
     })
     const young = await db.postback.create({
-      data: { companyId: t.company.companyId, apiKeyId: apiKey.id, channel: 'REST_POST', rawBody: '{}', outcome: 'TAGS_STORED', httpStatus: 200, createdAt: daysAgo(3) },
+      data: {
+        companyId: t.company.companyId,
+        apiKeyId: apiKey.id,
+        channel: 'REST_POST',
+        rawBody: '{}',
+        outcome: 'TAGS_STORED',
+        httpStatus: 200,
+        createdAt: daysAgo(3),
+      },
     })
     const runsBefore = await db.retentionRun.count({ where: { companyId: t.company.companyId } })
     await t.app.jobs.scheduler.now(JOB_NAMES.purgeRetention, {})
