@@ -9,6 +9,13 @@ import { collect, ok, sleep, startTestApp, untilSubscribed, type TestApp } from 
 import { redisUrl, testProvider } from './helpers/db.js'
 import { startReceiver, type Receiver } from './helpers/receiver.js'
 
+const OPERATOR_KEY = 'operator-key-for-the-tests-0123456789'
+const agendashReplays = async (url: string, replayJobId: string) => {
+  const res = await fetch(`${url}/agendash/api?job=replay-pixels`, { headers: { authorization: `Bearer ${OPERATOR_KEY}` } })
+  expect(res.status).toBe(200)
+  const body = (await res.json()) as { jobs: { job: { data: { replayJobId?: string } | null } }[] }
+  return body.jobs.filter((j) => j.job.data?.replayJobId === replayJobId).length
+}
 const hoursAgo = (n: number) => new Date(Date.now() - n * 3_600_000)
 const REPLAY = `mutation($i:ReplayPixelsInput!){ replayPixels(input:$i) { count dryRun job { id status total done failed filter { webhookId status createdAfter } } } }`
 const JOB = `query($id:ID!){ replayJob(id:$id) { id status total done failed startedAt finishedAt error pixels { count succeeded failed pending } } }`
@@ -202,7 +209,7 @@ describe(`bulk replay on ${testProvider}`, () => {
     let api: TestApp
     let worker: TestApp | null = null
     beforeAll(async () => {
-      api = await startTestApp({ env: { ROLE: 'api', REDIS_URL: redisUrl } })
+      api = await startTestApp({ env: { ROLE: 'api', REDIS_URL: redisUrl, OPERATOR_KEY } })
     })
     afterAll(async () => {
       await worker?.close()
@@ -224,9 +231,19 @@ describe(`bulk replay on ${testProvider}`, () => {
       await untilSubscribed(sub, async () => api.app.bus.pubsub.publish('replayJobUpdated', api.company.companyId, { replayJob: jsonRow(row) }))
       await sleep(300)
       expect(ok(await api.gql(JOB, { id: job.id })).replayJob.status).toBe('QUEUED')
+      // the API instance stored the job in the job store, and its Agendash shows it
+      expect(await agendashReplays(api.app.url, job.id)).toBe(1)
 
       worker = await startTestApp({
-        env: { ROLE: 'worker', REDIS_URL: redisUrl, ALLOWED_TARGETS: '127.0.0.1', PIXEL_POLL_MS: '50', REPLAY_BATCH_SIZE: '2', REPLAY_BATCH_PAUSE_MS: '0' },
+        env: {
+          ROLE: 'worker',
+          REDIS_URL: redisUrl,
+          ALLOWED_TARGETS: '127.0.0.1',
+          PIXEL_POLL_MS: '50',
+          REPLAY_BATCH_SIZE: '2',
+          REPLAY_BATCH_PAUSE_MS: '0',
+          OPERATOR_KEY,
+        },
         database: { url: api.databaseUrl },
       })
       const done = await untilStatus(api, job.id, ['COMPLETED'])
@@ -234,6 +251,8 @@ describe(`bulk replay on ${testProvider}`, () => {
       const deadline = Date.now() + 10_000
       while (receiver.received('/across').length < 5 && Date.now() < deadline) await sleep(25)
       expect(receiver.received('/across')).toHaveLength(5)
+      // the worker serves Agendash too, on the same job store
+      expect(await agendashReplays(worker.app.url, job.id)).toBe(1)
 
       // RUNNING, a batch of 2, 2 and 1, COMPLETED: in order, each seen by the API instance's subscriber
       const events = (await sub.waitFor(5, 10_000)).map((e) => e.replayJobUpdated)
