@@ -3,6 +3,7 @@
 // replay asked on a ROLE=api instance run by a separate ROLE=worker instance on the same database.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { jsonRow } from '../src/events/bus.js'
+import { runReplay } from '../src/delivery/runReplay.js'
 import { createCompany } from '../src/tenancy/createCompany.js'
 import type { Db } from '../src/core/db.js'
 import { collect, ok, sleep, startTestApp, untilSubscribed, type TestApp } from './helpers/app.js'
@@ -181,6 +182,36 @@ describe(`bulk replay on ${testProvider}`, () => {
       const second = ok(await t.gql(REPLAY, { i: { filter } })).replayPixels.job
       expect(second.id).not.toBe(first.id)
       ok(await t.gql(`mutation($i:CancelReplayInput!){ cancelReplay(input:$i) { id } }`, { i: { id: second.id } }))
+    })
+
+    it('goes on from its cursor: a replay stopped between batches (a shutdown, a dead worker) resumes where it was', async () => {
+      const w = await f.webhook('/resume')
+      const originals = await f.pixels(w, 'FAILED', hoursAgo(1), 5)
+      const db = t.app.db
+      // stored as replayPixels stores it, but no job asked for: this test runs it
+      const row = await db.replayJob.create({
+        data: {
+          companyId: t.company.companyId,
+          filter: { webhookId: w },
+          status: 'QUEUED',
+          total: 5,
+          upTo: new Date(),
+          activeKey: `${t.company.companyId}|resume`,
+        },
+      })
+      const deps = { db, pubsub: t.app.bus.pubsub, pixelQueue: t.app.services.pixelQueue }
+      const stopped = new AbortController()
+      stopped.abort()
+      const first = await runReplay(deps, row.id, { batchSize: 2, pauseMs: 0, signal: stopped.signal })
+      expect(first).toMatchObject({ status: 'RUNNING', done: 2 })
+      const rest = await runReplay(deps, row.id, { batchSize: 2, pauseMs: 0 })
+      expect(rest).toMatchObject({ status: 'COMPLETED', done: 5, failed: 0, activeKey: null })
+      // each original replayed once, oldest first
+      const made = await db.pixel.findMany({ where: { replayJobId: row.id } })
+      expect(made.map((p) => p.replayOfId).sort()).toEqual([...originals].sort())
+      // a finished replay is left as it is
+      expect(await runReplay(deps, row.id, { batchSize: 2, pauseMs: 0 })).toMatchObject({ status: 'COMPLETED', done: 5 })
+      expect(await db.pixel.count({ where: { replayJobId: row.id } })).toBe(5)
     })
 
     it("counts pixels of a deleted webhook as failed; another company's ids are NOT_FOUND", async () => {
