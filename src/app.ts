@@ -12,7 +12,8 @@ import { createCompany, type CreatedCompany } from './tenancy/createCompany.js'
 import { createServer, type RinghookServer } from './http/server.js'
 import { Redis } from 'ioredis'
 import { ApiKeyCache } from './tenancy/apiKeyCache.js'
-import { startJobs, type RinghookJobs } from './jobs/agenda.js'
+import { openJobs, type RinghookJobs } from './jobs/agenda.js'
+import type { JobScheduler } from './core/jobScheduler.js'
 import { PostbackRateLimiter } from './postbacks/postbackRateLimiter.js'
 import { PostbackWriter } from './postbacks/postbackWriter.js'
 import { PgPostbackStore } from './store/postgres/postbackStore.js'
@@ -48,6 +49,7 @@ export interface RunningApp {
   /** set when this start created the demo company of an empty embedded database */
   demo: CreatedCompany | null
   services: Services
+  jobs: RinghookJobs
   close(): Promise<void>
 }
 
@@ -55,6 +57,14 @@ export class StartupError extends Error {}
 
 function redact(url: string): string {
   return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@')
+}
+
+/** Until the job store is open (startApp opens it): a job asked for before fails. */
+const JOBS_NOT_OPEN: JobScheduler = {
+  now: async () => {
+    throw new Error('the job store is not open in this process')
+  },
+  cancel: async () => 0,
 }
 
 /** Deliveries under way (claimed or handed over, queued for the delivery thread, or out) per request slot. */
@@ -113,6 +123,8 @@ export function createServices(
     circuit,
     deliveryLimits: limits,
     metrics,
+    jobs: JOBS_NOT_OPEN,
+    retentionDays: config.retentionDays,
   }
   metrics.readPendingPixelsWith(() => readPendingPixels(db))
   return {
@@ -167,22 +179,37 @@ export async function startApp(config: Config, options: OpenDatabaseOptions & { 
     throw new StartupError((e as Error).message)
   }
   worker?.start()
-  // jobs that run once across instances (pending-tag expiry) run where deliveries do
-  let jobs: RinghookJobs | null = null
-  if (config.role !== 'api') {
-    try {
-      jobs = await startJobs(config.jobsUrl, { db, logger, sweepSeconds: config.pendingTagSweepSeconds })
-    } catch (e) {
-      await closeServices()
-      await bus.close()
-      await db.$disconnect()
-      throw new StartupError((e as Error).message)
-    }
+  // every instance opens the job store and can ask for jobs; those that deliver (ROLE=all|worker) run them
+  let jobs: RinghookJobs
+  try {
+    jobs = await openJobs(
+      config.jobsUrl,
+      {
+        db,
+        pubsub: bus.pubsub,
+        pixelQueue: services.pixelQueue,
+        logger,
+        settings: {
+          pendingTagSweepSeconds: config.pendingTagSweepSeconds,
+          retentionSweepSeconds: config.retentionSweepSeconds,
+          retentionDays: config.retentionDays,
+          replayBatchSize: config.replayBatchSize,
+          replayBatchPauseMs: config.replayBatchPauseMs,
+        },
+      },
+      { run: config.role !== 'api' },
+    )
+  } catch (e) {
+    await closeServices()
+    await bus.close()
+    await db.$disconnect()
+    throw new StartupError((e as Error).message)
   }
+  services.jobs = jobs.scheduler
 
   // streams of keys revoked on other instances end too (at once through Redis, else within API_KEY_CACHE_MS)
   services.streams.watch(db, bus.pubsub, Math.max(250, config.apiKeyCacheMs), logger, (id) => services.apiKeys.forgetKey(id))
-  const http = createServer({ config, services, logger })
+  const http = createServer({ config, services, logger, agenda: jobs.agenda })
   const port = await http.listen(config.port, config.host)
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host
   let metricsServer: MetricsServer | null = null
@@ -211,10 +238,11 @@ export async function startApp(config: Config, options: OpenDatabaseOptions & { 
     metricsUrl: metricsServer ? `http://${metricsHost.includes(':') ? `[${metricsHost}]` : metricsHost}:${metricsServer.port}/metrics` : null,
     demo,
     services,
+    jobs,
     close: async () => {
       await http.close()
       await metricsServer?.close()
-      await jobs?.stop()
+      await jobs.stop()
       await closeServices()
       await bus.close()
       await db.$disconnect()

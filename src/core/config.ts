@@ -42,6 +42,8 @@ const schema = z.object({
   METRICS_HOST: z.string().default('127.0.0.1'),
   RETENTION_DAYS: z.coerce.number().int().min(0).max(36500).default(30),
   RETENTION_SWEEP_SECONDS: z.coerce.number().int().positive().default(3600),
+  REPLAY_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(500),
+  REPLAY_BATCH_PAUSE_MS: z.coerce.number().int().min(0).max(60_000).default(50),
 })
 
 export type DatabaseProvider = 'sqlite' | 'postgresql'
@@ -83,6 +85,10 @@ export interface Config {
   retentionDays: number
   /** how often the retention job runs */
   retentionSweepSeconds: number
+  /** original pixels a bulk replay handles per batch (one transaction) */
+  replayBatchSize: number
+  /** a bulk replay's pause between batches */
+  replayBatchPauseMs: number
 }
 
 export const DEFAULT_DATABASE_URL = `file:${path.join('data', 'ringhook.db')}`
@@ -139,5 +145,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsHost: e.METRICS_HOST,
     retentionDays: e.RETENTION_DAYS,
     retentionSweepSeconds: e.RETENTION_SWEEP_SECONDS,
+    replayBatchSize: e.REPLAY_BATCH_SIZE,
+    replayBatchPauseMs: e.REPLAY_BATCH_PAUSE_MS,
   }
 }

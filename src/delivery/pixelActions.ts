@@ -10,7 +10,7 @@ import type { DeliveryDeps } from './deliverPixel.js'
 import type { TagInput } from '../core/tags.js'
 import type { Db } from '../core/db.js'
 
-/** A new pixel (trigger RESEND) for the same webhook and call, delivered by the worker like any other. */
+/** A new pixel (trigger RESEND, naming its original) for the same webhook and call, delivered by the worker like any other. */
 export async function resendPixel(services: { db: Db; pixelQueue: PixelQueue }, companyId: string, id: string): Promise<Pixel> {
   const original = await services.db.pixel.findFirst({ where: { id, companyId } })
   if (!original) throw notFound('pixel', 'id')

@@ -27,10 +27,16 @@ export interface WebhookHealthChangedEvent {
   event: Record<string, unknown>
 }
 
+export interface ReplayJobUpdatedEvent {
+  /** the ReplayJob row after a batch, a change of status or the end */
+  replayJob: Record<string, unknown>
+}
+
 export type BusTopics = {
   callUpdated: [companyId: string, payload: CallUpdatedEvent]
   postbackReceived: [companyId: string, payload: PostbackReceivedEvent]
   pixelFired: [companyId: string, payload: PixelFiredEvent]
+  replayJobUpdated: [companyId: string, payload: ReplayJobUpdatedEvent]
   /** a key was revoked: every instance ends the streams it opened and forgets it */
   apiKeyRevoked: [payload: { apiKeyId: string }]
   /** a webhook's circuit changed state (circuit breaker) */
@@ -45,7 +51,7 @@ export type PubSub = ReturnType<typeof createPubSub<BusTopics>> & {
    * subscribes to it (publishers skip building what nobody reads: a pixel row per delivery shows in
    * profiles under load); over Redis, always (another instance may).
    */
-  listens(topic: 'callUpdated' | 'postbackReceived' | 'pixelFired' | 'webhookHealthChanged', companyId: string): boolean
+  listens(topic: 'callUpdated' | 'postbackReceived' | 'pixelFired' | 'webhookHealthChanged' | 'replayJobUpdated', companyId: string): boolean
 }
 
 /** An EventTarget that knows which event types have listeners (graphql-yoga's pubsub adds one per subscriber). */

@@ -15,6 +15,7 @@ import type { Db } from '../core/db.js'
 import type { CircuitBreaker } from '../delivery/circuitBreaker.js'
 import type { DeliveryLimits } from '../delivery/deliveryLimits.js'
 import type { Metrics } from '../core/metrics.js'
+import type { JobScheduler } from '../core/jobScheduler.js'
 
 export interface Loaders {
   /** `${callId}\u0000${key}` -> the tag, batched across a page of calls */
@@ -52,4 +53,8 @@ export interface Services {
   deliveryLimits: DeliveryLimits
   /** this app's Prometheus metrics (a registry of its own) */
   metrics: Metrics
+  /** jobs for a worker of any instance (bulk replays) */
+  jobs: JobScheduler
+  /** RETENTION_DAYS: what a company that sets no days of its own keeps */
+  retentionDays: number
 }

@@ -8,5 +8,6 @@ import './webhook.js'
 import './postback.js'
 import './pixel.js'
 import './health.js'
+import './replayJob.js'
 
 export const schema = lexicographicSortSchema(builder.toSchema())

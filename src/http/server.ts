@@ -9,6 +9,8 @@ import type { Logger } from '../core/logger.js'
 import { databaseReachable } from '../store/client.js'
 import type { Services } from '../graphql/context.js'
 import { createGraphql } from '../graphql/yoga.js'
+import type { Agenda } from 'agenda'
+import { createAgendashRoutes } from './agendash.js'
 import { createCallEventRoutes } from './callEventRoutes.js'
 import { createPostbackRoutes } from './postbackRoutes.js'
 import { OPENAPI_PATH, createOpenApiDocument } from './openApiDocument.js'
@@ -20,6 +22,8 @@ export interface ServerDeps {
   config: Config
   services: Services
   logger: Logger
+  /** the job store's Agenda, for Agendash (absent: /agendash/ answers 404) */
+  agenda?: Agenda
 }
 
 export interface RinghookServer {
@@ -28,12 +32,13 @@ export interface RinghookServer {
   close(): Promise<void>
 }
 
-export function createServer({ config, services, logger }: ServerDeps): RinghookServer {
+export function createServer({ config, services, logger, agenda }: ServerDeps): RinghookServer {
   const { db } = services
   const postbackRoutes = createPostbackRoutes(services, config, logger)
   const callEventRoutes = createCallEventRoutes(services, config)
   // built once: the document is the same for every request
   const openApiJson = config.role === 'worker' ? '' : JSON.stringify(createOpenApiDocument())
+  const agendash = createAgendashRoutes(agenda, config.operatorKey, config.bodyLimitBytes)
 
   const metricsRoute = createMetricsRoute(config, services.metrics)
   const observer = requestObserver(logger, services.metrics)
@@ -53,8 +58,10 @@ export function createServer({ config, services, logger }: ServerDeps): Ringhook
         return sendJson(res, ok ? 200 : 503, { status: ok ? 'ready' : 'database unreachable' })
       }
       if (path === METRICS_PATH) return await metricsRoute(req, res)
+      // every instance has the job store: the job dashboard is served by workers too
+      if (agendash.handles(path)) return await agendash.handle(req, res, path, new URLSearchParams(url.slice(path.length + 1)))
       if (config.role === 'worker')
-        return sendJson(res, 404, { error: 'this instance runs ROLE=worker: it delivers webhooks and serves only /healthz, /readyz and /metrics' })
+        return sendJson(res, 404, { error: 'this instance runs ROLE=worker: it delivers webhooks and serves only /healthz, /readyz, /metrics and /agendash/' })
       if (postbackRoutes.handles(req.method, path)) return await postbackRoutes.handle(req, res, path)
       if (callEventRoutes.handles(req.method, path)) return await callEventRoutes.handle(req, res)
       if (path === OPENAPI_PATH && req.method === 'GET') return sendJsonText(res, 200, openApiJson)

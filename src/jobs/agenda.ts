@@ -1,18 +1,28 @@
-// Agenda: the jobs that must run once across all instances, on the job store JOBS_URL names.
-// Today: expiring pending postback tags. Webhook deliveries are claimed from the pixel outbox by the
-// delivery worker (pixelWorker.ts), in batches, so the job store does not pay per pixel.
+// Agenda: the jobs that run once across all instances, on the job store JOBS_URL names: pending-tag
+// expiry, retention, bulk replays. Every process opens the store and can schedule jobs (and serve
+// Agendash); only ROLE=all|worker processes run them. Webhook deliveries are not jobs: the delivery worker
+// claims them from the pixel outbox (pixelWorker.ts) in batches, so the job store does not pay per pixel.
 import { Agenda, type AgendaBackend } from 'agenda'
-import type { Logger } from '../core/logger.js'
-import { expirePendingTags } from '../postbacks/pendingTags.js'
+import { JOB_NAMES, type JobScheduler } from '../core/jobScheduler.js'
 import { createJobsBackend, jobsBackendKind } from './backend.js'
-import type { Db } from '../core/db.js'
+import { expirePendingTagsJob } from './expirePendingTagsJob.js'
+import type { JobDefinition, JobDeps } from './jobDefinition.js'
+import { purgeRetentionJob } from './purgeRetentionJob.js'
+import { replayPixelsJob } from './replayPixelsJob.js'
 
-export const JOB_NAMES = { expirePendingTags: 'expire-pending-tags' } as const
+export { JOB_NAMES }
+
+/** Every job of Ringhook: a new one is a file of this folder and a line here. */
+export const JOBS: JobDefinition<never>[] = [expirePendingTagsJob, purgeRetentionJob, replayPixelsJob]
 
 export interface RinghookJobs {
   agenda: Agenda
   backend: AgendaBackend
-  /** waits for running jobs, then disconnects (SIGTERM) */
+  /** what capabilities are given: schedule and cancel, nothing of Agenda itself */
+  scheduler: JobScheduler
+  /** whether this process runs jobs (ROLE=all|worker) or only schedules them (ROLE=api) */
+  runs: boolean
+  /** waits for running jobs (a while), then disconnects (SIGTERM) */
   stop(): Promise<void>
 }
 
@@ -51,7 +61,13 @@ export async function connectBackend(backend: AgendaBackend, tries = 5): Promise
   }
 }
 
-export async function startJobs(jobsUrl: string, deps: { db: Db; logger: Logger; sweepSeconds: number }): Promise<RinghookJobs> {
+/**
+ * Opens the job store and defines every job; with `run`, starts processing and schedules the repeating
+ * jobs (once across instances: Agenda keeps one row per repeating job).
+ */
+export async function openJobs(jobsUrl: string, given: Omit<JobDeps, 'stopping'>, options: { run: boolean }): Promise<RinghookJobs> {
+  const stopping = new AbortController()
+  const deps: JobDeps = { ...given, stopping: stopping.signal }
   let backend: AgendaBackend
   try {
     // connect first: a store that is down would otherwise leave agenda.ready pending forever (platform facts)
@@ -61,21 +77,37 @@ export async function startJobs(jobsUrl: string, deps: { db: Db; logger: Logger;
   }
   const agenda = new Agenda({ backend, processEvery: 1000, defaultLockLifetime: 60_000 })
   agenda.on('error', (e) => deps.logger.error({ err: e }, 'job store error'))
-  agenda.define(
-    JOB_NAMES.expirePendingTags,
-    async () => {
-      const count = await expirePendingTags(deps.db)
-      if (count) deps.logger.info({ count }, 'expired pending tags deleted')
+  agenda.on('fail', (e: Error, job: { attrs: { name: string } }) => deps.logger.error({ err: e, job: job.attrs.name }, 'job failed'))
+  for (const definition of JOBS as JobDefinition[]) {
+    agenda.define(definition.name, (job) => definition.run(job, deps), {
+      lockLifetime: definition.lockLifetime,
+      ...(definition.concurrency ? { concurrency: definition.concurrency } : {}),
+      ...(definition.backoff ? { backoff: definition.backoff } : {}),
+    })
+  }
+  if (options.run) {
+    await agenda.start()
+    for (const definition of JOBS as JobDefinition[]) {
+      const seconds = definition.everySeconds?.(deps.settings)
+      if (seconds) await agenda.every(`${seconds} seconds`, definition.name)
+    }
+  }
+  const scheduler: JobScheduler = {
+    now: async (name, data) => {
+      await agenda.now(name, data)
     },
-    { lockLifetime: 60_000 },
-  )
-  await agenda.start()
-  await agenda.every(`${deps.sweepSeconds} seconds`, JOB_NAMES.expirePendingTags)
+    cancel: (name, data) => agenda.cancel({ name, data }),
+  }
   return {
     agenda,
     backend,
+    scheduler,
+    runs: options.run,
     stop: async () => {
-      await agenda.drain({ timeout: 10_000 })
+      // drain waits for running jobs (told to end at their next batch) and disconnects; an instance that never started only disconnects
+      stopping.abort()
+      if (options.run) await agenda.drain({ timeout: 10_000 })
+      else await backend.disconnect()
     },
   }
 }

@@ -214,10 +214,10 @@ export function checkResponseMapping(mapping: ResponseMappingInput): ResponseMap
 }
 
 /** Standard Webhooks secrets: `whsec_` + base64 of 24 to 64 random bytes. */
-export function checkSigningSecret(secret: string): string {
+export function checkSigningSecret(secret: string, field = 'signingSecret'): string {
   const m = /^whsec_([A-Za-z0-9+/]+={0,2})$/.exec(secret)
   const bytes = m ? Buffer.from(m[1]!, 'base64').length : 0
-  if (bytes < 24 || bytes > 64) throw badInput('signingSecret', 'must be "whsec_" followed by base64 of 24 to 64 random bytes')
+  if (bytes < 24 || bytes > 64) throw badInput(field, 'must be "whsec_" followed by base64 of 24 to 64 random bytes')
   return secret
 }
 
