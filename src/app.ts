@@ -12,7 +12,7 @@ import { createCompany, type CreatedCompany } from './tenancy/createCompany.js'
 import { createServer, type RinghookServer } from './http/server.js'
 import { Redis } from 'ioredis'
 import { ApiKeyCache } from './tenancy/apiKeyCache.js'
-import { openJobs, type RinghookJobs } from './jobs/agenda.js'
+import { JOB_NAMES, openJobs, type RinghookJobs } from './jobs/agenda.js'
 import type { JobScheduler } from './core/jobScheduler.js'
 import { PostbackRateLimiter } from './postbacks/postbackRateLimiter.js'
 import { PostbackWriter } from './postbacks/postbackWriter.js'
@@ -189,6 +189,7 @@ export async function startApp(config: Config, options: OpenDatabaseOptions & { 
         pubsub: bus.pubsub,
         pixelQueue: services.pixelQueue,
         logger,
+        http: services.outboundHttp,
         settings: {
           pendingTagSweepSeconds: config.pendingTagSweepSeconds,
           retentionSweepSeconds: config.retentionSweepSeconds,
@@ -206,6 +207,12 @@ export async function startApp(config: Config, options: OpenDatabaseOptions & { 
     throw new StartupError((e as Error).message)
   }
   services.jobs = jobs.scheduler
+  // every change of a circuit goes to its company's operator URL, if it has one, by a job with retries
+  services.circuit.onChange((event) => {
+    jobs.scheduler
+      .now(JOB_NAMES.notifyOperator, { eventId: event.id })
+      .catch((e) => logger.error({ err: e, eventId: event.id }, 'could not ask for the operator notification'))
+  })
 
   // streams of keys revoked on other instances end too (at once through Redis, else within API_KEY_CACHE_MS)
   services.streams.watch(db, bus.pubsub, Math.max(250, config.apiKeyCacheMs), logger, (id) => services.apiKeys.forgetKey(id))

@@ -2,6 +2,7 @@
 // the reason noted, nothing sent), probes after its cool-down (a failed probe waits longer), closes on a
 // good answer and releases what waited; 410 Gone disables, keeping what waited FAILED; enableWebhook
 // re-enables. Every change is a webhookHealthChanged event over graphql-ws and a WebhookHealthEvent row.
+import { Webhook as StandardWebhook } from 'standardwebhooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { collect, ok, sleep, startTestApp, until, type TestApp } from './helpers/app.js'
 import { testProvider } from './helpers/db.js'
@@ -143,6 +144,39 @@ describe(`circuit breaker on ${testProvider}`, () => {
       ['DISABLED', 'CLOSED'],
     ])
     expect(events[1]!.reason).toBe('re-enabled through the API')
+  })
+
+  it("sends each change to the company's operator URL, signed (Standard Webhooks); a failing URL is noted and tried again later", async () => {
+    const secret = `whsec_${Buffer.alloc(32, 7).toString('base64')}`
+    ok(
+      await t.gql(`mutation($i:UpdateCompanyInput!){ updateCompany(input:$i) { id } }`, {
+        i: { operatorUrl: `${sink.url}/operator`, operatorSigningSecret: secret },
+      }),
+    )
+    sink.on('/gone-too', { status: 410 })
+    const campaignId = await createCampaign(t, 'operator')
+    const webhookId = await createWebhook(t, { campaignId, name: 'to be gone', url: `${sink.url}/gone-too` })
+    await calls(campaignId, 1, 'op')
+    await until(() => sink.received('/operator').length === 1, 15_000)
+    const [sent] = sink.received('/operator')
+    // verifies with the company's secret, as any receiver of ours would
+    const event = new StandardWebhook(secret).verify(sent!.body, sent!.headers as Record<string, string>) as {
+      type: string
+      data: { webhookId: string; webhookName: string; from: string; to: string; reason: string; eventId: string }
+    }
+    expect(event.type).toBe('webhook.health_changed')
+    expect(event.data).toMatchObject({ webhookId, webhookName: 'to be gone', campaignId, from: 'CLOSED', to: 'DISABLED' })
+    expect(sent!.headers['webhook-id']).toBe(event.data.eventId)
+    await until(async () => (await t.app.db.webhookHealthEvent.findUniqueOrThrow({ where: { id: event.data.eventId } })).notifiedAt !== null, 5000)
+    expect(await t.app.db.webhookHealthEvent.findUniqueOrThrow({ where: { id: event.data.eventId } })).toMatchObject({ notifyAttempts: 1, notifyError: null })
+
+    // the operator URL fails: the event says so, and the job is kept to try again
+    sink.on('/operator', { status: 500 })
+    ok(await t.gql(`mutation($id:ID!){ enableWebhook(input:{id:$id}) { id } }`, { id: webhookId }))
+    const reEnabled = await t.app.db.webhookHealthEvent.findFirstOrThrow({ where: { webhookId, to: 'CLOSED' } })
+    await until(async () => (await t.app.db.webhookHealthEvent.findUniqueOrThrow({ where: { id: reEnabled.id } })).notifyAttempts === 1, 15_000)
+    expect(await t.app.db.webhookHealthEvent.findUniqueOrThrow({ where: { id: reEnabled.id } })).toMatchObject({ notifiedAt: null, notifyError: 'HTTP 500' })
+    ok(await t.gql(`mutation{ updateCompany(input:{operatorUrl: null}) { id } }`))
   })
 
   it('refuses breaker settings that make no sense, naming the field, and answers the settings in force', async () => {

@@ -221,6 +221,6 @@ describe(`metrics of a ROLE=worker instance on ${testProvider}`, () => {
     expect(has(parseMetrics(res.text), 'ringhook_pixels_pending')).toBe(true)
     const api = await fetch(`${base(t.url)}/graphql`, { method: 'POST' })
     expect(api.status).toBe(404)
-    expect(((await api.json()) as { error: string }).error).toMatch(/\/healthz, \/readyz and \/metrics/)
+    expect(((await api.json()) as { error: string }).error).toMatch(/\/healthz, \/readyz, \/metrics and \/agendash\//)
   })
 })

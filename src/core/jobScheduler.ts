@@ -6,6 +6,7 @@ export const JOB_NAMES = {
   expirePendingTags: 'expire-pending-tags',
   purgeRetention: 'purge-retention',
   replayPixels: 'replay-pixels',
+  notifyOperator: 'notify-operator',
 } as const
 
 export type JobName = (typeof JOB_NAMES)[keyof typeof JOB_NAMES]

@@ -219,6 +219,18 @@ export function prepare(job: DeliveryJob, now: Date, circuitApplies = true): Pre
 }
 
 /**
+ * The target check for a URL whose host is an IP literal (host names are checked on the address actually
+ * connected to): the attempt's result when it is refused, else null.
+ */
+export async function refusedTarget(http: OutboundHttp, target: URL): Promise<AttemptResult | null> {
+  if (!isIP(target.hostname.replace(/^\[(.*)\]$/, '$1'))) return null
+  const verdict = await http.check(target)
+  return verdict.ok
+    ? null
+    : { statusCode: null, headers: {}, body: null, truncated: false, error: `refused: ${verdict.reason}`, retryAfter: null, durationMs: 0 }
+}
+
+/**
  * Stage 2, send: the target check for a literal address (host names are checked on the address connected
  * to), the webhook's rate limits (not for a test-fire or a probe), the lock held long enough for the
  * attempt (locks.ts), the exchange. Answers the attempt's result, or that it was not sent: over a rate
@@ -232,8 +244,8 @@ async function send(
   options: DeliveryOptions,
 ): Promise<AttemptResult | Wait | 'taken over'> {
   const { pixel, webhook } = job
-  const literal = isIP(prepared.target.hostname.replace(/^\[(.*)\]$/, '$1')) ? await deps.http.check(prepared.target) : { ok: true as const }
-  if (!literal.ok) return { statusCode: null, headers: {}, body: null, truncated: false, error: `refused: ${literal.reason}`, retryAfter: null, durationMs: 0 }
+  const refused = await refusedTarget(deps.http, prepared.target)
+  if (refused) return refused
   let permit = null
   if (!options.urgent && !options.probe) {
     const answer = deps.limits.acquire(webhook, `${pixel.id}:${pixel.attemptCount}`)

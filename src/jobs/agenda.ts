@@ -9,11 +9,12 @@ import { expirePendingTagsJob } from './expirePendingTagsJob.js'
 import type { JobDefinition, JobDeps } from './jobDefinition.js'
 import { purgeRetentionJob } from './purgeRetentionJob.js'
 import { replayPixelsJob } from './replayPixelsJob.js'
+import { notifyOperatorJob } from './notifyOperatorJob.js'
 
 export { JOB_NAMES }
 
 /** Every job of Ringhook: a new one is a file of this folder and a line here. */
-export const JOBS: JobDefinition<never>[] = [expirePendingTagsJob, purgeRetentionJob, replayPixelsJob]
+export const JOBS: JobDefinition<never>[] = [expirePendingTagsJob, purgeRetentionJob, replayPixelsJob, notifyOperatorJob]
 
 export interface RinghookJobs {
   agenda: Agenda

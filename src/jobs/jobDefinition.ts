@@ -8,6 +8,7 @@ import type { JobName } from '../core/jobScheduler.js'
 import type { Logger } from '../core/logger.js'
 import type { PixelQueue } from '../delivery/handoff.js'
 import type { PubSub } from '../events/bus.js'
+import type { OutboundHttp } from '../delivery/http/outboundHttp.js'
 
 /** Settings of the jobs, from the configuration. */
 export interface JobSettings {
@@ -26,6 +27,8 @@ export interface JobDeps {
   /** this process's delivery worker: told when a job wrote pixels to deliver */
   pixelQueue: PixelQueue
   logger: Logger
+  /** the target-checked HTTP client (operator notifications) */
+  http: OutboundHttp
   settings: JobSettings
   /** aborted when the process stops: long jobs end at their next batch and leave the rest to the next run */
   stopping: AbortSignal
