@@ -2,7 +2,6 @@
 // framework: its built page and assets are served from the package (nothing from a CDN), its API routes
 // (as its Express adapter maps them) call its framework-agnostic controller. Server-wide, like the jobs:
 // the operator key opens it (HTTP Basic with the key as password, so a browser asks for it; or Bearer).
-import crypto from 'node:crypto'
 import fs from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createRequire } from 'node:module'
@@ -10,6 +9,7 @@ import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { Agenda } from 'agenda'
 import type { AgendashController } from 'agendash'
+import { hasOperatorKey } from './operatorKey.js'
 import { readBody, sendJson } from './readBody.js'
 
 export const AGENDASH_PATH = '/agendash'
@@ -52,25 +52,6 @@ async function load(agenda: Agenda): Promise<Loaded> {
   return { controller: new Controller(agenda), cspHeader, files }
 }
 
-/** The key a request carries: Basic's password (any user name) or a Bearer token. */
-function presentedKey(req: IncomingMessage): string | null {
-  const header = req.headers.authorization ?? ''
-  const basic = /^Basic\s+(.+)$/i.exec(header)
-  if (basic) {
-    const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8')
-    const colon = decoded.indexOf(':')
-    return colon >= 0 ? decoded.slice(colon + 1) : null
-  }
-  const bearer = /^Bearer\s+(.+)$/i.exec(header)
-  return bearer ? bearer[1]!.trim() : null
-}
-
-function sameKey(given: string, expected: string): boolean {
-  const a = crypto.createHash('sha256').update(given).digest()
-  const b = crypto.createHash('sha256').update(expected).digest()
-  return crypto.timingSafeEqual(a, b)
-}
-
 const ids = (body: unknown): string[] => {
   const jobIds = (body as { jobIds?: unknown } | null)?.jobIds
   return Array.isArray(jobIds) ? jobIds.map(String) : []
@@ -90,8 +71,7 @@ export function createAgendashRoutes(agenda: Agenda | undefined, operatorKey: st
         return sendJson(res, 404, {
           error: operatorKey ? 'this instance has no job store' : 'the job dashboard is off: set OPERATOR_KEY on the server to open it at /agendash/',
         })
-      const key = presentedKey(req)
-      if (!key || !sameKey(key, operatorKey)) {
+      if (!hasOperatorKey(req, operatorKey)) {
         return sendJson(
           res,
           401,
