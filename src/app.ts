@@ -93,7 +93,7 @@ export function createServices(
   // rate limits per webhook, shared across workers through Redis when there is one
   const limits = createDeliveryLimits(rateLimitRedis, bus.pubsub)
   let worker: PixelWorker | null = null
-  const circuit = new CircuitBreaker({ db, pubsub: bus.pubsub, logger, wake: () => worker?.notify() })
+  const circuit = new CircuitBreaker({ db, pixels: pixelStore, pubsub: bus.pubsub, logger, wake: () => worker?.notify() })
   worker =
     config.role === 'api'
       ? null

@@ -21,7 +21,7 @@ import {
 } from './circuitRules.js'
 import { BREAKER_FAILURES, bucketStart, type AttemptKind } from './health.js'
 import type { DeliveryJob } from './handoff.js'
-import { loadDeliveryJob } from './loadPixel.js'
+import type { PixelStore } from './pixelStore.js'
 import { LOCK_MARGIN_MS } from './locks.js'
 
 /** Kinds of a probe's answer that close the circuit: the endpoint is up (a 4xx refuses one request, not the endpoint). */
@@ -33,7 +33,10 @@ const PROBE_CLOSES: ReadonlySet<AttemptKind> = new Set(['success', 'http4xx', 'h
 type CircuitFields = Partial<Pick<Webhook, 'circuitProbeAt' | 'circuitTrips' | 'failingSince'>>
 
 export interface CircuitBreakerDeps {
+  /** the webhook rows (a transition is a conditional update of one) */
   db: Db
+  /** the pixels: held, released, failed, and the probe taken, by the store's own statements */
+  pixels: PixelStore
   pubsub: PubSub
   logger: Logger
   /** pixels were released: the worker looks for due work */
@@ -196,24 +199,10 @@ export class CircuitBreaker {
     })
     if (count === 0) return false
     const after = { ...current, ...data, circuitState: to, circuitReason: reason, circuitChangedAt: now } as Webhook
-    if (to === 'OPEN') {
-      // what waits to be sent (a timer's first attempt is judged when it comes due) waits for the probe
-      await db.pixel.updateMany({
-        where: { webhookId: current.id, status: 'PENDING', nextAttemptAt: { not: null }, NOT: { trigger: 'TIMER', attemptCount: 0 } },
-        data: { nextAttemptAt: null, responseNote: heldNote(after) },
-      })
-    } else if (to === 'CLOSED') {
-      const released = await db.pixel.updateMany({
-        where: { webhookId: current.id, status: 'PENDING', nextAttemptAt: null },
-        data: { nextAttemptAt: now, responseNote: null },
-      })
-      if (released.count) this.deps.wake()
-    } else if (to === 'DISABLED') {
-      await db.pixel.updateMany({
-        where: { webhookId: current.id, status: 'PENDING' },
-        data: { status: 'FAILED', nextAttemptAt: null, completedAt: now, responseNote: disabledNote(after) },
-      })
-    }
+    const { pixels } = this.deps
+    if (to === 'OPEN') await pixels.holdPixels(current.id, heldNote(after))
+    else if (to === 'CLOSED' && (await pixels.releasePixels(current.id, now)) > 0) this.deps.wake()
+    else if (to === 'DISABLED') await pixels.failPixels(current.id, disabledNote(after), now)
     await this.record(current, current.circuitState, to, reason, now)
     return true
   }
@@ -234,44 +223,25 @@ export class CircuitBreaker {
    */
   async takeProbes(limit: number): Promise<DeliveryJob[]> {
     if (limit <= 0) return []
-    const { db } = this.deps
     const now = new Date()
-    const due = await db.webhook.findMany({
+    const due = await this.deps.db.webhook.findMany({
       where: { circuitState: { in: ['OPEN', 'HALF_OPEN'] }, circuitProbeAt: { lte: now }, deletedAt: null },
-      select: { id: true, companyId: true, timeoutMs: true, circuitState: true },
+      select: { id: true, companyId: true, timeoutMs: true },
       orderBy: { circuitProbeAt: 'asc' },
+      take: limit,
     })
     const jobs: DeliveryJob[] = []
     for (const webhook of due) {
-      if (jobs.length >= limit) break
-      const waiting = await db.pixel.findFirst({
-        where: { webhookId: webhook.id, status: 'PENDING', nextAttemptAt: null },
-        orderBy: { createdAt: 'asc' },
-        select: { id: true },
-      })
-      if (!waiting) continue
       // the probe is given up for lost (its worker died) once its request and the time to record it are over
-      const deadline = new Date(now.getTime() + webhook.timeoutMs + 2 * LOCK_MARGIN_MS)
-      const won = await db.webhook.updateMany({
-        where: { id: webhook.id, circuitState: { in: ['OPEN', 'HALF_OPEN'] }, circuitProbeAt: { lte: now } },
-        data: {
-          circuitState: 'HALF_OPEN',
-          circuitProbeAt: deadline,
-          ...(webhook.circuitState === 'OPEN' ? { circuitChangedAt: now, circuitReason: PROBE_SENT } : {}),
-        },
+      const taken = await this.deps.pixels.takeProbe(webhook.id, {
+        now,
+        deadline: new Date(now.getTime() + webhook.timeoutMs + 2 * LOCK_MARGIN_MS),
+        lockedUntil: new Date(now.getTime() + webhook.timeoutMs + LOCK_MARGIN_MS),
+        reason: PROBE_SENT,
       })
-      if (won.count === 0) continue
-      const claimed = await db.pixel.updateMany({
-        where: { id: waiting.id, status: 'PENDING', nextAttemptAt: null },
-        data: { status: 'DELIVERING', lockedUntil: new Date(now.getTime() + webhook.timeoutMs + LOCK_MARGIN_MS) },
-      })
-      if (claimed.count === 0) {
-        // taken meanwhile (released, disabled): the next round tries again
-        await db.webhook.updateMany({ where: { id: webhook.id, circuitState: 'HALF_OPEN' }, data: { circuitProbeAt: now } })
-        continue
-      }
-      if (webhook.circuitState === 'OPEN') await this.record(webhook, 'OPEN', 'HALF_OPEN', PROBE_SENT, now)
-      jobs.push(await loadDeliveryJob(db, waiting.id))
+      if (!taken) continue
+      if (taken.from === 'OPEN') await this.record(webhook, 'OPEN', 'HALF_OPEN', PROBE_SENT, now)
+      jobs.push(taken.job)
     }
     return jobs
   }

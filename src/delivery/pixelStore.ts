@@ -52,7 +52,28 @@ export interface PixelStore {
    * added to its buckets either way, in the same transaction: the request was made.
    */
   settle(job: DeliveryJob, update: PixelUpdate, attempt: AttemptRecord | null, tags: TagInput[], health?: HealthSample | null): Promise<Pixel | null>
+  /** The webhook's circuit opened: its PENDING pixels (a timer's first attempt aside) wait, no due time, saying why. Answers how many. */
+  holdPixels(webhookId: string, note: string): Promise<number>
+  /** The webhook's circuit closed: its waiting pixels (PENDING without a due time) are due now. Answers how many. */
+  releasePixels(webhookId: string, now: Date): Promise<number>
+  /** The webhook was disabled: its PENDING pixels are FAILED, saying why. Answers how many. */
+  failPixels(webhookId: string, note: string, now: Date): Promise<number>
+  /**
+   * A probe, in one transaction: when the webhook's circuit is OPEN or HALF_OPEN with its probe time passed
+   * and a pixel of it waits, the circuit goes HALF_OPEN until `deadline` (`reason` noted when it was OPEN)
+   * and the oldest waiting pixel is claimed (DELIVERING until `lockedUntil`). Answers it, ready to deliver,
+   * with the state the circuit was in; null when no probe is due or nothing waits.
+   */
+  takeProbe(webhookId: string, probe: ProbeTimes): Promise<{ job: DeliveryJob; from: 'OPEN' | 'HALF_OPEN' } | null>
   close(): Promise<void>
+}
+
+/** When a probe is taken, until when its circuit waits for it, and until when its pixel is locked. */
+export interface ProbeTimes {
+  now: Date
+  deadline: Date
+  lockedUntil: Date
+  reason: string
 }
 
 /** The pixel after an update, as the stores answer it. */

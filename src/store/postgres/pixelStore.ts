@@ -6,7 +6,7 @@ import { GroupCommit } from '../../core/groupCommit.js'
 import { newId } from '../../core/ids.js'
 import type { TagInput } from '../../core/tags.js'
 import type { DeliveryJob } from '../../delivery/handoff.js'
-import { type AttemptRecord, type PixelStore, type PixelUpdate, updatedPixel } from '../../delivery/pixelStore.js'
+import { type AttemptRecord, type PixelStore, type PixelUpdate, type ProbeTimes, updatedPixel } from '../../delivery/pixelStore.js'
 import type { Call, Pixel, Webhook } from '../../generated/prisma/client.js'
 import { PIXELS_CHANNEL } from './callEventStore.js'
 import { pgTime, type Pool, type PoolClient } from './pool.js'
@@ -226,6 +226,62 @@ export class PgPixelStore implements PixelStore {
     )
     const written = new Set(rows.map((r) => r.id))
     return outcomes.map((x) => ({ ok: true as const, value: written.has(x.pixel.id) }))
+  }
+
+  // the circuit's statements name 'PENDING' literally, so the planner uses the partial index of waiting pixels
+
+  async holdPixels(webhookId: string, note: string): Promise<number> {
+    const { rowCount } = await this.pool.query(
+      `UPDATE "Pixel" SET "nextAttemptAt" = NULL, "responseNote" = $2
+       WHERE "webhookId" = $1 AND "status" = 'PENDING' AND "nextAttemptAt" IS NOT NULL AND NOT ("trigger" = 'TIMER' AND "attemptCount" = 0)`,
+      [webhookId, note],
+    )
+    return rowCount ?? 0
+  }
+
+  async releasePixels(webhookId: string, now: Date): Promise<number> {
+    const { rowCount } = await this.pool.query(
+      `UPDATE "Pixel" SET "nextAttemptAt" = $2, "responseNote" = NULL WHERE "webhookId" = $1 AND "status" = 'PENDING' AND "nextAttemptAt" IS NULL`,
+      [webhookId, pgTime(now)],
+    )
+    return rowCount ?? 0
+  }
+
+  async failPixels(webhookId: string, note: string, now: Date): Promise<number> {
+    const { rowCount } = await this.pool.query(
+      `UPDATE "Pixel" SET "status" = 'FAILED', "nextAttemptAt" = NULL, "completedAt" = $3, "responseNote" = $2 WHERE "webhookId" = $1 AND "status" = 'PENDING'`,
+      [webhookId, note, pgTime(now)],
+    )
+    return rowCount ?? 0
+  }
+
+  /**
+   * One statement: the webhook's row locked while its circuit is due a probe (a second worker waits for the
+   * first, then finds the probe time moved on), the oldest waiting pixel taken with SKIP LOCKED, the
+   * circuit HALF_OPEN and the pixel claimed only when there is one.
+   */
+  async takeProbe(webhookId: string, probe: ProbeTimes): Promise<{ job: DeliveryJob; from: 'OPEN' | 'HALF_OPEN' } | null> {
+    const { rows } = await this.pool.query<Pixel & { fromState: 'OPEN' | 'HALF_OPEN' }>(
+      `WITH circuit AS (
+         SELECT "circuitState" FROM "Webhook" WHERE "id" = $1 AND "circuitState" IN ('OPEN', 'HALF_OPEN') AND "circuitProbeAt" <= $2 FOR UPDATE
+       ),
+       waiting AS (
+         SELECT "id" FROM "Pixel" WHERE "webhookId" = $1 AND "status" = 'PENDING' AND "nextAttemptAt" IS NULL AND EXISTS (SELECT 1 FROM circuit)
+         ORDER BY "createdAt" LIMIT 1 FOR UPDATE SKIP LOCKED
+       ),
+       probed AS (
+         UPDATE "Webhook" w SET "circuitState" = 'HALF_OPEN', "circuitProbeAt" = $3, "updatedAt" = $2,
+           "circuitChangedAt" = CASE WHEN w."circuitState" = 'OPEN' THEN $2 ELSE w."circuitChangedAt" END,
+           "circuitReason" = CASE WHEN w."circuitState" = 'OPEN' THEN $5 ELSE w."circuitReason" END
+         WHERE w."id" = $1 AND EXISTS (SELECT 1 FROM waiting)
+       )
+       UPDATE "Pixel" p SET "status" = 'DELIVERING', "lockedUntil" = $4 FROM waiting WHERE p."id" = waiting."id"
+       RETURNING p.*, (SELECT "circuitState" FROM circuit) AS "fromState"`,
+      [webhookId, pgTime(probe.now), pgTime(probe.deadline), pgTime(probe.lockedUntil), probe.reason],
+    )
+    if (!rows[0]) return null
+    const { fromState, ...pixel } = rows[0]
+    return { job: (await this.jobsOf([pixel]))[0]!, from: fromState }
   }
 
   /** Calls `onPending` whenever any instance writes PENDING pixels (the call-event store NOTIFYs). */

@@ -12,7 +12,7 @@ import { callFromRow, pixelFromRow, prepareTagsOf, prepareTagUpsert, sqliteTime,
 import type { SqliteWriter } from './sqliteWriter.js'
 import type { Outcome } from './writerOps.js'
 import type { DeliveryJob } from '../../delivery/handoff.js'
-import { updatedPixel, type AttemptRecord, type PixelStore, type PixelUpdate } from '../../delivery/pixelStore.js'
+import { updatedPixel, type AttemptRecord, type PixelStore, type PixelUpdate, type ProbeTimes } from '../../delivery/pixelStore.js'
 import type { TagInput } from '../../core/tags.js'
 import { holdPixelLock, loadDeliveryJob } from '../../delivery/loadPixel.js'
 import type { Db } from '../../core/db.js'
@@ -102,6 +102,27 @@ export class SqlitePixelStore implements PixelStore {
     return (await this.queue.push(outcomeOf(job, pixel, attempt, tags, health))) ? pixel : null
   }
 
+  holdPixels(webhookId: string, note: string): Promise<number> {
+    return this.writer.call('holdPixels', webhookId, note)
+  }
+
+  releasePixels(webhookId: string, now: Date): Promise<number> {
+    return this.writer.call('releasePixels', webhookId, sqliteTime(now))
+  }
+
+  failPixels(webhookId: string, note: string, now: Date): Promise<number> {
+    return this.writer.call('failPixels', webhookId, note, sqliteTime(now))
+  }
+
+  takeProbe(webhookId: string, probe: ProbeTimes): Promise<{ job: DeliveryJob; from: 'OPEN' | 'HALF_OPEN' } | null> {
+    return this.writer.call('takeProbe', webhookId, {
+      now: sqliteTime(probe.now),
+      deadline: sqliteTime(probe.deadline),
+      lockedUntil: sqliteTime(probe.lockedUntil),
+      reason: probe.reason,
+    })
+  }
+
   async close(): Promise<void> {
     await this.queue.drain()
   }
@@ -116,6 +137,14 @@ export class SqlitePixelWrites {
   readonly claim: (limit: number, lockMs: number, takeOver: boolean) => DeliveryJob[]
   /** A batch of outcomes (a savepoint in the writer thread's transaction); each answers whether it was written (false: the pixel was taken over). */
   readonly writeOutcomes: (outcomes: Outcome[]) => boolean[]
+  /** A probe of an open circuit (PixelStore.takeProbe), in one transaction. */
+  readonly takeProbe: (
+    webhookId: string,
+    probe: { now: string; deadline: string; lockedUntil: string; reason: string },
+  ) => {
+    job: DeliveryJob
+    from: 'OPEN' | 'HALF_OPEN'
+  } | null
 
   constructor(db: Database.Database) {
     this.upsertTag = prepareTagUpsert(db)
@@ -136,6 +165,22 @@ export class SqlitePixelWrites {
       claimPending: db.prepare(`UPDATE "Pixel" SET "status" = 'DELIVERING', "lockedUntil" = @lockedUntil
         WHERE "id" IN (SELECT "id" FROM "Pixel" WHERE "status" = 'PENDING' AND "nextAttemptAt" <= @now ORDER BY "nextAttemptAt" LIMIT @limit) RETURNING *`),
       upsertHealth: db.prepare(UPSERT_HEALTH),
+      // the circuit's statements name 'PENDING' literally: SQLite uses the partial index of waiting pixels only then
+      holdPixels: db.prepare(`UPDATE "Pixel" SET "nextAttemptAt" = NULL, "responseNote" = ?
+        WHERE "webhookId" = ? AND "status" = 'PENDING' AND "nextAttemptAt" IS NOT NULL AND NOT ("trigger" = 'TIMER' AND "attemptCount" = 0)`),
+      releasePixels: db.prepare(
+        `UPDATE "Pixel" SET "nextAttemptAt" = ?, "responseNote" = NULL WHERE "webhookId" = ? AND "status" = 'PENDING' AND "nextAttemptAt" IS NULL`,
+      ),
+      failPixels: db.prepare(`UPDATE "Pixel" SET "status" = 'FAILED', "nextAttemptAt" = NULL, "completedAt" = ?, "responseNote" = ?
+        WHERE "webhookId" = ? AND "status" = 'PENDING'`),
+      oldestWaiting: db.prepare(
+        `SELECT "id" FROM "Pixel" WHERE "webhookId" = ? AND "status" = 'PENDING' AND "nextAttemptAt" IS NULL ORDER BY "createdAt" LIMIT 1`,
+      ),
+      circuitOf: db.prepare(`SELECT "circuitState" FROM "Webhook" WHERE "id" = ? AND "circuitState" IN ('OPEN', 'HALF_OPEN') AND "circuitProbeAt" <= ?`),
+      probeCircuit: db.prepare(`UPDATE "Webhook" SET "circuitState" = 'HALF_OPEN', "circuitProbeAt" = @deadline, "updatedAt" = @now,
+        "circuitChangedAt" = CASE WHEN "circuitState" = 'OPEN' THEN @now ELSE "circuitChangedAt" END,
+        "circuitReason" = CASE WHEN "circuitState" = 'OPEN' THEN @reason ELSE "circuitReason" END WHERE "id" = @id`),
+      claimProbe: db.prepare(`UPDATE "Pixel" SET "status" = 'DELIVERING', "lockedUntil" = ? WHERE "id" = ? RETURNING *`),
       webhook: db.prepare(`SELECT * FROM "Webhook" WHERE "id" = ?`),
       call: db.prepare(`SELECT * FROM "Call" WHERE "id" = ?`),
     }
@@ -144,17 +189,14 @@ export class SqlitePixelWrites {
       const params = { now: sqliteTime(now), lockedUntil: sqliteTime(new Date(now.getTime() + lockMs)), limit }
       const rows = takeOver ? (this.s.claimExpired.all(params) as Record<string, unknown>[]) : []
       if (rows.length < limit) rows.push(...(this.s.claimPending.all({ ...params, limit: limit - rows.length }) as Record<string, unknown>[]))
-      const webhooks = new Map<string, Webhook>()
-      const calls = new Map<string, Call>()
-      return rows.map((row): DeliveryJob => {
-        const pixel = pixelFromRow(row)
-        let webhook = webhooks.get(pixel.webhookId)
-        if (!webhook) webhooks.set(pixel.webhookId, (webhook = webhookFromRow(this.s.webhook.get(pixel.webhookId) as Record<string, unknown>)))
-        let call = calls.get(pixel.callId)
-        if (!call) calls.set(pixel.callId, (call = callFromRow(this.s.call.get(pixel.callId) as Record<string, unknown>)))
-        const tags = pixel.request === null ? this.tagsOf(call.id) : null
-        return { pixel, webhook, call, tags }
-      })
+      return this.jobsOf(rows)
+    })
+    this.takeProbe = db.transaction((webhookId: string, probe: { now: string; deadline: string; lockedUntil: string; reason: string }) => {
+      const circuit = this.s.circuitOf.get(webhookId, probe.now) as { circuitState: 'OPEN' | 'HALF_OPEN' } | undefined
+      const waiting = circuit && (this.s.oldestWaiting.get(webhookId) as { id: string } | undefined)
+      if (!circuit || !waiting) return null
+      this.s.probeCircuit.run({ id: webhookId, ...probe })
+      return { job: this.jobsOf([this.s.claimProbe.get(probe.lockedUntil, waiting.id) as Record<string, unknown>])[0]!, from: circuit.circuitState }
     })
     this.writeOutcomes = db.transaction((outcomes: Outcome[]) => {
       const written = outcomes.map((o) => this.write(o))
@@ -182,6 +224,33 @@ export class SqlitePixelWrites {
         time(d.lastFailureAt),
       )
     }
+  }
+
+  /** Claimed pixel rows with their webhooks, calls and (for a first attempt) the calls' tags, read in the same transaction. */
+  private jobsOf(rows: Record<string, unknown>[]): DeliveryJob[] {
+    const webhooks = new Map<string, Webhook>()
+    const calls = new Map<string, Call>()
+    return rows.map((row): DeliveryJob => {
+      const pixel = pixelFromRow(row)
+      let webhook = webhooks.get(pixel.webhookId)
+      if (!webhook) webhooks.set(pixel.webhookId, (webhook = webhookFromRow(this.s.webhook.get(pixel.webhookId) as Record<string, unknown>)))
+      let call = calls.get(pixel.callId)
+      if (!call) calls.set(pixel.callId, (call = callFromRow(this.s.call.get(pixel.callId) as Record<string, unknown>)))
+      const tags = pixel.request === null ? this.tagsOf(call.id) : null
+      return { pixel, webhook, call, tags }
+    })
+  }
+
+  holdPixels(webhookId: string, note: string): number {
+    return this.s.holdPixels.run(note, webhookId).changes
+  }
+
+  releasePixels(webhookId: string, now: string): number {
+    return this.s.releasePixels.run(now, webhookId).changes
+  }
+
+  failPixels(webhookId: string, note: string, now: string): number {
+    return this.s.failPixels.run(now, note, webhookId).changes
   }
 
   private write(o: Outcome): boolean {

@@ -39,6 +39,10 @@ const writes: Writes = {
   callEvents: (turn, items) => use().callEvents.write(items, turn),
   outcomes: (_turn, outcomes) => use().pixels.writeOutcomes(outcomes),
   claim: (_turn, ...args) => use().pixels.claim(...args),
+  holdPixels: (_turn, ...args) => use().pixels.holdPixels(...args),
+  releasePixels: (_turn, ...args) => use().pixels.releasePixels(...args),
+  failPixels: (_turn, ...args) => use().pixels.failPixels(...args),
+  takeProbe: (_turn, ...args) => use().pixels.takeProbe(...args),
 }
 
 /** The rest, run in order between writes. */
