@@ -4,7 +4,7 @@
 // re-enables. Every change is a webhookHealthChanged event over graphql-ws and a WebhookHealthEvent row.
 import { Webhook as StandardWebhook } from 'standardwebhooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { collect, ok, sleep, startTestApp, until, type TestApp } from './helpers/app.js'
+import { collect, ok, startTestApp, until, type TestApp } from './helpers/app.js'
 import { testProvider } from './helpers/db.js'
 import { startReceiver, type Receiver } from './helpers/receiver.js'
 import { createCampaign, createWebhook, startCall } from './fixtures.js'
@@ -47,8 +47,8 @@ describe(`circuit breaker on ${testProvider}`, () => {
       `subscription($w:ID){ webhookHealthChanged(webhookId:$w) { from to reason webhookId } }`,
       { w: webhookId },
     )
-    // the subscription is registered before the first change can happen (a trip needs four failures)
-    await sleep(300)
+    // the subscription is registered before the first change can happen
+    await until(() => t.app.services.pubsub.listens('webhookHealthChanged', t.company.companyId))
     await calls(campaignId, 4, 'fail')
     await until(() => changes.events.length >= 1, 10_000)
     expect(changes.events[0]!.webhookHealthChanged).toMatchObject({ from: 'CLOSED', to: 'OPEN', webhookId })
@@ -77,6 +77,11 @@ describe(`circuit breaker on ${testProvider}`, () => {
     expect(sink.received('/flaky').length).toBe(sentBefore + 1)
     expect(await circuit(webhookId)).toMatchObject({ circuitState: 'OPEN', circuitTrips: 2 })
 
+    // a probe never uses up its pixel (maxAttempts is 1): the failed probe's pixel waits again
+    const probed = (await pixelsOf(webhookId)).slice(4).find((p) => p.attemptCount === 1)!
+    expect(probed).toMatchObject({ status: 'PENDING', nextAttemptAt: null })
+    expect(probed.responseNote).toBe("waiting: it went as the circuit's probe and failed (HTTP 503); it waits for the circuit to close")
+
     // the endpoint recovers: the next probe closes the circuit and the waiting pixels go out
     sink.on('/flaky', { status: 200 })
     await until(() => changes.events.length >= 5, 15_000)
@@ -85,10 +90,14 @@ describe(`circuit breaker on ${testProvider}`, () => {
       ['HALF_OPEN', 'CLOSED'],
     ])
     await until(async () => (await pixelsOf(webhookId)).every((p) => p.status === 'SUCCEEDED' || p.status === 'FAILED'), 10_000)
-    expect(sink.received('/flaky')).toHaveLength(sentBefore + 3)
+    // the two probes (the same, oldest pixel) and the two that waited
+    expect(sink.received('/flaky')).toHaveLength(sentBefore + 4)
     const after = await pixelsOf(webhookId)
-    expect(after.slice(4).map((p) => p.status)).toEqual(['FAILED', 'SUCCEEDED', 'SUCCEEDED'])
-    expect(after.slice(4).every((p) => p.attempts.length === 1)).toBe(true)
+    expect(after.slice(4).map((p) => [p.status, p.attempts.map((a) => a.statusCode)])).toEqual([
+      ['SUCCEEDED', [503, 200]],
+      ['SUCCEEDED', [200]],
+      ['SUCCEEDED', [200]],
+    ])
     expect(await circuit(webhookId)).toMatchObject({ circuitState: 'CLOSED', circuitTrips: 0 })
 
     // the changes are kept, newest first, and health counted every request made
@@ -104,7 +113,7 @@ describe(`circuit breaker on ${testProvider}`, () => {
       'OPEN>HALF_OPEN',
       'CLOSED>OPEN',
     ])
-    expect(d.webhook.health).toEqual({ attempts: 7, successes: 2, failures: { http5xx: 5 } })
+    expect(d.webhook.health).toEqual({ attempts: 8, successes: 3, failures: { http5xx: 5 } })
     changes.dispose()
   })
 
@@ -177,6 +186,59 @@ describe(`circuit breaker on ${testProvider}`, () => {
     await until(async () => (await t.app.db.webhookHealthEvent.findUniqueOrThrow({ where: { id: reEnabled.id } })).notifyAttempts === 1, 15_000)
     expect(await t.app.db.webhookHealthEvent.findUniqueOrThrow({ where: { id: reEnabled.id } })).toMatchObject({ notifiedAt: null, notifyError: 'HTTP 500' })
     ok(await t.gql(`mutation{ updateCompany(input:{operatorUrl: null}) { id } }`))
+  })
+
+  it('a pixel left waiting for a circuit that is no longer open goes on: released when CLOSED, FAILED when DISABLED, CANCELLED when deleted', async () => {
+    sink.on('/stranded', { status: 200 })
+    const campaignId = await createCampaign(t, 'stranded')
+    const closed = await createWebhook(t, { campaignId, url: `${sink.url}/stranded` })
+    const disabled = await createWebhook(t, { campaignId, url: `${sink.url}/stranded` })
+    const deleted = await createWebhook(t, { campaignId, url: `${sink.url}/stranded` })
+    await startCall(t, { campaignId, uuid: 'stranded-call' })
+    await until(async () => (await t.app.db.pixel.count({ where: { campaignId, status: 'SUCCEEDED' } })) === 3, 10_000)
+    // as a claim on a stale copy of its webhook would leave it: waiting (no due time) while the circuit is not open
+    await t.app.db.pixel.updateMany({ where: { campaignId }, data: { status: 'PENDING', nextAttemptAt: null, responseNote: 'waiting: …' } })
+    await t.app.db.webhook.update({ where: { id: disabled }, data: { circuitState: 'DISABLED', circuitReason: 'the endpoint answered 410 Gone' } })
+    ok(await t.gql(`mutation($id:ID!){ deleteWebhook(input:{id:$id}) { id } }`, { id: deleted }))
+    await until(async () => (await t.app.db.pixel.count({ where: { campaignId, status: 'PENDING' } })) === 0, 15_000)
+    const byWebhook = async (webhookId: string) => t.app.db.pixel.findFirstOrThrow({ where: { webhookId } })
+    await until(async () => (await byWebhook(closed)).status === 'SUCCEEDED', 10_000)
+    expect(await byWebhook(closed)).toMatchObject({ status: 'SUCCEEDED', attemptCount: 2 })
+    expect(await byWebhook(disabled)).toMatchObject({ status: 'FAILED' })
+    expect((await byWebhook(disabled)).responseNote).toMatch(/^not sent: the webhook was disabled by its circuit breaker/)
+    expect(await byWebhook(deleted)).toMatchObject({
+      status: 'CANCELLED',
+      responseNote: 'cancelled: its webhook was deleted while the pixel waited for the circuit to close',
+    })
+  })
+
+  it('a breaker turned off neither trips nor disables after long failing; a start waits for no pixel held by a circuit', async () => {
+    sink.on('/down', { status: 503 })
+    const campaignId = await createCampaign(t, 'off')
+    const off = await createWebhook(t, {
+      campaignId,
+      url: `${sink.url}/down`,
+      maxAttempts: 1,
+      circuitBreaker: { enabled: false, minAttempts: 1, disableAfterFailingSeconds: 60 },
+    })
+    // failing for two minutes already: with the breaker on, the next failure would disable it
+    await t.app.db.webhook.update({ where: { id: off }, data: { failingSince: new Date(Date.now() - 120_000) } })
+    await calls(campaignId, 3, 'off')
+    await until(async () => (await t.app.db.pixel.count({ where: { webhookId: off, status: 'FAILED' } })) === 3, 10_000)
+    expect(await circuit(off)).toMatchObject({ circuitState: 'CLOSED' })
+
+    // a start that waits for its webhooks' answers does not wait for one whose circuit holds its pixel
+    const heldCampaign = await createCampaign(t, 'held start')
+    const held = await createWebhook(t, { campaignId: heldCampaign, url: `${sink.url}/down` })
+    await t.app.db.webhook.update({ where: { id: held }, data: { circuitState: 'OPEN', circuitProbeAt: new Date(Date.now() + 3600_000) } })
+    const started = Date.now()
+    ok(
+      await t.gql(`mutation($i:StartCallInput!){ startCall(input:$i) { uuid } }`, {
+        i: { campaignId: heldCampaign, callerNumber: '+14155550100', uuid: 'held-start', waitForWebhooksMs: 20_000 },
+      }),
+    )
+    expect(Date.now() - started).toBeLessThan(10_000)
+    expect(await t.app.db.pixel.findFirstOrThrow({ where: { webhookId: held } })).toMatchObject({ status: 'PENDING', nextAttemptAt: null })
   })
 
   it('refuses breaker settings that make no sense, naming the field, and answers the settings in force', async () => {

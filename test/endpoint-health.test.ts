@@ -35,7 +35,7 @@ describe(`endpoint health on ${testProvider}`, () => {
     const campaignId = await createCampaign(t, 'health')
     const ok1 = await createWebhook(t, { campaignId, url: `${sink.url}/ok`, maxAttempts: 1 })
     const mixed = await createWebhook(t, { campaignId, url: `${sink.url}/mixed`, maxAttempts: 1 })
-    const elsewhere = await createWebhook(t, { campaignId, url: `${other.url}/ok`, maxAttempts: 1 })
+    await createWebhook(t, { campaignId, url: `${other.url}/ok`, maxAttempts: 1 })
     const timeout = await createWebhook(t, { campaignId, url: `${sink.url}/slow`, maxAttempts: 1, timeoutMs: 100 })
     sink.on('/slow', { delayMs: 1000 })
     for (let i = 0; i < 4; i++) await startCall(t, { campaignId, uuid: `h-${i}` })
@@ -82,7 +82,6 @@ describe(`endpoint health on ${testProvider}`, () => {
       { origin: new URL(other.url).origin, attempts: 4 },
     ])
     expect(e.endpointHealth).toMatchObject({ origin: new URL(sink.url).origin, attempts: 12, successes: 6, failures: { timeout: 4, http5xx: 1, http4xx: 1 } })
-    expect(elsewhere).toBeTruthy()
 
     // another company sees no origin of this one
     const stranger = await createCompany(t.app.db, 'Stranger')

@@ -169,11 +169,16 @@ export async function recordCallEvent(services: CallEventDeps, companyId: string
 /** the longest a start event may wait for its webhooks */
 const MAX_START_WAIT_MS = 30_000
 
-/** Polls until the call's CALL_START pixels have settled (delivered, failed or waiting for a retry) or the deadline (at most 30 s). */
+/**
+ * Polls until the call's CALL_START pixels have settled (delivered, failed or waiting for a retry) or the
+ * deadline (at most 30 s). A pixel waiting for its webhook's circuit (no due time) is not waited for.
+ */
 export async function waitForStartPixels(db: Db, callId: string, deadlineMs: number): Promise<void> {
   const deadline = Date.now() + Math.min(deadlineMs, MAX_START_WAIT_MS)
   while (Date.now() < deadline) {
-    const open = await db.pixel.count({ where: { callId, trigger: 'CALL_START', status: { in: ['PENDING', 'DELIVERING'] }, attemptCount: 0 } })
+    const open = await db.pixel.count({
+      where: { callId, trigger: 'CALL_START', attemptCount: 0, OR: [{ status: 'DELIVERING' }, { status: 'PENDING', nextAttemptAt: { not: null } }] },
+    })
     if (open === 0) return
     await new Promise((r) => setTimeout(r, 10))
   }

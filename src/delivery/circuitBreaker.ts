@@ -26,6 +26,20 @@ import { LOCK_MARGIN_MS } from './locks.js'
 
 /** Kinds of a probe's answer that close the circuit: the endpoint is up (a 4xx refuses one request, not the endpoint). */
 const PROBE_SENT = 'cool-down over: one probe sent'
+/** A webhook's trip check runs at most this often. */
+const CHECK_EVERY_MS = 1000
+/** Pixels held, released or ended per statement (a long outage may have held very many). */
+const PIXEL_BATCH = 5000
+
+/** Runs a batched pixel operation until it answers fewer than a batch; answers the total. */
+async function inBatches(step: (limit: number) => Promise<number>): Promise<number> {
+  let total = 0
+  for (;;) {
+    const n = await step(PIXEL_BATCH)
+    total += n
+    if (n < PIXEL_BATCH) return total
+  }
+}
 
 const PROBE_CLOSES: ReadonlySet<AttemptKind> = new Set(['success', 'http4xx', 'httpOther'])
 
@@ -44,9 +58,8 @@ export interface CircuitBreakerDeps {
 }
 
 export class CircuitBreaker {
-  /** webhooks whose trip check is under way, and those to check again when it ends */
-  private readonly checking = new Set<string>()
-  private readonly checkAgain = new Set<string>()
+  /** per webhook: when its trip check last ran, and whether one is due */
+  private readonly checks = new Map<string, { last: number; due: boolean }>()
   private readonly listeners: ((event: WebhookHealthEvent) => void)[] = []
 
   constructor(private readonly deps: CircuitBreakerDeps) {}
@@ -81,10 +94,13 @@ export class CircuitBreaker {
         webhook.failingSince = now
         await this.deps.db.webhook.updateMany({ where: { id: webhook.id, failingSince: null }, data: { failingSince: now } })
       }
+      // a breaker that is off never trips nor disables (only a 410, above)
+      if (!settings.enabled) return
       const reason = disableReason(settings, webhook.circuitTrips, webhook.failingSince, now)
       if (reason) await this.disable(webhook.id, reason, now)
-      else if (webhook.circuitState === 'CLOSED' && settings.enabled) this.checkSoon(webhook)
-    } else if (kind === 'success' && webhook.failingSince) {
+      else if (webhook.circuitState === 'CLOSED') this.checkSoon(webhook)
+    } else if (PROBE_CLOSES.has(kind) && webhook.failingSince) {
+      // the endpoint answered (a 4xx refuses one request, the endpoint is up): it is failing no more
       webhook.failingSince = null
       await this.deps.db.webhook.updateMany({ where: { id: webhook.id, failingSince: { not: null }, circuitState: 'CLOSED' }, data: { failingSince: null } })
     }
@@ -101,31 +117,29 @@ export class CircuitBreaker {
     return { attempts: s.attempts ?? 0, failures: (s.timeouts ?? 0) + (s.networkErrors ?? 0) + (s.http5xx ?? 0) + (s.http429 ?? 0) }
   }
 
-  /** One trip check per webhook at a time; failures meanwhile ask for one more after it. */
+  /**
+   * A trip check of the webhook soon: one at a time per webhook and at most one a second (a webhook failing
+   * below the trip rate would otherwise be checked after every failure); failures meanwhile ask for it.
+   */
   private checkSoon(webhook: Webhook): void {
-    if (this.checking.has(webhook.id)) {
-      this.checkAgain.add(webhook.id)
-      return
-    }
-    this.checking.add(webhook.id)
-    void (async () => {
+    const check = this.checks.get(webhook.id) ?? { last: 0, due: false }
+    this.checks.set(webhook.id, check)
+    if (check.due) return
+    check.due = true
+    const run = async () => {
+      check.due = false
+      check.last = Date.now()
       try {
-        do {
-          this.checkAgain.delete(webhook.id)
-          const settings = breakerSettings(webhook)
-          const counts = await this.window(webhook.id, settings.windowSeconds)
-          if (shouldTrip(counts, settings)) {
-            await this.trip(webhook.id, counts)
-            break
-          }
-        } while (this.checkAgain.has(webhook.id))
+        const settings = breakerSettings(webhook)
+        const counts = await this.window(webhook.id, settings.windowSeconds)
+        if (shouldTrip(counts, settings)) await this.trip(webhook.id, counts)
       } catch (e) {
         this.deps.logger.error({ err: e, webhookId: webhook.id }, 'circuit breaker check failed')
-      } finally {
-        this.checking.delete(webhook.id)
-        this.checkAgain.delete(webhook.id)
       }
-    })()
+    }
+    const wait = check.last + CHECK_EVERY_MS - Date.now()
+    if (wait > 0) setTimeout(() => void run(), wait).unref()
+    else void run()
   }
 
   /** CLOSED -> OPEN (or DISABLED when that trip is one too many): waiting pixels are held. */
@@ -200,9 +214,10 @@ export class CircuitBreaker {
     if (count === 0) return false
     const after = { ...current, ...data, circuitState: to, circuitReason: reason, circuitChangedAt: now } as Webhook
     const { pixels } = this.deps
-    if (to === 'OPEN') await pixels.holdPixels(current.id, heldNote(after))
-    else if (to === 'CLOSED' && (await pixels.releasePixels(current.id, now)) > 0) this.deps.wake()
-    else if (to === 'DISABLED') await pixels.failPixels(current.id, disabledNote(after), now)
+    if (to === 'OPEN') await inBatches((limit) => pixels.holdPixels(current.id, heldNote(after), limit))
+    else if (to === 'CLOSED' && (await inBatches((limit) => pixels.releasePixels(current.id, now, limit))) > 0) this.deps.wake()
+    else if (to === 'DISABLED')
+      await inBatches((limit) => pixels.endPixels(current.id, { status: 'FAILED', note: disabledNote(after), now, heldOnly: false }, limit))
     await this.record(current, current.circuitState, to, reason, now)
     return true
   }
@@ -221,6 +236,31 @@ export class CircuitBreaker {
    * one waiting pixel, claimed as the probe (the circuit HALF_OPEN until it is answered). A webhook with
    * nothing waiting stays OPEN: its next pixel waits and is the probe.
    */
+  /**
+   * Pixels left waiting for a circuit that is no longer open go on: a pixel held on a stale copy of its
+   * webhook (a claim or a call event that read OPEN while a probe closed the circuit) or after a crash between
+   * a transition and its pixels. Released when the circuit is CLOSED, kept FAILED when it is DISABLED,
+   * CANCELLED when the webhook was deleted. Each worker runs this every few seconds (a nested loop over the
+   * webhooks on the partial index of PENDING pixels).
+   */
+  async sweepWaiting(): Promise<void> {
+    const { db, pixels } = this.deps
+    const stranded = await db.$queryRawUnsafe<Pick<Webhook, 'id' | 'circuitState' | 'circuitReason' | 'circuitChangedAt' | 'deletedAt'>[]>(STRANDED)
+    const now = new Date()
+    for (const w of stranded) {
+      if (w.deletedAt) {
+        const note = 'cancelled: its webhook was deleted while the pixel waited for the circuit to close'
+        await inBatches((limit) => pixels.endPixels(w.id, { status: 'CANCELLED', note, now, heldOnly: true }, limit))
+      } else if (w.circuitState === 'DISABLED') {
+        const changedAt = w.circuitChangedAt && new Date(w.circuitChangedAt)
+        const note = disabledNote({ circuitChangedAt: changedAt, circuitReason: w.circuitReason })
+        await inBatches((limit) => pixels.endPixels(w.id, { status: 'FAILED', note, now, heldOnly: true }, limit))
+      } else if ((await inBatches((limit) => pixels.releasePixels(w.id, now, limit))) > 0) {
+        this.deps.wake()
+      }
+    }
+  }
+
   async takeProbes(limit: number): Promise<DeliveryJob[]> {
     if (limit <= 0) return []
     const now = new Date()
@@ -246,6 +286,11 @@ export class CircuitBreaker {
     return jobs
   }
 }
+
+/** Webhooks that have pixels waiting for a circuit that is not open (PENDING without a due time). */
+const STRANDED = `SELECT w."id", w."circuitState", w."circuitReason", w."circuitChangedAt", w."deletedAt" FROM "Webhook" w
+  WHERE (w."circuitState" IN ('CLOSED', 'DISABLED') OR w."deletedAt" IS NOT NULL)
+    AND EXISTS (SELECT 1 FROM "Pixel" p WHERE p."webhookId" = w."id" AND p."status" = 'PENDING' AND p."nextAttemptAt" IS NULL)`
 
 /** Whether a pixel is waiting for its webhook's circuit (PENDING without a due time). */
 export const isHeld = (pixel: Pick<Pixel, 'status' | 'nextAttemptAt'>) => pixel.status === 'PENDING' && pixel.nextAttemptAt === null

@@ -89,7 +89,10 @@ export function checkBreakerSettings(input: Partial<Record<keyof BreakerSettings
     ;(out as Record<string, unknown>)[key] = value
   }
   const merged = { ...BREAKER_DEFAULTS, ...out }
-  if (merged.maxCooldownSeconds < merged.cooldownSeconds) throw badInput('circuitBreaker.maxCooldownSeconds', 'must not be less than cooldownSeconds')
+  if (merged.maxCooldownSeconds < merged.cooldownSeconds)
+    throw 'maxCooldownSeconds' in out
+      ? badInput('circuitBreaker.maxCooldownSeconds', `must not be less than cooldownSeconds (${merged.cooldownSeconds})`)
+      : badInput('circuitBreaker.cooldownSeconds', `must not be more than maxCooldownSeconds (${merged.maxCooldownSeconds}); set maxCooldownSeconds too`)
   return Object.keys(out).length ? out : null
 }
 

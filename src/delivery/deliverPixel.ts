@@ -246,17 +246,18 @@ async function send(
   const { pixel, webhook } = job
   const refused = await refusedTarget(deps.http, prepared.target)
   if (refused) return refused
+  // a pixel handed over at its call event was locked for all this; a claimed one may need longer
+  let lockedUntil = pixel.lockedUntil?.getTime() ?? 0
+  const longer = lockToHold(lockedUntil, webhook.timeoutMs)
   let permit = null
   if (!options.urgent && !options.probe) {
-    const answer = deps.limits.acquire(webhook, `${pixel.id}:${pixel.attemptCount}`)
+    // an in-flight permit lasts as long as the pixel's lock at most (its request ends within it)
+    const answer = deps.limits.acquire(webhook, `${pixel.id}:${pixel.attemptCount}`, longer ?? lockedUntil)
     const settled = answer instanceof Promise ? await answer : answer
     if (!settled.ok) return settled
     permit = settled
   }
   try {
-    // a pixel handed over at its call event was locked for all this; a claimed one may need longer
-    let lockedUntil = pixel.lockedUntil?.getTime() ?? 0
-    const longer = lockToHold(lockedUntil, webhook.timeoutMs)
     if (longer !== null) {
       if (!(await deps.pixels.holdLock(job, new Date(longer)))) return 'taken over'
       lockedUntil = longer
@@ -345,7 +346,14 @@ export async function deliverJob(deps: DeliveryDeps, job: DeliveryJob, options: 
     )
   // it waited too long for a request slot: due again at once, no attempt spent (it was not sent)
   if (result.notSent) return settle(deps, job, { ...prepared.firstRender, status: 'PENDING', nextAttemptAt: new Date(), lockedUntil: null }, null, [])
-  const decided = decide(job, result, prepared.firstRender, now, options.maxAttempts ?? job.webhook.maxAttempts)
+  // a probe never uses up its pixel: a failed probe's pixel goes back to waiting for the circuit
+  const decided = decide(job, result, prepared.firstRender, now, options.probe ? Number.POSITIVE_INFINITY : (options.maxAttempts ?? job.webhook.maxAttempts))
+  if (options.probe && decided.update.status === 'PENDING')
+    decided.update = {
+      ...decided.update,
+      nextAttemptAt: null,
+      responseNote: `waiting: it went as the circuit's probe and failed (${result.error ?? `HTTP ${result.statusCode}`}); it waits for the circuit to close`,
+    }
   const kind = attemptKind(result)
   const health: HealthSample = {
     companyId: job.pixel.companyId,

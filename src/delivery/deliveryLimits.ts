@@ -13,8 +13,12 @@ export type Permit = { ok: true; release(): void }
 export type Wait = { ok: false; until: number; reason: string }
 
 export interface DeliveryLimits {
-  /** A permit for one request of the webhook now, or when to try again; answers at once when nothing limits the webhook. */
-  acquire(webhook: Pick<Webhook, 'id' | 'maxPerSecond' | 'maxInFlight' | 'timeoutMs'>, lease: string): Permit | Wait | Promise<Permit | Wait>
+  /**
+   * A permit for one request of the webhook now, or when to try again; answers at once when nothing limits
+   * the webhook. `lease` names the request; its maxInFlight slot is given back by release(), or lapses at
+   * `leaseUntil` (ms: the pixel's lock) if its worker dies.
+   */
+  acquire(webhook: Pick<Webhook, 'id' | 'maxPerSecond' | 'maxInFlight'>, lease: string, leaseUntil: number): Permit | Wait | Promise<Permit | Wait>
   /** The endpoint answered 429 or 503: its requests wait until `until` (ms), on every worker. */
   slowDown(webhookId: string, until: number): void
   close(): void
@@ -23,8 +27,8 @@ export interface DeliveryLimits {
 const GO: Permit = { ok: true, release: () => {} }
 /** A request over maxInFlight tries again after this, spread by how many wait already. */
 const IN_FLIGHT_RETRY_MS = 100
-/** How long a maxInFlight permit is held at most if its worker dies with it (beyond the webhook's timeout). */
-const LEASE_MARGIN_MS = 10_000
+/** A maxInFlight lease outlasts the pixel's lock by this, so it never lapses while the request may still be out. */
+const LEASE_MARGIN_MS = 5_000
 
 /** Takes an in-flight slot atomically: expired leases (a worker died) are dropped first. */
 const TAKE_SLOT = `redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
@@ -73,32 +77,40 @@ export function createDeliveryLimits(redis: Redis | null, pubsub: PubSub): Deliv
     return limiter
   }
 
-  async function takeSlot(webhook: Pick<Webhook, 'id' | 'maxInFlight' | 'timeoutMs'>, lease: string): Promise<Permit | null> {
-    const max = webhook.maxInFlight!
-    if (!redis) {
-      const n = inFlight.get(webhook.id) ?? 0
-      if (n >= max) return null
-      inFlight.set(webhook.id, n + 1)
-      let released = false
-      return {
-        ok: true,
-        release: () => {
-          if (released) return
-          released = true
-          const left = (inFlight.get(webhook.id) ?? 1) - 1
-          if (left > 0) inFlight.set(webhook.id, left)
-          else inFlight.delete(webhook.id)
-        },
-      }
+  function takeLocalSlot(webhook: Pick<Webhook, 'id' | 'maxInFlight'>): Permit | null {
+    const n = inFlight.get(webhook.id) ?? 0
+    if (n >= webhook.maxInFlight!) return null
+    inFlight.set(webhook.id, n + 1)
+    let released = false
+    return {
+      ok: true,
+      release: () => {
+        if (released) return
+        released = true
+        const left = (inFlight.get(webhook.id) ?? 1) - 1
+        if (left > 0) inFlight.set(webhook.id, left)
+        else inFlight.delete(webhook.id)
+      },
     }
+  }
+
+  /** A maxInFlight slot: shared through Redis, or this process's own when there is no Redis or it cannot be reached. */
+  async function takeSlot(webhook: Pick<Webhook, 'id' | 'maxInFlight'>, lease: string, leaseUntil: number): Promise<Permit | null> {
+    if (!redis) return takeLocalSlot(webhook)
     const key = `ringhook:webhook-in-flight:${webhook.id}`
     const now = Date.now()
-    const taken = await redis.eval(TAKE_SLOT, 1, key, now, now + webhook.timeoutMs + LEASE_MARGIN_MS, max, lease)
+    let taken: unknown
+    try {
+      taken = await redis.eval(TAKE_SLOT, 1, key, now, Math.max(leaseUntil, now) + LEASE_MARGIN_MS, webhook.maxInFlight!, lease)
+    } catch {
+      // Redis out of reach: the limit holds per process meanwhile (as the per-second limiter's insurance does)
+      return takeLocalSlot(webhook)
+    }
     if (taken !== 1) return null
     return { ok: true, release: () => void redis.zrem(key, lease).catch(() => {}) }
   }
 
-  async function limited(webhook: Pick<Webhook, 'id' | 'maxPerSecond' | 'maxInFlight' | 'timeoutMs'>, lease: string): Promise<Permit | Wait> {
+  async function limited(webhook: Pick<Webhook, 'id' | 'maxPerSecond' | 'maxInFlight'>, lease: string, leaseUntil: number): Promise<Permit | Wait> {
     if (webhook.maxPerSecond) {
       try {
         await limiterFor(webhook.maxPerSecond).consume(webhook.id)
@@ -109,7 +121,7 @@ export function createDeliveryLimits(redis: Redis | null, pubsub: PubSub): Deliv
       }
     }
     if (webhook.maxInFlight) {
-      const permit = await takeSlot(webhook, lease)
+      const permit = await takeSlot(webhook, lease, leaseUntil)
       if (!permit) {
         const until = spread(webhook.id, Date.now() + IN_FLIGHT_RETRY_MS, webhook.maxInFlight * (1000 / IN_FLIGHT_RETRY_MS))
         return { ok: false, until, reason: `maxInFlight ${webhook.maxInFlight} requests under way` }
@@ -120,7 +132,7 @@ export function createDeliveryLimits(redis: Redis | null, pubsub: PubSub): Deliv
   }
 
   return {
-    acquire(webhook, lease) {
+    acquire(webhook, lease, leaseUntil) {
       const paused = pausedUntil.get(webhook.id)
       if (paused !== undefined) {
         if (paused > Date.now()) {
@@ -130,7 +142,7 @@ export function createDeliveryLimits(redis: Redis | null, pubsub: PubSub): Deliv
         pausedUntil.delete(webhook.id)
       }
       if (!webhook.maxPerSecond && !webhook.maxInFlight) return GO
-      return limited(webhook, lease)
+      return limited(webhook, lease, leaseUntil)
     },
     slowDown(webhookId, until) {
       pause(webhookId, until)

@@ -3,24 +3,25 @@
 // it once per outcome written.
 import type { AttemptResultLabel, Metrics } from '../core/metrics.js'
 import type { DeliveryJob } from './handoff.js'
+import { attemptKind, type AttemptKind } from './health.js'
 import type { AttemptRecord, PixelUpdate } from './pixelStore.js'
 
 const FINAL = new Set<PixelUpdate['status']>(['SUCCEEDED', 'FAILED', 'CANCELLED'])
 
-/** How an attempt ended, from what was recorded of it (the error texts are outboundHttp's). */
-export function attemptResult(attempt: AttemptRecord): AttemptResultLabel {
-  const status = attempt.statusCode
-  if (status !== null) {
-    if (status >= 200 && status < 300) return 'success'
-    if (status === 429) return 'http_429'
-    if (status >= 400 && status < 500) return 'http_4xx'
-    if (status >= 500 && status < 600) return 'http_5xx'
-    return 'http_other'
-  }
-  if (attempt.error?.startsWith('refused')) return 'refused'
-  if (attempt.error?.startsWith('timed out')) return 'timeout'
-  return 'network'
+/** The metrics' label of each kind of attempt (health.ts: what an attempt counts as). */
+const LABELS: Record<AttemptKind, AttemptResultLabel> = {
+  success: 'success',
+  timeout: 'timeout',
+  network: 'network',
+  http4xx: 'http_4xx',
+  http429: 'http_429',
+  http5xx: 'http_5xx',
+  httpOther: 'http_other',
+  refused: 'refused',
 }
+
+/** How an attempt ended, from what was recorded of it. */
+export const attemptResult = (attempt: AttemptRecord): AttemptResultLabel => LABELS[attemptKind(attempt)]
 
 export class DeliveryMetrics {
   constructor(private readonly metrics: Metrics) {}

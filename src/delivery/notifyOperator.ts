@@ -60,6 +60,7 @@ export async function notifyOperator(deps: { db: Db; http: OutboundHttp }, event
     where: { id: event.id },
     data: { notifyAttempts: { increment: 1 }, notifiedAt: ok ? new Date() : null, notifyError: why },
   })
-  if (!ok) throw new Error(`the operator URL ${company.operatorUrl} was not reached: ${why}`)
+  // the URL itself stays out of the message (it is logged, and such URLs may carry a secret in their path)
+  if (!ok) throw new Error(`the operator URL of company ${company.id} did not take event ${event.id}: ${why}`)
   return 'sent'
 }

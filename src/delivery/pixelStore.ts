@@ -52,12 +52,18 @@ export interface PixelStore {
    * added to its buckets either way, in the same transaction: the request was made.
    */
   settle(job: DeliveryJob, update: PixelUpdate, attempt: AttemptRecord | null, tags: TagInput[], health?: HealthSample | null): Promise<Pixel | null>
-  /** The webhook's circuit opened: its PENDING pixels (a timer's first attempt aside) wait, no due time, saying why. Answers how many. */
-  holdPixels(webhookId: string, note: string): Promise<number>
-  /** The webhook's circuit closed: its waiting pixels (PENDING without a due time) are due now. Answers how many. */
-  releasePixels(webhookId: string, now: Date): Promise<number>
-  /** The webhook was disabled: its PENDING pixels are FAILED, saying why. Answers how many. */
-  failPixels(webhookId: string, note: string, now: Date): Promise<number>
+  /**
+   * The webhook's circuit opened: up to `limit` of its PENDING pixels (a timer's first attempt aside) wait, no
+   * due time, saying why. Answers how many (fewer than `limit`: none is left).
+   */
+  holdPixels(webhookId: string, note: string, limit: number): Promise<number>
+  /** The webhook's circuit closed: up to `limit` of its waiting pixels (PENDING without a due time) are due now. Answers how many. */
+  releasePixels(webhookId: string, now: Date, limit: number): Promise<number>
+  /**
+   * Up to `limit` of the webhook's PENDING pixels (with `heldOnly`, only those waiting for its circuit) end
+   * with `status` (the webhook was disabled: FAILED; deleted: CANCELLED), saying why. Answers how many.
+   */
+  endPixels(webhookId: string, end: EndPixels, limit: number): Promise<number>
   /**
    * A probe, in one transaction: when the webhook's circuit is OPEN or HALF_OPEN with its probe time passed
    * and a pixel of it waits, the circuit goes HALF_OPEN until `deadline` (`reason` noted when it was OPEN)
@@ -66,6 +72,14 @@ export interface PixelStore {
    */
   takeProbe(webhookId: string, probe: ProbeTimes): Promise<{ job: DeliveryJob; from: 'OPEN' | 'HALF_OPEN' } | null>
   close(): Promise<void>
+}
+
+/** How a webhook's pending pixels end (PixelStore.endPixels). */
+export interface EndPixels {
+  status: 'FAILED' | 'CANCELLED'
+  note: string
+  now: Date
+  heldOnly: boolean
 }
 
 /** When a probe is taken, until when its circuit waits for it, and until when its pixel is locked. */

@@ -21,6 +21,8 @@ export interface PixelWorkerOptions {
 const PROBE_EVERY_MS = 1000
 /** Probes a worker sends in one round at most (one a webhook). */
 const PROBES_A_ROUND = 8
+/** Every this many probe rounds, pixels left waiting for a circuit that is no longer open are released. */
+const SWEEP_EVERY_ROUNDS = 5
 
 export class PixelWorker implements PixelQueue, DeliverySlots {
   /**
@@ -44,6 +46,7 @@ export class PixelWorker implements PixelQueue, DeliverySlots {
   private lastTakeOver = 0
   private lastProbe = 0
   private probing = false
+  private probeRounds = 0
 
   constructor(
     private readonly deps: DeliveryDeps,
@@ -126,9 +129,11 @@ export class PixelWorker implements PixelQueue, DeliverySlots {
     if (this.probing) return
     this.probing = true
     this.lastProbe = Date.now()
-    const room = this.slots.reserve(PROBES_A_ROUND)
+    // probes are few, and must not starve behind a full worker: their slots are taken even when none is free
+    const room = this.running ? this.slots.take(PROBES_A_ROUND) : 0
     let jobs: DeliveryJob[] = []
     try {
+      if (++this.probeRounds % SWEEP_EVERY_ROUNDS === 0) await this.deps.circuit.sweepWaiting()
       jobs = await this.deps.circuit.takeProbes(room)
       for (const job of jobs) this.run(job.pixel.id, (onSent) => deliverJob(this.deps, job, { onSent, probe: true }))
     } catch (e) {

@@ -29,6 +29,12 @@ export class SharedSlots implements DeliverySlots {
     }
   }
 
+  /** Takes `n` slots even when none is free (a probe must not wait behind the queue it decides about). */
+  take(n: number): number {
+    Atomics.sub(this.counter, 0, n)
+    return n
+  }
+
   release(n: number): void {
     if (n > 0) Atomics.add(this.counter, 0, n)
   }

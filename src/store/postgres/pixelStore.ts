@@ -6,7 +6,7 @@ import { GroupCommit } from '../../core/groupCommit.js'
 import { newId } from '../../core/ids.js'
 import type { TagInput } from '../../core/tags.js'
 import type { DeliveryJob } from '../../delivery/handoff.js'
-import { type AttemptRecord, type PixelStore, type PixelUpdate, type ProbeTimes, updatedPixel } from '../../delivery/pixelStore.js'
+import { type AttemptRecord, type PixelStore, type PixelUpdate, type ProbeTimes, type EndPixels, updatedPixel } from '../../delivery/pixelStore.js'
 import type { Call, Pixel, Webhook } from '../../generated/prisma/client.js'
 import { PIXELS_CHANNEL } from './callEventStore.js'
 import { pgTime, type Pool, type PoolClient } from './pool.js'
@@ -230,27 +230,29 @@ export class PgPixelStore implements PixelStore {
 
   // the circuit's statements name 'PENDING' literally, so the planner uses the partial index of waiting pixels
 
-  async holdPixels(webhookId: string, note: string): Promise<number> {
+  async holdPixels(webhookId: string, note: string, limit: number): Promise<number> {
     const { rowCount } = await this.pool.query(
-      `UPDATE "Pixel" SET "nextAttemptAt" = NULL, "responseNote" = $2
-       WHERE "webhookId" = $1 AND "status" = 'PENDING' AND "nextAttemptAt" IS NOT NULL AND NOT ("trigger" = 'TIMER' AND "attemptCount" = 0)`,
-      [webhookId, note],
+      `UPDATE "Pixel" SET "nextAttemptAt" = NULL, "responseNote" = $2 WHERE "id" IN (SELECT "id" FROM "Pixel"
+         WHERE "webhookId" = $1 AND "status" = 'PENDING' AND "nextAttemptAt" IS NOT NULL AND NOT ("trigger" = 'TIMER' AND "attemptCount" = 0) LIMIT $3)`,
+      [webhookId, note, limit],
     )
     return rowCount ?? 0
   }
 
-  async releasePixels(webhookId: string, now: Date): Promise<number> {
+  async releasePixels(webhookId: string, now: Date, limit: number): Promise<number> {
     const { rowCount } = await this.pool.query(
-      `UPDATE "Pixel" SET "nextAttemptAt" = $2, "responseNote" = NULL WHERE "webhookId" = $1 AND "status" = 'PENDING' AND "nextAttemptAt" IS NULL`,
-      [webhookId, pgTime(now)],
+      `UPDATE "Pixel" SET "nextAttemptAt" = $2, "responseNote" = NULL WHERE "id" IN (SELECT "id" FROM "Pixel"
+         WHERE "webhookId" = $1 AND "status" = 'PENDING' AND "nextAttemptAt" IS NULL LIMIT $3)`,
+      [webhookId, pgTime(now), limit],
     )
     return rowCount ?? 0
   }
 
-  async failPixels(webhookId: string, note: string, now: Date): Promise<number> {
+  async endPixels(webhookId: string, end: EndPixels, limit: number): Promise<number> {
     const { rowCount } = await this.pool.query(
-      `UPDATE "Pixel" SET "status" = 'FAILED', "nextAttemptAt" = NULL, "completedAt" = $3, "responseNote" = $2 WHERE "webhookId" = $1 AND "status" = 'PENDING'`,
-      [webhookId, note, pgTime(now)],
+      `UPDATE "Pixel" SET "status" = $2, "nextAttemptAt" = NULL, "completedAt" = $4, "responseNote" = $3 WHERE "id" IN (SELECT "id" FROM "Pixel"
+         WHERE "webhookId" = $1 AND "status" = 'PENDING' AND (NOT $5 OR "nextAttemptAt" IS NULL) LIMIT $6)`,
+      [webhookId, end.status, end.note, pgTime(end.now), end.heldOnly, limit],
     )
     return rowCount ?? 0
   }

@@ -12,7 +12,7 @@ import { callFromRow, pixelFromRow, prepareTagsOf, prepareTagUpsert, sqliteTime,
 import type { SqliteWriter } from './sqliteWriter.js'
 import type { Outcome } from './writerOps.js'
 import type { DeliveryJob } from '../../delivery/handoff.js'
-import { updatedPixel, type AttemptRecord, type PixelStore, type PixelUpdate, type ProbeTimes } from '../../delivery/pixelStore.js'
+import { updatedPixel, type AttemptRecord, type PixelStore, type PixelUpdate, type ProbeTimes, type EndPixels } from '../../delivery/pixelStore.js'
 import type { TagInput } from '../../core/tags.js'
 import { holdPixelLock, loadDeliveryJob } from '../../delivery/loadPixel.js'
 import type { Db } from '../../core/db.js'
@@ -102,16 +102,16 @@ export class SqlitePixelStore implements PixelStore {
     return (await this.queue.push(outcomeOf(job, pixel, attempt, tags, health))) ? pixel : null
   }
 
-  holdPixels(webhookId: string, note: string): Promise<number> {
-    return this.writer.call('holdPixels', webhookId, note)
+  holdPixels(webhookId: string, note: string, limit: number): Promise<number> {
+    return this.writer.call('holdPixels', webhookId, note, limit)
   }
 
-  releasePixels(webhookId: string, now: Date): Promise<number> {
-    return this.writer.call('releasePixels', webhookId, sqliteTime(now))
+  releasePixels(webhookId: string, now: Date, limit: number): Promise<number> {
+    return this.writer.call('releasePixels', webhookId, sqliteTime(now), limit)
   }
 
-  failPixels(webhookId: string, note: string, now: Date): Promise<number> {
-    return this.writer.call('failPixels', webhookId, note, sqliteTime(now))
+  endPixels(webhookId: string, end: EndPixels, limit: number): Promise<number> {
+    return this.writer.call('endPixels', webhookId, { ...end, now: sqliteTime(end.now) }, limit)
   }
 
   takeProbe(webhookId: string, probe: ProbeTimes): Promise<{ job: DeliveryJob; from: 'OPEN' | 'HALF_OPEN' } | null> {
@@ -166,13 +166,13 @@ export class SqlitePixelWrites {
         WHERE "id" IN (SELECT "id" FROM "Pixel" WHERE "status" = 'PENDING' AND "nextAttemptAt" <= @now ORDER BY "nextAttemptAt" LIMIT @limit) RETURNING *`),
       upsertHealth: db.prepare(UPSERT_HEALTH),
       // the circuit's statements name 'PENDING' literally: SQLite uses the partial index of waiting pixels only then
-      holdPixels: db.prepare(`UPDATE "Pixel" SET "nextAttemptAt" = NULL, "responseNote" = ?
-        WHERE "webhookId" = ? AND "status" = 'PENDING' AND "nextAttemptAt" IS NOT NULL AND NOT ("trigger" = 'TIMER' AND "attemptCount" = 0)`),
-      releasePixels: db.prepare(
-        `UPDATE "Pixel" SET "nextAttemptAt" = ?, "responseNote" = NULL WHERE "webhookId" = ? AND "status" = 'PENDING' AND "nextAttemptAt" IS NULL`,
-      ),
-      failPixels: db.prepare(`UPDATE "Pixel" SET "status" = 'FAILED', "nextAttemptAt" = NULL, "completedAt" = ?, "responseNote" = ?
-        WHERE "webhookId" = ? AND "status" = 'PENDING'`),
+      holdPixels: db.prepare(`UPDATE "Pixel" SET "nextAttemptAt" = NULL, "responseNote" = ? WHERE "id" IN (SELECT "id" FROM "Pixel"
+        WHERE "webhookId" = ? AND "status" = 'PENDING' AND "nextAttemptAt" IS NOT NULL AND NOT ("trigger" = 'TIMER' AND "attemptCount" = 0) LIMIT ?)`),
+      releasePixels: db.prepare(`UPDATE "Pixel" SET "nextAttemptAt" = ?, "responseNote" = NULL WHERE "id" IN (SELECT "id" FROM "Pixel"
+        WHERE "webhookId" = ? AND "status" = 'PENDING' AND "nextAttemptAt" IS NULL LIMIT ?)`),
+      endPixels:
+        db.prepare(`UPDATE "Pixel" SET "status" = @status, "nextAttemptAt" = NULL, "completedAt" = @now, "responseNote" = @note WHERE "id" IN (SELECT "id" FROM "Pixel"
+        WHERE "webhookId" = @webhookId AND "status" = 'PENDING' AND (@heldOnly = 0 OR "nextAttemptAt" IS NULL) LIMIT @limit)`),
       oldestWaiting: db.prepare(
         `SELECT "id" FROM "Pixel" WHERE "webhookId" = ? AND "status" = 'PENDING' AND "nextAttemptAt" IS NULL ORDER BY "createdAt" LIMIT 1`,
       ),
@@ -241,16 +241,16 @@ export class SqlitePixelWrites {
     })
   }
 
-  holdPixels(webhookId: string, note: string): number {
-    return this.s.holdPixels.run(note, webhookId).changes
+  holdPixels(webhookId: string, note: string, limit: number): number {
+    return this.s.holdPixels.run(note, webhookId, limit).changes
   }
 
-  releasePixels(webhookId: string, now: string): number {
-    return this.s.releasePixels.run(now, webhookId).changes
+  releasePixels(webhookId: string, now: string, limit: number): number {
+    return this.s.releasePixels.run(now, webhookId, limit).changes
   }
 
-  failPixels(webhookId: string, note: string, now: string): number {
-    return this.s.failPixels.run(now, note, webhookId).changes
+  endPixels(webhookId: string, end: { status: string; note: string; now: string; heldOnly: boolean }, limit: number): number {
+    return this.s.endPixels.run({ webhookId, status: end.status, note: end.note, now: end.now, heldOnly: end.heldOnly ? 1 : 0, limit }).changes
   }
 
   private write(o: Outcome): boolean {

@@ -41,7 +41,7 @@ const writes: Writes = {
   claim: (_turn, ...args) => use().pixels.claim(...args),
   holdPixels: (_turn, ...args) => use().pixels.holdPixels(...args),
   releasePixels: (_turn, ...args) => use().pixels.releasePixels(...args),
-  failPixels: (_turn, ...args) => use().pixels.failPixels(...args),
+  endPixels: (_turn, ...args) => use().pixels.endPixels(...args),
   takeProbe: (_turn, ...args) => use().pixels.takeProbe(...args),
 }
 

@@ -13,10 +13,10 @@ export interface WriterOps {
   outcomes(outcomes: Outcome[]): boolean[]
   /** due pixels claimed for the worker, with what their deliveries need */
   claim(limit: number, lockMs: number, takeOver: boolean): DeliveryJob[]
-  /** the circuit's work on a webhook's pixels (PixelStore: holdPixels, releasePixels, failPixels, takeProbe); times as SQLite text */
-  holdPixels(webhookId: string, note: string): number
-  releasePixels(webhookId: string, now: string): number
-  failPixels(webhookId: string, note: string, now: string): number
+  /** the circuit's work on a webhook's pixels (PixelStore: holdPixels, releasePixels, endPixels, takeProbe); times as SQLite text */
+  holdPixels(webhookId: string, note: string, limit: number): number
+  releasePixels(webhookId: string, now: string, limit: number): number
+  endPixels(webhookId: string, end: { status: 'FAILED' | 'CANCELLED'; note: string; now: string; heldOnly: boolean }, limit: number): number
   takeProbe(
     webhookId: string,
     probe: { now: string; deadline: string; lockedUntil: string; reason: string },
@@ -31,7 +31,7 @@ export interface WriterOps {
 export type WriterOp = keyof WriterOps
 
 /** The operations that write: those arriving in one turn share its transaction (a savepoint each). */
-export const WRITE_OPS = new Set<WriterOp>(['callEvents', 'outcomes', 'claim', 'holdPixels', 'releasePixels', 'failPixels', 'takeProbe'])
+export const WRITE_OPS = new Set<WriterOp>(['callEvents', 'outcomes', 'claim', 'holdPixels', 'releasePixels', 'endPixels', 'takeProbe'])
 
 /**
  * An outcome as the writer thread writes it: the pixel's columns that change, as SQLite values (JSON as
