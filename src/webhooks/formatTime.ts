@@ -47,11 +47,20 @@ function zoneFormat(zone: string): Intl.DateTimeFormat {
       minute: 'numeric',
       second: 'numeric',
       timeZoneName: 'short',
+      // years before 1 are counted back from 1 BC: the era says which way
+      era: 'short',
     })
     if (formats.size > 500) formats.clear()
     formats.set(zone, format)
   }
   return format
+}
+
+/** Milliseconds since 1970 of a UTC wall-clock time; unlike Date.UTC, the years 0 to 99 stay as they are. */
+function utcTime(year: number, month: number, day: number, hour = 0, minute = 0, second = 0): number {
+  const at = new Date(0)
+  at.setUTCFullYear(year, month - 1, day)
+  return at.setUTCHours(hour, minute, second, 0)
 }
 
 interface WallClock {
@@ -85,7 +94,7 @@ function wallClock(at: Date, zone: string): WallClock {
   const parts: Record<string, string> = {}
   for (const p of zoneFormat(zone).formatToParts(at)) parts[p.type] = p.value
   const clock = {
-    year: Number(parts.year),
+    year: parts.era === 'BC' ? 1 - Number(parts.year) : Number(parts.year),
     month: Number(parts.month),
     day: Number(parts.day),
     hour: Number(parts.hour),
@@ -94,13 +103,16 @@ function wallClock(at: Date, zone: string): WallClock {
     ms,
     zoneName: parts.timeZoneName ?? zone,
   }
-  const asUtc = Date.UTC(clock.year, clock.month - 1, clock.day, clock.hour, clock.minute, clock.second)
+  const asUtc = utcTime(clock.year, clock.month, clock.day, clock.hour, clock.minute, clock.second)
   return { ...clock, offset: Math.round((asUtc - (at.getTime() - ms)) / 60_000) }
 }
 
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December']
 const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday']
 const pad = (n: number, width = 2) => String(n).padStart(width, '0')
+/** A year in four digits at least, as ISO 8601 writes it (0050, -0001) */
+const yearText = (year: number) => (year < 0 ? `-${pad(-year, 4)}` : pad(year, 4))
+const weekday = (c: WallClock) => DAYS[new Date(utcTime(c.year, c.month, c.day)).getUTCDay()]!
 
 function offsetText(minutes: number, colon: boolean): string {
   const sign = minutes < 0 ? '-' : '+'
@@ -110,8 +122,8 @@ function offsetText(minutes: number, colon: boolean): string {
 
 /** strftime directives and what each writes; `%:z` is the offset with a colon. */
 const DIRECTIVES: Record<string, (c: WallClock, at: Date) => string> = {
-  Y: (c) => String(c.year),
-  y: (c) => pad(c.year % 100),
+  Y: (c) => yearText(c.year),
+  y: (c) => pad(((c.year % 100) + 100) % 100),
   m: (c) => pad(c.month),
   d: (c) => pad(c.day),
   e: (c) => String(c.day).padStart(2, ' '),
@@ -123,14 +135,14 @@ const DIRECTIVES: Record<string, (c: WallClock, at: Date) => string> = {
   p: (c) => (c.hour < 12 ? 'AM' : 'PM'),
   b: (c) => MONTHS[c.month - 1]!.slice(0, 3),
   B: (c) => MONTHS[c.month - 1]!,
-  a: (c) => DAYS[new Date(Date.UTC(c.year, c.month - 1, c.day)).getUTCDay()]!.slice(0, 3),
-  A: (c) => DAYS[new Date(Date.UTC(c.year, c.month - 1, c.day)).getUTCDay()]!,
-  j: (c) => pad((Date.UTC(c.year, c.month - 1, c.day) - Date.UTC(c.year, 0, 1)) / 86_400_000 + 1, 3),
+  a: (c) => weekday(c).slice(0, 3),
+  A: (c) => weekday(c),
+  j: (c) => pad((utcTime(c.year, c.month, c.day) - utcTime(c.year, 1, 1)) / 86_400_000 + 1, 3),
   z: (c) => offsetText(c.offset, false),
   ':z': (c) => offsetText(c.offset, true),
   Z: (c) => c.zoneName,
   s: (_, at) => String(Math.floor(at.getTime() / 1000)),
-  F: (c) => `${c.year}-${pad(c.month)}-${pad(c.day)}`,
+  F: (c) => `${yearText(c.year)}-${pad(c.month)}-${pad(c.day)}`,
   T: (c) => `${pad(c.hour)}:${pad(c.minute)}:${pad(c.second)}`,
   '%': () => '%',
 }

@@ -1,6 +1,6 @@
 // Replacement tokens, the one grammar that rendering, validation and the JSON checks read:
 //
-//   token := "[" chain (":" default)? "]"        default: text up to "]", or one quoted string
+//   token := "[" chain (":" default)? "]"        default: the text up to "]" as it is, quotes and all
 //   chain := expr ("|" expr)*                    the first expr with a value wins
 //   expr  := name | name "(" (arg ("," arg)*)? ")"
 //   arg   := chain (":" default)? | "text" | 'text' | number   default: quoted, or text up to "," or ")"
@@ -11,7 +11,8 @@
 // `[date(call_start, "%Y-%m-%d", "America/New_York")]`. A token starts with a letter or underscore, so JSON
 // arrays such as `[1,2]` or `["x"]` stay text; text in brackets that is no token (`[true, false]`) stays
 // text too, as long as it calls no function: once `name(` is read the brackets are a token, and a mistake
-// after that is a syntax error (listed in `errors`, and left as text when rendered).
+// after that is a syntax error (listed in `errors`, and left as text when rendered). A call of a function
+// that does not exist is a token here, so that saving it is refused by name; rendering leaves it as text.
 // Whitespace is allowed inside parentheses only, so `[a | b]` stays text as it always has.
 
 /** One alternative of a chain: a key (a built-in or a tag, case-folded) or a function call. */
@@ -203,19 +204,8 @@ class TokenParser {
     return this.text.slice(from, this.pos).trim()
   }
 
-  /** The default of the token: one quoted string right before "]", or else the text up to "]" as it is. */
+  /** The default of the token: the text up to "]" as it is, quotes included, as before tokens took functions. */
   private topDefault(): string {
-    const c = this.text[this.pos]
-    if (c === '"' || c === "'") {
-      const from = this.pos
-      try {
-        const value = this.quoted()
-        if (this.text[this.pos] === ']') return value
-      } catch (e) {
-        if (!(e instanceof Failure)) throw e
-      }
-      this.pos = from
-    }
     const from = this.pos
     while (this.pos < this.text.length && this.text[this.pos] !== ']' && this.text[this.pos] !== '[') this.pos++
     if (this.text[this.pos] !== ']') this.fail(this.committed ? `a default ends at "]" and holds no "["${this.found()}` : 'not a token')

@@ -3,8 +3,8 @@
 // pixel records `unresolved`, so a token that found nothing is never sent silently.
 import { normaliseTagKey, tagValue } from '../core/tags.js'
 import { LONE_SURROGATE } from '../core/text.js'
-import { parseTemplate, type TemplateToken, type TokenArg, type TokenExpr } from './parseTemplate.js'
-import { callProblem, tokenFunction } from './tokenFunctions.js'
+import { parseTemplate, type ParsedTemplate, type TemplateToken, type TokenArg, type TokenExpr } from './parseTemplate.js'
+import { applyFunction, callProblem, tokenFunction } from './tokenFunctions.js'
 
 export interface TokenContext {
   call: {
@@ -98,30 +98,44 @@ function argValue(arg: TokenArg, context: TokenContext, problems: string[]): str
 
 /** A function's value: none when an argument has none (so the fallbacks go on), or when it cannot handle them. */
 function callValue(call: Extract<TokenExpr, { kind: 'call' }>, context: TokenContext, problems: string[]): string | null {
-  // both are refused when a webhook is saved; a template stored before that check could still hold them
+  // renderedTokens leaves out the calls that cannot be made
   const fn = tokenFunction(call.name)
-  if (!fn) {
-    problems.push(`unknown function "${call.name}"`)
-    return null
-  }
-  const cannot = callProblem(call)
-  if (cannot) {
-    problems.push(cannot)
-    return null
-  }
+  if (!fn) return null
   const args: string[] = []
   for (const arg of call.args) {
     const value = argValue(arg, context, problems)
     if (value === null) return null
     args.push(value)
   }
-  const result = fn.apply(args)
+  const result = applyFunction(fn, args)
   if (typeof result !== 'string') {
     problems.push(`${call.name}: ${result.problem}`)
     return null
   }
   // an empty result is no value, as an empty tag is
   return result || null
+}
+
+/** Whether every call in a chain, down its arguments, names a function and gives it as many arguments as it takes. */
+function callable(chain: readonly TokenExpr[]): boolean {
+  return chain.every((expr) => expr.kind === 'key' || (!callProblem(expr) && expr.args.every((arg) => arg.kind === 'literal' || callable(arg.chain))))
+}
+
+const rendered = new WeakMap<ParsedTemplate, TemplateToken[]>()
+
+/**
+ * The tokens a template renders. Saving a webhook refuses a call that cannot be made (an unknown function,
+ * a wrong number of arguments), but a template saved before tokens took functions may hold text that
+ * reads like one (`Note [Callback(yes)]`): it was sent as written then, and still is.
+ */
+export function renderedTokens(template: string): TemplateToken[] {
+  const parsed = parseTemplate(template)
+  let tokens = rendered.get(parsed)
+  if (!tokens) {
+    tokens = parsed.tokens.filter((token) => callable(token.chain))
+    rendered.set(parsed, tokens)
+  }
+  return tokens
 }
 
 /** A token's value (its default when no alternative has one), and why functions gave none. */
@@ -149,7 +163,7 @@ const escapers: Record<TokenMode, (value: string) => string> = {
 }
 
 /** For each token of a JSON template, whether it stands inside a JSON string (tokens themselves are skipped). */
-export function tokensInJsonStrings(template: string, tokens: readonly TemplateToken[] = parseTemplate(template).tokens): boolean[] {
+export function tokensInJsonStrings(template: string, tokens: readonly TemplateToken[] = renderedTokens(template)): boolean[] {
   const inside: boolean[] = []
   let inString = false
   let next = 0
@@ -182,7 +196,7 @@ function isJsonValue(value: string): boolean {
 export function renderTemplate(template: string, context: TokenContext, mode: TokenMode): RenderedTemplate {
   const escapeFor = escapers[mode]
   const unresolved: string[] = []
-  const { tokens } = parseTemplate(template)
+  const tokens = renderedTokens(template)
   // in a JSON body a token inside quotes is JSON-escaped text; one outside stands for a JSON value itself
   const inString = mode === 'json' ? tokensInJsonStrings(template, tokens) : null
   const notJson: { token: string; value: string }[] = []

@@ -8,6 +8,9 @@ import { formatTime, isTimeZone, readTime, TIME_DIRECTIVES, unknownDirectives } 
 
 export type FunctionResult = string | { problem: string }
 
+/** The longest text a function may give (UTF-16 code units): calls nest, and each could multiply the text. */
+export const MAX_RESULT_LENGTH = 65_536
+
 export interface TokenFunction {
   /** one line: what it gives */
   summary: string
@@ -47,6 +50,15 @@ function phone(args: readonly string[]) {
 function time(value: string): Date | { problem: string } {
   return readTime(value) ?? { problem: `${shown(value)} is not a time (ISO 8601, such as 2024-03-10T07:30:00Z, or unix seconds)` }
 }
+
+/** How often search occurs in text, without overlaps (as replaceAll counts them). */
+function occurrences(text: string, search: string): number {
+  let count = 0
+  for (let at = text.indexOf(search); at !== -1; at = text.indexOf(search, at + search.length)) count++
+  return count
+}
+
+const tooLong = (length: number) => ({ problem: `the result would be ${length} characters, more than ${MAX_RESULT_LENGTH}` })
 
 /** The characters of a text (a character beyond U+FFFF is one, not two halves). */
 const characters = (text: string) => Array.from(text)
@@ -156,7 +168,12 @@ export const TOKEN_FUNCTIONS: Readonly<Record<string, TokenFunction>> = {
     usage: 'replace(value, search, replacement)',
     summary: 'the text with every occurrence of search replaced (plain text, not a pattern)',
     arity: [3, 3],
-    apply: (a) => (a[1] ? a[0]!.replaceAll(a[1], a[2]!) : { problem: 'search must not be empty' }),
+    apply: ([value, search, replacement]) => {
+      if (!search) return { problem: 'search must not be empty' }
+      // measured before it is built: the text could be far beyond what a string can hold
+      const length = value!.length + occurrences(value!, search) * (replacement!.length - search.length)
+      return length > MAX_RESULT_LENGTH ? tooLong(length) : value!.replaceAll(search, replacement!)
+    },
     checkLiteral: (index, value) => (index === 1 && value === '' ? 'search must not be empty' : null),
   },
 }
@@ -167,6 +184,20 @@ export const FUNCTION_NAMES = Object.keys(TOKEN_FUNCTIONS)
 function takes([least, most]: readonly [number, number]): string {
   if (least === most) return `takes ${least} argument${least === 1 ? '' : 's'}`
   return `takes ${least} to ${most} arguments`
+}
+
+/**
+ * A function applied to its arguments: a result longer than MAX_RESULT_LENGTH, or one that cannot be
+ * computed at all, is a problem like any other (the fallbacks and the default apply, and the token says why).
+ */
+export function applyFunction(fn: TokenFunction, args: readonly string[]): FunctionResult {
+  let result: FunctionResult
+  try {
+    result = fn.apply(args)
+  } catch (e) {
+    return { problem: `could not be computed (${(e as Error).message})` }
+  }
+  return typeof result === 'string' && result.length > MAX_RESULT_LENGTH ? tooLong(result.length) : result
 }
 
 /** The function by name, when there is one. */

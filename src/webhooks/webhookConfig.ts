@@ -2,7 +2,7 @@
 import { badInput } from '../core/errors.js'
 import { refuseControlCharacters, refuseNul } from '../core/text.js'
 import { fillTemplate, parseTemplate, type TemplateToken, type TokenExpr } from './parseTemplate.js'
-import { tokensInJsonStrings } from './renderTokens.js'
+import { renderedTokens, tokensInJsonStrings } from './renderTokens.js'
 import { callProblem, tokenFunction } from './tokenFunctions.js'
 import { normaliseTagKey, TAG_KEY_PATTERN } from '../core/tags.js'
 
@@ -232,7 +232,7 @@ export function checkRange(field: string, value: number, min: number, max: numbe
  */
 export function webhookWarnings(webhook: { bodyTemplate: string | null; bodyType: string }): string[] {
   if (webhook.bodyType !== 'JSON' || !webhook.bodyTemplate) return []
-  const { tokens } = parseTemplate(webhook.bodyTemplate)
+  const tokens = renderedTokens(webhook.bodyTemplate)
   const inString = tokensInJsonStrings(webhook.bodyTemplate, tokens)
   const outside = tokens.filter((_, i) => !inString[i]).map((t) => t.raw)
   if (outside.length === 0) return []

@@ -101,6 +101,35 @@ describe('prepare', () => {
     expect(p.update).toMatchObject({ status: 'FAILED', completedAt: now, lockedUntil: null, request: { url: 'not%20a%20url' } })
     expect(p.update.responseNote).toMatch(/^not sent: .*\[site\]/)
   })
+
+  it('sends a request whose function would give too long a text, that token found no value and saying why', () => {
+    const body = `{"r":"[replace(replace(replace(a,'x',a),'x',a),'x',a)]"}`
+    const p = prepare(job({ bodyTemplate: body }, {}, {}, { a: 'x'.repeat(2000) }), now)
+    if (!p.send) throw new Error(`expected a request: ${p.update.responseNote}`)
+    expect(p.request.body).toBe('{"r":""}')
+    expect(p.firstRender.unresolvedTokens).toEqual([
+      `[replace(replace(replace(a,'x',a),'x',a),'x',a)] (replace: the result would be 4000000 characters, more than 65536)`,
+    ])
+  })
+
+  it('fails a pixel whose request throws while it is rendered, naming why, instead of letting the delivery reject', () => {
+    const tags = new Proxy({} as Record<string, string>, {
+      getOwnPropertyDescriptor() {
+        throw new RangeError('Invalid string length')
+      },
+    })
+    const p = prepare(job({}, {}, {}, tags), now)
+    expect(p).toEqual({
+      send: false,
+      update: {
+        status: 'FAILED',
+        responseNote: 'not sent: the request could not be prepared: Invalid string length',
+        completedAt: now,
+        lockedUntil: null,
+        nextAttemptAt: null,
+      },
+    })
+  })
 })
 
 describe('decide', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { fillTemplate, parseTemplate } from '../../src/webhooks/parseTemplate.js'
 import { renderTemplate, type TokenContext, type TokenMode } from '../../src/webhooks/renderTokens.js'
-import { FUNCTION_NAMES } from '../../src/webhooks/tokenFunctions.js'
+import { applyFunction, FUNCTION_NAMES, MAX_RESULT_LENGTH, TOKEN_FUNCTIONS, type TokenFunction } from '../../src/webhooks/tokenFunctions.js'
 import { checkBody, checkHeaders, checkUrlTemplate, webhookWarnings } from '../../src/webhooks/webhookConfig.js'
 
 const context = (tags: Record<string, string> = {}, call: Partial<TokenContext['call']> = {}): TokenContext => ({
@@ -99,6 +99,33 @@ describe('token functions: text', () => {
     expect(text("[replace(x, '.*', '!')]", { x: 'a.*b.*c' })).toBe('a!b!c')
   })
 
+  it(`a result longer than ${MAX_RESULT_LENGTH} characters is no value and says why; the fallbacks and default apply`, () => {
+    const x = 'x'.repeat(2000)
+    // measured before it is built: this would be 8,000,000,000 characters, past what a string can hold
+    const r = renderTemplate('[replace(replace(replace(a,"x",a),"x",a),"x",a)]', context({ a: x }), 'text')
+    expect(r).toMatchObject({ text: '', tokens: [{ value: null, problem: 'replace: the result would be 4000000 characters, more than 65536' }] })
+    expect(text('[replace(a,"x",a)|left(a, 3):none] [replace(a,"x",a):none]', { a: x })).toBe('xxx none')
+    expect(text('[replace(a, "x", left(a, 32))]', { a: x })).toHaveLength(64_000)
+    // measured after: each urlencode multiplies the text
+    const euro = '\u20ac'.repeat(2000)
+    const five = renderTemplate('[urlencode(urlencode(urlencode(urlencode(urlencode(a)))))]', context({ a: euro }), 'text')
+    expect(five.tokens[0]).toEqual({ token: five.tokens[0]!.token, value: null, problem: 'urlencode: the result would be 66000 characters, more than 65536' })
+    expect(text('[urlencode(urlencode(urlencode(urlencode(a))))]', { a: euro })).toHaveLength(54_000)
+  })
+
+  it('a function that throws gives no value and says why, instead of throwing', () => {
+    const throws: TokenFunction = {
+      summary: '',
+      usage: 'x(value)',
+      arity: [1, 1],
+      apply: () => {
+        throw new RangeError('Invalid string length')
+      },
+    }
+    expect(applyFunction(throws, ['a'])).toEqual({ problem: 'could not be computed (Invalid string length)' })
+    expect(applyFunction(TOKEN_FUNCTIONS.upper!, ['a'])).toBe('A')
+  })
+
   it('urlencode percent-encodes as a URL component', () => {
     expect(text('[urlencode(x)]', { x: 'a b&c=d/é' })).toBe('a%20b%26c%3Dd%2F%C3%A9')
   })
@@ -155,6 +182,14 @@ describe('token functions: times', () => {
     // no format (an empty one) with a zone: ISO 8601 with the zone's offset
     expect(text('[date(call_start, "", "America/New_York")]')).toBe('2024-03-10T01:59:30-05:00')
     expect(text('[date(call_start, "%a %A %b %B %e %I%p %j %L %s %y %%")]')).toBe('Sun Sunday Mar March 10 06AM 070 250 1710053970 24 %')
+  })
+
+  it('date: the years 0 to 99 are those years, not 1900 to 1999', () => {
+    expect(text('[date(t, "%F %a %j %z %y")]', { t: '0050-03-10T12:00:00Z' })).toBe('0050-03-10 Thu 069 +0000 50')
+    // New York kept local mean time then (-4:56:02)
+    expect(text('[date(t, "%F %T %a %j %z", "America/New_York")]', { t: '0050-03-10T12:00:00Z' })).toBe('0050-03-10 07:03:58 Thu 069 -0456')
+    expect(text('[date(t)] [date(t, "", "America/New_York")]', { t: '0001-01-01T00:00:00Z' })).toBe('0001-01-01T00:00:00Z 0000-12-31T19:03:58-04:56')
+    expect(text('[date(t, "%F %a %j")]', { t: '0099-12-31' })).toBe('0099-12-31 Thu 365')
   })
 
   it('date: a value that is no time gives no value and says why', () => {
@@ -257,15 +292,36 @@ describe('the token grammar', () => {
     expect(text('[replace(x, "\\d", "#")]', { x: 'a\\db' })).toBe('a#b')
   })
 
-  it('takes one quoted string as a default; other defaults are the text up to "]" as before', () => {
-    expect(text('[x:"a]b:c"]')).toBe('a]b:c')
-    expect(text("[x:'none']")).toBe('none')
+  it('takes the text up to "]" as the default, quotes and all, as before tokens took functions', () => {
+    expect(text('[a|b:unknown] [a:"unknown"] [a:]|', {})).toBe('unknown "unknown" |')
+    expect(text('[x:\'none\'] [upper(x):"n/a"]')).toBe(`'none' "n/a"`)
     expect(text('[x:"a" and "b"]')).toBe('"a" and "b"')
     expect(text('[x:N/A \\"none\\"]')).toBe('N/A \\"none\\"')
     expect(text('[x:a|b:c]')).toBe('a|b:c')
+    // the default ends at the first "]", inside quotes or not
+    expect(text('[x:"a]b:c"]')).toBe('"ab:c"]')
+    // outside a JSON string a quoted default is a JSON string
+    const body = renderTemplate('{"state": [caller_state:"unknown"], "n": [n:0]}', context(), 'json')
+    expect(body).toMatchObject({ text: '{"state": "unknown", "n": 0}', notJson: [] })
+    // inside parentheses a quoted string is a literal
     expect(text('[upper(x:"n/a")] [upper(x: n/a )]')).toBe('N/A N/A')
     // a "[" in a default ends the token, and what follows is read on its own, as before
     expect(text('[x:[y]]', { y: 'Y' })).toBe('[x:Y]')
+  })
+
+  it('renders a bracket calling a function that does not exist, or with the wrong number of arguments, as text (saving it is refused)', () => {
+    const tags = { email: 'e@x.example', x: 'x', y: 'y', a: 'A' }
+    for (const template of ['Note [Callback(yes)]', '[sha256(lowr(email))]', '[a|callback(x)]', '[date()]', '[sha1(x, y):none]']) {
+      expect(renderTemplate(template, context(tags), 'text'), template).toMatchObject({ text: template, tokens: [], unresolved: [] })
+    }
+    expect(text('[Callback(yes)] [upper(a)]', tags)).toBe('[Callback(yes)] A')
+    // in a JSON body such a bracket is text, and the tokens around it are read as before
+    const body = renderTemplate('{"note":"Call [Callback(yes)]","n":[call_duration]}', context(), 'json')
+    expect(body).toMatchObject({ text: '{"note":"Call [Callback(yes)]","n":42}', notJson: [] })
+    expect(webhookWarnings({ bodyType: 'JSON', bodyTemplate: '{"a":"[x]","b":[Callback(yes)]}' })).toEqual([])
+    expect(refusal(() => checkBody('Note [Callback(yes)]', 'TEXT'))).toBe(
+      `body: unknown function "callback" in [Callback(yes)]; functions: ${FUNCTION_NAMES.join(', ')}`,
+    )
   })
 
   it('leaves JSON arrays and other bracketed text that calls no function alone', () => {
