@@ -7,6 +7,7 @@ import { badInput, notFound } from '../core/errors.js'
 import { JOB_NAMES, type JobScheduler } from '../core/jobScheduler.js'
 import { timeRange } from '../core/times.js'
 import { jsonRow, type PubSub } from '../events/bus.js'
+import { summarisePixels, type PixelSummary } from './pixelSummary.js'
 import type { Db } from '../core/db.js'
 
 export interface ReplayFilter {
@@ -155,14 +156,7 @@ export async function cancelReplay(services: { db: Db; jobs: JobScheduler; pubsu
 }
 
 /** Counts of a replay's new pixels by status. */
-export async function replayPixelSummary(db: Db, replayJobId: string) {
+export async function replayPixelSummary(db: Db, replayJobId: string): Promise<PixelSummary> {
   const groups = await db.pixel.groupBy({ by: ['status'], where: { replayJobId }, _count: { _all: true } })
-  const n = (...s: string[]) => groups.filter((g) => s.includes(g.status)).reduce((sum, g) => sum + g._count._all, 0)
-  return {
-    count: n('PENDING', 'DELIVERING', 'SUCCEEDED', 'FAILED', 'CANCELLED'),
-    succeeded: n('SUCCEEDED'),
-    failed: n('FAILED'),
-    pending: n('PENDING', 'DELIVERING'),
-    cancelled: n('CANCELLED'),
-  }
+  return summarisePixels(groups.map((g) => ({ status: g.status, n: g._count._all })))
 }

@@ -7,6 +7,7 @@ import type { FailedMatch } from '../webhooks/matchTags.js'
 import { resendPixel, testFireWebhook } from '../delivery/pixelActions.js'
 import { pixelWhere } from '../delivery/pixelFilter.js'
 import { findWebhook } from '../webhooks/webhooks.js'
+import { summarisePixels, type PixelSummary } from '../delivery/pixelSummary.js'
 import { builder } from './builder.js'
 import { PixelStatusEnum, TagInputRef } from './enums.js'
 import { webhookEvaluations, type WebhookEvaluation } from '../webhooks/evaluations.js'
@@ -78,8 +79,8 @@ const WebhookEvaluationRef = builder.objectRef<WebhookEvaluation>('WebhookEvalua
   }),
 })
 
-const PixelSummaryRef = builder.objectRef<{ count: number; succeeded: number; failed: number; pending: number; cancelled: number }>('PixelSummary').implement({
-  description: 'The call log\'s "Pixels Fired" column.',
+export const PixelSummaryRef = builder.objectRef<PixelSummary>('PixelSummary').implement({
+  description: 'Pixels by status: the call log\'s "Pixels Fired" column, a replay\'s progress.',
   fields: (t) => ({
     count: t.exposeInt('count'),
     succeeded: t.exposeInt('succeeded'),
@@ -94,11 +95,7 @@ builder.prismaObjectFields('Call', (t) => ({
   pixelSummary: t.field({
     type: PixelSummaryRef,
     select: { pixels: { select: { status: true } } },
-    resolve: (call) => {
-      const statuses = call.pixels.map((p) => p.status)
-      const n = (...s: string[]) => statuses.filter((x) => s.includes(x)).length
-      return { count: statuses.length, succeeded: n('SUCCEEDED'), failed: n('FAILED'), pending: n('PENDING', 'DELIVERING'), cancelled: n('CANCELLED') }
-    },
+    resolve: (call) => summarisePixels(call.pixels.map((p) => ({ status: p.status, n: 1 }))),
   }),
   webhookEvaluations: t.field({
     type: [WebhookEvaluationRef],

@@ -10,6 +10,7 @@ import {
   type StoredReplayFilter,
 } from '../delivery/replayPixels.js'
 import { builder } from './builder.js'
+import { PixelSummaryRef } from './pixel.js'
 import { PixelStatusEnum } from './enums.js'
 
 const ReplayJobStatusEnum = builder.enumType('ReplayJobStatus', {
@@ -28,19 +29,6 @@ const ReplayFilterRef = builder.objectRef<StoredReplayFilter>('ReplayFilter').im
   }),
 })
 
-const ReplayPixelSummaryRef = builder
-  .objectRef<{ count: number; succeeded: number; failed: number; pending: number; cancelled: number }>('ReplayPixelSummary')
-  .implement({
-    description: "The replay's new pixels by status.",
-    fields: (t) => ({
-      count: t.exposeInt('count'),
-      succeeded: t.exposeInt('succeeded'),
-      failed: t.exposeInt('failed'),
-      pending: t.exposeInt('pending', { description: 'waiting for a first attempt, a retry, or in flight' }),
-      cancelled: t.exposeInt('cancelled'),
-    }),
-  })
-
 const ReplayJobRef = builder.prismaObject('ReplayJob', {
   description: 'A bulk replay: the pixels a filter selected, delivered again as new pixels (trigger RESEND) in batches.',
   fields: (t) => ({
@@ -55,7 +43,7 @@ const ReplayJobRef = builder.prismaObject('ReplayJob', {
     startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true }),
     finishedAt: t.expose('finishedAt', { type: 'DateTime', nullable: true }),
     error: t.exposeString('error', { nullable: true }),
-    pixels: t.field({ type: ReplayPixelSummaryRef, resolve: (j, _a, ctx) => replayPixelSummary(ctx.services.db, j.id) }),
+    pixels: t.field({ type: PixelSummaryRef, resolve: (j, _a, ctx) => replayPixelSummary(ctx.services.db, j.id) }),
   }),
 })
 
