@@ -215,6 +215,28 @@ describe(`bulk replay on ${testProvider}`, () => {
       expect(await db.pixel.count({ where: { replayJobId: row.id } })).toBe(5)
     })
 
+    it('two runners of one replay at once (a requeued or stalled job) replay each original exactly once', async () => {
+      const w = await f.webhook('/twice')
+      const originals = await f.pixels(w, 'FAILED', hoursAgo(1), 9)
+      const db = t.app.db
+      const row = await db.replayJob.create({
+        data: {
+          companyId: t.company.companyId,
+          filter: { webhookId: w },
+          status: 'QUEUED',
+          total: 9,
+          upTo: new Date(),
+          activeKey: `${t.company.companyId}|twice`,
+        },
+      })
+      const deps = { db, pubsub: t.app.bus.pubsub, pixelQueue: t.app.services.pixelQueue }
+      const ends = await Promise.all([1, 2, 3].map(() => runReplay(deps, row.id, { batchSize: 2, pauseMs: 0 })))
+      for (const end of ends) expect(end).toMatchObject({ status: 'COMPLETED' })
+      const made = await db.pixel.findMany({ where: { replayJobId: row.id }, select: { replayOfId: true } })
+      expect(made.map((p) => p.replayOfId).sort()).toEqual([...originals].sort())
+      expect(await db.replayJob.findUniqueOrThrow({ where: { id: row.id } })).toMatchObject({ status: 'COMPLETED', total: 9, done: 9, failed: 0 })
+    })
+
     it('takes only a pixel trigger: a misspelt or long one is BAD_USER_INPUT naming filter.trigger, never a 500', async () => {
       const w = await f.webhook('/triggers')
       await f.pixels(w, 'FAILED', hoursAgo(1), 1)
