@@ -88,6 +88,52 @@ describe(`Agendash on ${testProvider}`, () => {
     expect(unknown.status).toBe(404)
   })
 
+  it('changes jobs only on JSON from its own page: other content types 415, other sites 403 in words', async () => {
+    const auth = { authorization: basic(OPERATOR_KEY) }
+    // what the dashboard's page sends: JSON, from its own origin
+    const own = { ...auth, 'content-type': 'application/json', origin: base, 'sec-fetch-site': 'same-origin' }
+    const post = (route: string, body: unknown, headers: Record<string, string>) =>
+      fetch(`${base}/agendash/api/jobs/${route}`, { method: 'POST', headers, body: JSON.stringify(body) })
+    const probes = async () => {
+      const res = await fetch(`${base}/agendash/api?job=csrf-probe`, { headers: auth })
+      return ((await res.json()) as AgendashJobs).jobs.map((j) => j.job._id)
+    }
+    const created = await post('create', { jobName: 'csrf-probe', jobSchedule: 'in 1 day' }, own)
+    expect(created.status).toBe(200)
+    expect(await created.json()).toEqual({ created: true })
+    const [id] = await probes()
+    expect(id).toBeTruthy()
+
+    const host = new URL(base).host
+    for (const [headers, status, words] of [
+      // a cross-site form (enctype="text/plain") as a browser sends it, with the cached Basic credentials
+      [{ ...auth, 'content-type': 'text/plain', origin: 'http://evil.example', 'sec-fetch-site': 'cross-site' }, 403, /another/],
+      [{ ...auth, 'content-type': 'text/plain' }, 415, /application\/json/],
+      [{ ...auth, 'content-type': 'application/x-www-form-urlencoded' }, 415, /application\/json/],
+      [{ ...auth }, 415, /application\/json/],
+      [{ ...auth, 'content-type': 'application/json', origin: 'http://evil.example' }, 403, /evil\.example/],
+      [{ ...auth, 'content-type': 'application/json', origin: `https://${host}.evil.example` }, 403, /another origin/],
+      [{ ...auth, 'content-type': 'application/json', origin: 'null' }, 403, /another origin/],
+      [{ ...auth, 'content-type': 'application/json', 'sec-fetch-site': 'cross-site' }, 403, /another site/],
+    ] as const) {
+      for (const route of ['delete', 'requeue', 'create']) {
+        const res = await post(route, route === 'create' ? { jobName: 'csrf-probe' } : { jobIds: [id] }, headers)
+        expect(res.status, `${route} ${JSON.stringify(headers)}`).toBe(status)
+        expect(((await res.json()) as { error: string }).error).toMatch(words)
+      }
+    }
+    expect(await probes()).toEqual([id])
+
+    // JSON from its own page (or a tool that sends no Origin, or a proxy's public host) still works
+    const proxied = { ...auth, 'content-type': 'application/json; charset=utf-8', origin: 'https://jobs.example.com', 'x-forwarded-host': 'jobs.example.com' }
+    expect((await post('pause', { jobIds: [id] }, proxied)).status).toBe(200)
+    expect((await post('resume', { jobIds: [id] }, { ...auth, 'content-type': 'application/json' })).status).toBe(200)
+    const deleted = await post('delete', { jobIds: [id] }, own)
+    expect(deleted.status).toBe(200)
+    expect(await deleted.json()).toEqual({ deleted: true, deletedCount: 1 })
+    expect(await probes()).toEqual([])
+  })
+
   it('is not served without an operator key configured: 404 in words', async () => {
     const bare = await startBareServer(t.databaseUrl)
     try {

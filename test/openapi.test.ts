@@ -137,6 +137,19 @@ describe(`the OpenAPI document against real answers on ${testProvider}`, () => {
     await expectDocumented('/call-events', 'post', 413, callEvent({ event: 'start', campaignId, callerNumber: '4155550160', pad: 'x'.repeat(LIMIT) }))
   })
 
+  it('describes the FAILED pixel a webhook disabled by its circuit breaker answers', async () => {
+    const disabledCampaign = await createCampaign(t)
+    const webhookId = await createWebhook(t, { campaignId: disabledCampaign, trigger: 'CALL_START', url: `${sink.url}/disabled` })
+    await t.app.db.webhook.update({ where: { id: webhookId }, data: { circuitState: 'DISABLED', circuitReason: 'the endpoint answered 410 Gone' } })
+    const start = await expectDocumented(
+      '/call-events',
+      'post',
+      200,
+      callEvent({ event: 'start', campaignId: disabledCampaign, uuid: 'oa-disabled', callerNumber: '4155550190' }),
+    )
+    expect(start.body.pixels).toMatchObject([{ webhookId, status: 'FAILED', nextAttemptAt: null }])
+  })
+
   it('describes the postback answers of /postback: a match, stored for a number, refusals, limits, a replay', async () => {
     const pub = t.company.publisherKey
     const admin = t.company.adminKey

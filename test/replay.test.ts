@@ -1,6 +1,7 @@
 // Bulk replay: a dry run counts what a real replay re-delivers (to a real receiver), new pixels RESEND
 // linked to their originals, one replay of a filter at a time, cancel, progress over graphql-ws, and a
 // replay asked on a ROLE=api instance run by a separate ROLE=worker instance on the same database.
+import { createHash } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { jsonRow } from '../src/events/bus.js'
 import { runReplay } from '../src/delivery/runReplay.js'
@@ -214,6 +215,51 @@ describe(`bulk replay on ${testProvider}`, () => {
       expect(await db.pixel.count({ where: { replayJobId: row.id } })).toBe(5)
     })
 
+    it('two runners of one replay at once (a requeued or stalled job) replay each original exactly once', async () => {
+      const w = await f.webhook('/twice')
+      const originals = await f.pixels(w, 'FAILED', hoursAgo(1), 9)
+      const db = t.app.db
+      const row = await db.replayJob.create({
+        data: {
+          companyId: t.company.companyId,
+          filter: { webhookId: w },
+          status: 'QUEUED',
+          total: 9,
+          upTo: new Date(),
+          activeKey: `${t.company.companyId}|twice`,
+        },
+      })
+      const deps = { db, pubsub: t.app.bus.pubsub, pixelQueue: t.app.services.pixelQueue }
+      const ends = await Promise.all([1, 2, 3].map(() => runReplay(deps, row.id, { batchSize: 2, pauseMs: 0 })))
+      for (const end of ends) expect(end).toMatchObject({ status: 'COMPLETED' })
+      const made = await db.pixel.findMany({ where: { replayJobId: row.id }, select: { replayOfId: true } })
+      expect(made.map((p) => p.replayOfId).sort()).toEqual([...originals].sort())
+      expect(await db.replayJob.findUniqueOrThrow({ where: { id: row.id } })).toMatchObject({ status: 'COMPLETED', total: 9, done: 9, failed: 0 })
+    })
+
+    it('takes only a pixel trigger: a misspelt or long one is BAD_USER_INPUT naming filter.trigger, never a 500', async () => {
+      const w = await f.webhook('/triggers')
+      await f.pixels(w, 'FAILED', hoursAgo(1), 1)
+      for (const trigger of ['call_start', 'CALL_START '.repeat(300), 'x'.repeat(3000)]) {
+        for (const dryRun of [true, false]) {
+          const r = await t.gql(REPLAY, { i: { filter: { webhookId: w, trigger }, dryRun } })
+          expect(r.errors?.[0]?.extensions, trigger.slice(0, 20)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'filter.trigger' })
+        }
+      }
+      // a long id is looked up, not stored: NOT_FOUND
+      const long = await t.gql(REPLAY, { i: { filter: { campaignId: 'c'.repeat(3000) } } })
+      expect(long.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'filter.campaignId' })
+
+      // every pixel trigger is taken, and answered as asked
+      const q = `mutation($i:ReplayPixelsInput!){ replayPixels(input:$i) { count job { id filter { trigger } } } }`
+      for (const trigger of ['CALL_START', 'ANSWERED', 'CONVERSION', 'TIMER', 'RESEND', 'TEST'])
+        expect(ok(await t.gql(q, { i: { filter: { webhookId: w, trigger }, dryRun: true } })).replayPixels.count).toBe(0)
+      const real = ok(await t.gql(q, { i: { filter: { webhookId: w, trigger: 'CALL_END', createdAfter: hoursAgo(2).toISOString() } } })).replayPixels
+      expect(real.count).toBe(1)
+      expect(real.job.filter).toEqual({ trigger: 'CALL_END' })
+      await untilStatus(t, real.job.id, ['COMPLETED'])
+    })
+
     it("counts pixels of a deleted webhook as failed; another company's ids are NOT_FOUND", async () => {
       const w = await f.webhook('/deleted')
       await f.pixels(w, 'FAILED', hoursAgo(1), 2)
@@ -256,6 +302,13 @@ describe(`bulk replay on ${testProvider}`, () => {
       const duplicate = await api.gql(REPLAY, { i: { filter } })
       expect(duplicate.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'filter' })
       expect(duplicate.errors?.[0]?.message).toContain(job.id)
+      // the company and the filter held as a fixed-length digest, whatever the filter's length
+      const activeKey = (await api.app.db.replayJob.findUniqueOrThrow({ where: { id: job.id } })).activeKey
+      expect(activeKey).toBe(
+        createHash('sha256')
+          .update(`${api.company.companyId}\n${JSON.stringify({ webhookId: w })}`)
+          .digest('hex'),
+      )
 
       const sub = collect(api.wsClient(), `subscription($id:ID!){ replayJobUpdated(id:$id) { id status done failed total } }`, { id: job.id })
       const row = await api.app.db.replayJob.findUniqueOrThrow({ where: { id: job.id } })

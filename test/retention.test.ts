@@ -225,6 +225,30 @@ describe(`retention on ${testProvider}`, () => {
     expect(d.company.retention.lastRun.finishedAt).not.toBeNull()
   })
 
+  it('deletes health buckets at most a batch a statement, many webhooks sharing a bucket start', async () => {
+    const db = t.app.db
+    const companyId = t.company.companyId
+    const bucket = (webhookId: string, period: string, bucketStart: Date) =>
+      db.healthBucket.create({ data: { companyId, webhookId, origin: 'http://127.0.0.1:9', period, bucketStart } })
+    const shared = hoursAgo(60)
+    for (let i = 0; i < 5; i++) await bucket(`share-${i}`, 'MINUTE', shared)
+    await bucket('share-0', 'MINUTE', hoursAgo(70))
+    for (let i = 0; i < 3; i++) await bucket(`share-${i}`, 'HOUR', daysAgo(50))
+    const young = [await bucket('share-0', 'MINUTE', hoursAgo(2)), await bucket('share-1', 'HOUR', daysAgo(2))]
+    const before = await db.healthBucket.count()
+
+    // each batch is one statement: the rows gone between two batches are what one statement deleted
+    const left = [before]
+    const result = await purgeRetention(db, { defaultDays: 30, batchSize: 2, pauseMs: 0, onBatch: async () => void left.push(await db.healthBucket.count()) })
+    left.push(await db.healthBucket.count())
+    const perStatement = left.slice(1).map((n, i) => left[i]! - n)
+    expect(Math.max(...perStatement), JSON.stringify(left)).toBeLessThanOrEqual(2)
+    expect(result.operational.healthBuckets).toBe(9)
+    expect(before - left.at(-1)!).toBe(9)
+    const kept = await db.healthBucket.findMany({ where: { webhookId: { startsWith: 'share-' } } })
+    expect(kept.map((b) => `${b.webhookId} ${b.period}`).sort()).toEqual(young.map((b) => `${b.webhookId} ${b.period}`).sort())
+  })
+
   it('runs as the Agenda job purge-retention in the running app', async () => {
     const db = t.app.db
     const apiKey = await db.apiKey.findFirstOrThrow({ where: { companyId: t.company.companyId } })

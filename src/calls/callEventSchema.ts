@@ -217,10 +217,11 @@ const writtenPixel = z
     id: z.string().meta({ description: 'the pixel, and the `webhook-id` its request carries' }),
     webhookId: z.string(),
     trigger: z.enum(['CALL_START', 'ANSWERED', 'CALL_END', 'CONVERSION', 'TIMER']),
-    status: z
-      .enum(['PENDING', 'DELIVERING'])
-      .meta({ description: 'DELIVERING: handed to this instance’s worker at once; PENDING: waiting for a worker (or its timer)' }),
-    nextAttemptAt: moment.nullable().meta({ description: 'when it is due (a timer’s moment)' }),
+    status: z.enum(['PENDING', 'DELIVERING', 'FAILED']).meta({
+      description:
+        'DELIVERING: handed to this instance’s worker at once; PENDING: waiting for a worker (or its timer, or its webhook’s open circuit); FAILED: not sent, its webhook was disabled by its circuit breaker (kept for a replay)',
+    }),
+    nextAttemptAt: moment.nullable().meta({ description: 'when it is due (a timer’s moment); null while it waits for its circuit, or failed' }),
   })
   .meta({ id: 'WrittenPixel', description: 'a webhook firing the event wrote' })
 

@@ -2,6 +2,7 @@
 // names its original. Asking counts (a dry run stops there) and stores a ReplayJob; a job on a worker
 // makes the new pixels in batches (runReplay.ts). One replay of a filter at a time per company: the
 // unique activeKey decides it in the database, across instances.
+import crypto from 'node:crypto'
 import type { Prisma, ReplayJob } from '../generated/prisma/client.js'
 import { badInput, notFound } from '../core/errors.js'
 import { JOB_NAMES, type JobScheduler } from '../core/jobScheduler.js'
@@ -9,12 +10,13 @@ import { timeRange } from '../core/times.js'
 import { jsonRow, type PubSub } from '../events/bus.js'
 import { summarisePixels, type PixelSummary } from './pixelSummary.js'
 import type { Db } from '../core/db.js'
+import { PIXEL_TRIGGERS, type PixelTrigger } from '../webhooks/webhookConfig.js'
 
 export interface ReplayFilter {
   webhookId?: string | null
   campaignId?: string | null
   status?: string | null
-  trigger?: string | null
+  trigger?: PixelTrigger | null
   createdAfter?: Date | null
   createdBefore?: Date | null
 }
@@ -70,7 +72,8 @@ export function replayWhere(companyId: string, filter: StoredReplayFilter, upTo:
   }
 }
 
-async function checkFilterIds(db: Db, companyId: string, filter: ReplayFilter): Promise<void> {
+async function checkFilter(db: Db, companyId: string, filter: ReplayFilter): Promise<void> {
+  if (filter.trigger && !PIXEL_TRIGGERS.includes(filter.trigger)) throw badInput('filter.trigger', `must be one of ${PIXEL_TRIGGERS.join(', ')}`)
   // a deleted webhook's pixels may be asked for: they count as failed, not replayed
   if (filter.webhookId && !(await db.webhook.findFirst({ where: { id: filter.webhookId, companyId }, select: { id: true } })))
     throw notFound('webhook', 'filter.webhookId')
@@ -79,6 +82,16 @@ async function checkFilterIds(db: Db, companyId: string, filter: ReplayFilter): 
   if (filter.createdAfter && filter.createdBefore && filter.createdAfter >= filter.createdBefore)
     throw badInput('filter.createdBefore', 'must be later than createdAfter')
 }
+
+/**
+ * What one replay of a filter at a time is decided by: a digest of the company and the stored filter (its
+ * fields in one order), so the unique index holds a fixed length whatever the filter's ids are.
+ */
+export const replayActiveKey = (companyId: string, filter: StoredReplayFilter) =>
+  crypto
+    .createHash('sha256')
+    .update(`${companyId}\n${JSON.stringify(filter)}`)
+    .digest('hex')
 
 const isUniqueViolation = (e: unknown) => (e as { code?: string }).code === 'P2002'
 
@@ -97,12 +110,12 @@ export async function replayPixels(
   input: { filter: ReplayFilter; dryRun?: boolean | null },
 ): Promise<ReplayAnswer> {
   const { db } = services
-  await checkFilterIds(db, companyId, input.filter)
+  await checkFilter(db, companyId, input.filter)
   const filter = storedFilter(input.filter)
   const upTo = new Date()
   const count = await db.pixel.count({ where: replayWhere(companyId, filter, upTo) })
   if (input.dryRun) return { count, dryRun: true, job: null }
-  const activeKey = `${companyId}|${JSON.stringify(filter)}`
+  const activeKey = replayActiveKey(companyId, filter)
   let job: ReplayJob | null = null
   for (let tries = 0; !job; tries++) {
     try {

@@ -1,6 +1,7 @@
 // The work of a bulk replay, batch after batch: the next originals after the cursor (by createdAt, id),
 // their new pixels (trigger RESEND, due now), the cursor and the counts, in one transaction; then the
-// worker is told and the progress published. A cancelled replay stops before its next batch.
+// worker is told and the progress published. A cancelled replay stops before its next batch. Two runners
+// of one replay make each batch once: a batch writes only from the cursor it read.
 import type { ReplayJob } from '../generated/prisma/client.js'
 import type { PubSub } from '../events/bus.js'
 import type { PixelQueue } from './handoff.js'
@@ -51,9 +52,11 @@ export async function replayNextBatch(deps: ReplayRunDeps, job: ReplayJob, batch
   const replayable = originals.filter((o) => o.webhook.deletedAt === null)
   const now = new Date()
   const after = await db.$transaction(async (tx) => {
-    // written only while the replay runs: a cancel in between makes this batch nothing
+    // written only while the replay runs and its cursor is where this batch read from: a cancel in
+    // between, or another runner of the same replay (a requeued or stalled job) that wrote first, makes
+    // this batch nothing (the row's lock orders the two; the loser's condition no longer holds)
     const { count } = await tx.replayJob.updateMany({
-      where: { id: job.id, status: 'RUNNING' },
+      where: { id: job.id, status: 'RUNNING', cursorCreatedAt: job.cursorCreatedAt, cursorId: job.cursorId },
       data: {
         cursorCreatedAt: last.createdAt,
         cursorId: last.id,
@@ -79,7 +82,11 @@ export async function replayNextBatch(deps: ReplayRunDeps, job: ReplayJob, batch
       })
     return tx.replayJob.findUniqueOrThrow({ where: { id: job.id } })
   })
-  if (!after) return { job: await db.replayJob.findUniqueOrThrow({ where: { id: job.id } }), more: false }
+  if (!after) {
+    // cancelled (stop), or another runner moved on: go on from where it got to
+    const now = await db.replayJob.findUniqueOrThrow({ where: { id: job.id } })
+    return { job: now, more: now.status === 'RUNNING' }
+  }
   if (replayable.length) deps.pixelQueue.notify()
   publishReplay(deps.pubsub, after)
   return { job: after, more: originals.length === batchSize }
@@ -110,16 +117,16 @@ export async function runReplay(deps: ReplayRunDeps, replayJobId: string, option
     throw e
   }
   if (job.status !== 'RUNNING') return job
-  return (await endReplay(deps, job.id, 'COMPLETED', null)) ?? job
+  return endReplay(deps, job.id, 'COMPLETED', null)
 }
 
-/** Ends a replay still queued or running (its activeKey freed); answers it, or null when it had ended already. */
-async function endReplay(deps: ReplayRunDeps, id: string, status: 'COMPLETED' | 'FAILED', error: string | null): Promise<ReplayJob | null> {
+/** Ends a replay still queued or running (its activeKey freed); answers it as it now is (another runner may have ended it). */
+async function endReplay(deps: ReplayRunDeps, id: string, status: 'COMPLETED' | 'FAILED', error: string | null): Promise<ReplayJob> {
   const { count } = await deps.db.replayJob.updateMany({
     where: { id, status: { in: ACTIVE_REPLAY } },
     data: { status, error, activeKey: null, finishedAt: new Date() },
   })
   const job = await deps.db.replayJob.findUniqueOrThrow({ where: { id } })
   if (count) publishReplay(deps.pubsub, job)
-  return count ? job : null
+  return job
 }

@@ -1,9 +1,13 @@
-import { BODY_TYPES, HTTP_METHODS, MATCH_OPERATORS, WEBHOOK_TRIGGERS } from '../webhooks/webhookConfig.js'
+import { BODY_TYPES, HTTP_METHODS, MATCH_OPERATORS, PIXEL_TRIGGERS, WEBHOOK_TRIGGERS } from '../webhooks/webhookConfig.js'
 import { builder } from './builder.js'
 
 export const WebhookTriggerEnum = builder.enumType('WebhookTrigger', {
   description: 'The call event a webhook fires on. TIMER fires timerSeconds into the answered call.',
   values: WEBHOOK_TRIGGERS,
+})
+export const PixelTriggerEnum = builder.enumType('PixelTrigger', {
+  description: "What made a pixel: its webhook's trigger, RESEND (delivered again) or TEST (a test-fire).",
+  values: PIXEL_TRIGGERS,
 })
 export const HttpMethodEnum = builder.enumType('HttpMethod', { values: HTTP_METHODS })
 export const BodyTypeEnum = builder.enumType('BodyType', { values: BODY_TYPES })

@@ -11,7 +11,8 @@ import {
 } from '../delivery/replayPixels.js'
 import { builder } from './builder.js'
 import { PixelSummaryRef } from './pixel.js'
-import { PixelStatusEnum } from './enums.js'
+import { PixelStatusEnum, PixelTriggerEnum } from './enums.js'
+import { PIXEL_TRIGGERS } from '../webhooks/webhookConfig.js'
 
 const ReplayJobStatusEnum = builder.enumType('ReplayJobStatus', {
   description: 'QUEUED (waiting for a worker) -> RUNNING -> COMPLETED, CANCELLED or FAILED',
@@ -23,7 +24,12 @@ const ReplayFilterRef = builder.objectRef<StoredReplayFilter>('ReplayFilter').im
     webhookId: t.id({ nullable: true, resolve: (f) => f.webhookId ?? null }),
     campaignId: t.id({ nullable: true, resolve: (f) => f.campaignId ?? null }),
     status: t.field({ type: PixelStatusEnum, nullable: true, resolve: (f) => (f.status ?? null) as never }),
-    trigger: t.string({ nullable: true, resolve: (f) => f.trigger ?? null }),
+    trigger: t.field({
+      type: PixelTriggerEnum,
+      nullable: true,
+      // a replay stored before triggers were checked may hold another word: it selected nothing
+      resolve: (f) => PIXEL_TRIGGERS.find((p) => p === f.trigger) ?? null,
+    }),
     createdAfter: t.field({ type: 'DateTime', nullable: true, resolve: (f) => (f.createdAfter ? new Date(f.createdAfter) : null) }),
     createdBefore: t.field({ type: 'DateTime', nullable: true, resolve: (f) => (f.createdBefore ? new Date(f.createdBefore) : null) }),
   }),
@@ -60,7 +66,7 @@ const ReplayPixelFilterInput = builder.inputType('ReplayPixelFilter', {
     webhookId: t.id(),
     campaignId: t.id(),
     status: t.field({ type: PixelStatusEnum }),
-    trigger: t.string({ description: 'CALL_START, ANSWERED, CALL_END, CONVERSION, TIMER, RESEND or TEST' }),
+    trigger: t.field({ type: PixelTriggerEnum }),
     createdAfter: t.field({ type: 'DateTime', description: 'pixels created at or after' }),
     createdBefore: t.field({ type: 'DateTime', description: 'pixels created before' }),
   }),

@@ -2,6 +2,7 @@
 // framework: its built page and assets are served from the package (nothing from a CDN), its API routes
 // (as its Express adapter maps them) call its framework-agnostic controller. Server-wide, like the jobs:
 // the operator key opens it (HTTP Basic with the key as password, so a browser asks for it; or Bearer).
+// Since a browser re-sends Basic credentials to any site's request, its changes take only JSON from its page.
 import fs from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createRequire } from 'node:module'
@@ -9,12 +10,14 @@ import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { Agenda } from 'agenda'
 import type { AgendashController } from 'agendash'
+import { crossSiteReason } from './crossSite.js'
 import { hasOperatorKey } from './operatorKey.js'
 import { readBody, sendJson } from './readBody.js'
 
 export const AGENDASH_PATH = '/agendash'
 
 const REALM = 'Ringhook jobs'
+const JSON_TYPE = /^application\/json\s*(;|$)/i
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -156,6 +159,11 @@ async function api(
     }
   }
   if (method === 'POST') {
+    // a form on another site can POST here with the operator's cached credentials: only JSON from our pages
+    const crossSite = crossSiteReason(req)
+    if (crossSite) return sendJson(res, 403, { error: `${crossSite}: the job dashboard changes jobs only from its own page` })
+    if (!JSON_TYPE.test(req.headers['content-type'] ?? ''))
+      return sendJson(res, 415, { error: `the job dashboard takes content-type: application/json, not ${req.headers['content-type'] ?? 'none'}` })
     const text = (await readBody(req, bodyLimitBytes)).toString('utf8')
     let body: unknown = {}
     if (text) {

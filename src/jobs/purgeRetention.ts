@@ -184,20 +184,17 @@ async function purgeCalls(db: Db, companyId: string, before: Date, size: number,
 }
 
 /**
- * Health buckets of a period older than `before`, oldest first: a batch ends at the start of the last of
- * `size` buckets (the buckets of every webhook sharing that start go with it; the table has no single id).
+ * Health buckets of a period older than `before`, oldest first, at most `size` a statement. The table's key
+ * is four columns: one statement deletes the keys its subquery selects (by row value; an OR of that many
+ * keys is deeper than SQLite parses), the same SQL on both databases.
  */
 function purgeHealthBuckets(db: Db, period: 'MINUTE' | 'HOUR', before: Date, size: number, batches: Batcher): Promise<number> {
   return batches(async () => {
-    const rows = await db.healthBucket.findMany({
-      where: { period, bucketStart: { lt: before } },
-      select: { bucketStart: true },
-      orderBy: { bucketStart: 'asc' },
-      take: size,
-    })
-    const last = rows.at(-1)
-    if (!last) return { selected: 0, deleted: 0 }
-    const { count } = await db.healthBucket.deleteMany({ where: { period, bucketStart: { lte: last.bucketStart, lt: before } } })
-    return { selected: rows.length, deleted: count }
+    const deleted = await db.$executeRaw`
+      DELETE FROM "HealthBucket" WHERE ("webhookId", "origin", "period", "bucketStart") IN (
+        SELECT "webhookId", "origin", "period", "bucketStart" FROM "HealthBucket"
+        WHERE "period" = ${period} AND "bucketStart" < ${before}
+        ORDER BY "bucketStart" LIMIT ${size})`
+    return { selected: deleted, deleted }
   })
 }

@@ -8,6 +8,9 @@ import { normaliseTagKey, TAG_KEY_PATTERN } from '../core/tags.js'
 
 export const WEBHOOK_TRIGGERS = ['CALL_START', 'ANSWERED', 'CALL_END', 'CONVERSION', 'TIMER'] as const
 export type WebhookTrigger = (typeof WEBHOOK_TRIGGERS)[number]
+/** A pixel's trigger: its webhook's, or RESEND (delivered again) or TEST (a test-fire). */
+export const PIXEL_TRIGGERS = [...WEBHOOK_TRIGGERS, 'RESEND', 'TEST'] as const
+export type PixelTrigger = (typeof PIXEL_TRIGGERS)[number]
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const
 export type HttpMethod = (typeof HTTP_METHODS)[number]
 export const BODY_TYPES = ['JSON', 'FORM', 'TEXT'] as const
