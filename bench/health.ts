@@ -9,12 +9,11 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import Database from 'better-sqlite3'
-import pg from 'pg'
 import { request } from 'undici'
 import { newId } from '../src/core/ids.js'
 import { COUNT_COLUMNS, LATENCY_BOUNDS_MS } from '../src/delivery/health.js'
 import { applyMigrations } from '../src/store/migrate.js'
+import { openWriter } from './fill.js'
 import { benchDatabase, companyByCli } from './postgres.js'
 import { startRinghook, stopProcess } from './process.js'
 
@@ -36,46 +35,8 @@ const databaseUrl = pgDatabase?.url ?? `file:${path.join(dir, 'ringhook.db')}`
 await applyMigrations(databaseUrl)
 const keys = await companyByCli(databaseUrl)
 
-/** Rows as tables of columns, written in batches: SQLite with prepared statements, PostgreSQL with unnest. */
-interface Writer {
-  insert(table: string, columns: string[], rows: unknown[][]): Promise<void>
-  close(): Promise<void>
-}
-const sqliteTime = (d: Date) => d.toISOString().replace('Z', '+00:00')
-async function openWriter(): Promise<Writer> {
-  if (!pgDatabase) {
-    const db = new Database(path.join(dir, 'ringhook.db'))
-    db.pragma('journal_mode = WAL')
-    db.pragma('synchronous = OFF')
-    return {
-      insert: async (table, columns, rows) => {
-        const statement = db.prepare(`INSERT INTO "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`)
-        db.transaction(() => {
-          for (const row of rows) statement.run(...row.map((v) => (v instanceof Date ? sqliteTime(v) : typeof v === 'boolean' ? Number(v) : v)))
-        })()
-      },
-      close: async () => void db.close(),
-    }
-  }
-  const client = new pg.Client({ connectionString: pgDatabase.url })
-  await client.connect()
-  return {
-    insert: async (table, columns, rows) => {
-      const types = rows[0]!.map((v) =>
-        v instanceof Date ? 'timestamp(3)' : typeof v === 'number' ? (Number.isInteger(v) ? 'int' : 'float8') : typeof v === 'boolean' ? 'boolean' : 'text',
-      )
-      const params = columns.map((_, i) => rows.map((r) => (r[i] instanceof Date ? (r[i] as Date).toISOString() : r[i])))
-      await client.query(
-        `INSERT INTO "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) SELECT * FROM unnest(${types.map((t, i) => `$${i + 1}::${t}[]`).join(', ')})`,
-        params,
-      )
-    },
-    close: () => client.end(),
-  }
-}
-
 const started = performance.now()
-const writer = await openWriter()
+const writer = await openWriter(pgDatabase?.url ?? null, path.join(dir, 'ringhook.db'))
 const now = Date.now()
 const campaignId = newId()
 await writer.insert(

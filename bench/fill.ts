@@ -1,0 +1,48 @@
+// Filling a benchmark's database fast: rows as tables of columns, written in batches, beside the server
+// (SQLite with prepared statements in one transaction a batch, PostgreSQL with one INSERT … unnest a batch).
+import Database from 'better-sqlite3'
+import pg from 'pg'
+
+export interface Writer {
+  /** `types`: PostgreSQL types of the columns, when the first row's values do not tell (a null) */
+  insert(table: string, columns: string[], rows: unknown[][], types?: string[]): Promise<void>
+  close(): Promise<void>
+}
+
+const sqliteTime = (d: Date) => d.toISOString().replace('Z', '+00:00')
+
+/** A writer to PostgreSQL at `pgUrl`, or to the SQLite file when it is null. */
+export async function openWriter(pgUrl: string | null, sqliteFile: string): Promise<Writer> {
+  if (!pgUrl) {
+    const db = new Database(sqliteFile)
+    db.pragma('journal_mode = WAL')
+    db.pragma('synchronous = OFF')
+    return {
+      insert: async (table, columns, rows) => {
+        const statement = db.prepare(`INSERT INTO "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`)
+        db.transaction(() => {
+          for (const row of rows) statement.run(...row.map((v) => (v instanceof Date ? sqliteTime(v) : typeof v === 'boolean' ? Number(v) : v)))
+        })()
+      },
+      close: async () => void db.close(),
+    }
+  }
+  const client = new pg.Client({ connectionString: pgUrl })
+  await client.connect()
+  return {
+    insert: async (table, columns, rows, given) => {
+      if (rows.length === 0) return
+      const types =
+        given ??
+        rows[0]!.map((v) =>
+          v instanceof Date ? 'timestamp(3)' : typeof v === 'number' ? (Number.isInteger(v) ? 'int' : 'float8') : typeof v === 'boolean' ? 'boolean' : 'text',
+        )
+      const params = columns.map((_, i) => rows.map((r) => (r[i] instanceof Date ? (r[i] as Date).toISOString() : r[i])))
+      await client.query(
+        `INSERT INTO "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) SELECT * FROM unnest(${types.map((t, i) => `$${i + 1}::${t}[]`).join(', ')})`,
+        params,
+      )
+    },
+    close: () => client.end(),
+  }
+}
