@@ -63,11 +63,36 @@ function relabelPgTypes<T extends QueryableLike>(q: T): T {
   return q
 }
 
+// The engine reads a partial index's WHERE clause with `… AND name = "<index>"`, a double-quoted string,
+// which this build of SQLite refuses (no double-quoted string literals); the same query, quoted as SQL says.
+const INDEX_SQL_QUERY = /^(SELECT sql FROM sqlite_master WHERE type = 'index' AND name = )"([^"]*)";?$/
+interface SqliteQueryable {
+  queryRaw?: (query: { sql: string }) => Promise<unknown>
+  startTransaction?: (...args: unknown[]) => Promise<SqliteQueryable>
+}
+function quoteIndexNames<T extends SqliteQueryable>(q: T): T {
+  const query = q.queryRaw?.bind(q)
+  if (query) {
+    q.queryRaw = (request) => {
+      const m = INDEX_SQL_QUERY.exec(request.sql.trim())
+      return query(m ? { ...request, sql: `${m[1]}'${m[2]!.replaceAll("'", "''")}'` } : request)
+    }
+  }
+  const start = q.startTransaction?.bind(q)
+  if (start) q.startTransaction = async (...args) => quoteIndexNames(await start(...args))
+  return q
+}
+
 async function adapterFactory(databaseUrl: string): Promise<SqlMigrationAwareDriverAdapterFactory> {
   if (providerOf(databaseUrl) === 'sqlite') {
     const file = sqliteFilePath(databaseUrl)
     await fs.mkdir(path.dirname(file), { recursive: true })
-    return new PrismaBetterSqlite3({ url: `file:${file}` })
+    const sqlite = new PrismaBetterSqlite3({ url: `file:${file}` })
+    const connect = sqlite.connect.bind(sqlite)
+    sqlite.connect = async () => quoteIndexNames((await connect()) as unknown as SqliteQueryable) as never
+    const shadow = sqlite.connectToShadowDb.bind(sqlite)
+    sqlite.connectToShadowDb = async () => quoteIndexNames((await shadow()) as unknown as SqliteQueryable) as never
+    return sqlite
   }
   const factory = new PrismaPg({ connectionString: databaseUrl })
   const connect = factory.connect.bind(factory)
