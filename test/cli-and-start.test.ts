@@ -10,11 +10,19 @@ const root = path.resolve(import.meta.dirname, '..')
 const tsx = path.join(root, 'node_modules/.bin/tsx')
 const run = promisify(execFile)
 
+/** every server started, so none outlives the test file (a test that times out leaves its finally blocks unrun) */
+const started = new Set<ReturnType<typeof spawn>>()
+process.once('exit', () => {
+  for (const child of started) child.kill('SIGKILL')
+})
+
 /** Runs `npm start`'s entry with env, returns its stdout once it prints the listening line, and the process. */
 async function startServer(env: Record<string, string>) {
   // jobs on the test's own database, not in the repository's data/ directory
   const jobs = env.DATABASE_URL?.startsWith('postgres') ? { JOBS_URL: env.DATABASE_URL } : {}
   const child = spawn(process.execPath, startArgs(), { cwd: root, env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'error', ...jobs, ...env } })
+  started.add(child)
+  child.once('exit', () => started.delete(child))
   let out = ''
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 30_000)
@@ -39,7 +47,10 @@ async function startServer(env: Record<string, string>) {
 
 describe(`operator command and npm start (${testProvider} pass)`, () => {
   const dbs: TestDatabase[] = []
-  afterAll(async () => Promise.all(dbs.map((d) => d.drop())))
+  afterAll(async () => {
+    for (const child of started) child.kill('SIGKILL')
+    await Promise.all(dbs.map((d) => d.drop()))
+  })
 
   it('`company create` prints JSON with a company id and working admin and publisher keys', async () => {
     const db = await createTestDatabase()

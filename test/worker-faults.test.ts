@@ -10,6 +10,12 @@ import { createCampaign, createWebhook, startCall } from './fixtures.js'
 
 const root = path.resolve(import.meta.dirname, '..')
 
+/** every worker started, so none outlives the test file (a test that times out leaves its finally blocks unrun) */
+const started = new Set<ChildProcess>()
+process.once('exit', () => {
+  for (const child of started) child.kill('SIGKILL')
+})
+
 function startWorker(databaseUrl: string, role: 'worker' | 'all' = 'worker', extraEnv: Record<string, string> = {}): Promise<ChildProcess & { url?: string }> {
   // node itself, not the tsx wrapper: SIGKILL must reach the process that delivers
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
@@ -30,6 +36,8 @@ function startWorker(databaseUrl: string, role: 'worker' | 'all' = 'worker', ext
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
+  started.add(child)
+  child.once('exit', () => started.delete(child))
   let out = ''
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`worker did not start: ${out}`)), 30_000)
@@ -67,6 +75,7 @@ describe(`worker process faults on ${testProvider}`, () => {
     sink = await startReceiver()
   })
   afterAll(async () => {
+    for (const child of started) child.kill('SIGKILL')
     await api?.close()
     await sink?.close()
   })
