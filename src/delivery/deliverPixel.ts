@@ -359,7 +359,7 @@ export async function deliverJob(deps: DeliveryDeps, job: DeliveryJob, options: 
     companyId: job.pixel.companyId,
     webhookId: job.webhook.id,
     origin: prepared.target.origin,
-    at: now,
+    at: now.getTime(),
     kind,
     durationMs: result.durationMs,
   }

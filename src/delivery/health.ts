@@ -68,7 +68,8 @@ export interface HealthSample {
   webhookId: string
   /** scheme://host:port of the request */
   origin: string
-  at: Date
+  /** when it was made (epoch ms) */
+  at: number
   kind: AttemptKind
   durationMs: number
 }
@@ -99,19 +100,21 @@ const KIND_COLUMN: Record<AttemptKind, (typeof COUNT_COLUMNS)[number]> = {
   refused: 'refused',
 }
 
-/** What a batch of attempts adds to one bucket. */
+/** What a batch of attempts adds to one bucket (times in epoch ms). */
 export interface HealthDelta {
   companyId: string
   webhookId: string
   origin: string
   period: HealthPeriod
-  bucketStart: Date
+  bucketStart: number
   /** COUNT_COLUMNS, in order */
   counts: number[]
   latencySumMs: number
-  lastSuccessAt: Date | null
-  lastFailureAt: Date | null
+  lastSuccessAt: number | null
+  lastFailureAt: number | null
 }
+
+const COLUMN_INDEX = Object.fromEntries(COUNT_COLUMNS.map((c, i) => [c, i])) as Record<(typeof COUNT_COLUMNS)[number], number>
 
 /**
  * The samples of a batch added up per bucket (minute and hour), one delta per bucket, sorted by key so
@@ -120,9 +123,14 @@ export interface HealthDelta {
 export function healthDeltas(samples: readonly HealthSample[]): HealthDelta[] {
   const byKey = new Map<string, HealthDelta>()
   for (const s of samples) {
+    const minute = s.at - (s.at % PERIOD_MS.MINUTE)
+    const kind = COLUMN_INDEX[KIND_COLUMN[s.kind]]
+    // latency is the answered attempts': a timeout or a refused connection has no answer time
+    const answered = s.kind !== 'timeout' && s.kind !== 'network' && s.kind !== 'refused'
+    const latency = answered ? COLUMN_INDEX[LATENCY_COLUMNS[latencyBucket(s.durationMs)]!] : -1
     for (const period of ['MINUTE', 'HOUR'] as const) {
-      const start = bucketStart(s.at, period)
-      const key = `${s.webhookId}\u0000${s.origin}\u0000${period}\u0000${start.getTime()}`
+      const start = period === 'MINUTE' ? minute : s.at - (s.at % PERIOD_MS.HOUR)
+      const key = `${s.webhookId} ${s.origin} ${period} ${start}`
       let d = byKey.get(key)
       if (!d) {
         d = {
@@ -131,30 +139,46 @@ export function healthDeltas(samples: readonly HealthSample[]): HealthDelta[] {
           origin: s.origin,
           period,
           bucketStart: start,
-          counts: COUNT_COLUMNS.map(() => 0),
+          counts: new Array<number>(COUNT_COLUMNS.length).fill(0),
           latencySumMs: 0,
           lastSuccessAt: null,
           lastFailureAt: null,
         }
         byKey.set(key, d)
       }
-      const add = (column: (typeof COUNT_COLUMNS)[number]) => d!.counts[COUNT_COLUMNS.indexOf(column)]!++
-      add('attempts')
-      add(KIND_COLUMN[s.kind])
+      const c = d.counts
+      c[0]!++
+      c[kind]!++
       if (s.kind === 'success') {
-        if (!d.lastSuccessAt || s.at > d.lastSuccessAt) d.lastSuccessAt = s.at
-      } else if (!d.lastFailureAt || s.at > d.lastFailureAt) {
+        if (d.lastSuccessAt === null || s.at > d.lastSuccessAt) d.lastSuccessAt = s.at
+      } else if (d.lastFailureAt === null || s.at > d.lastFailureAt) {
         d.lastFailureAt = s.at
       }
-      // latency is the answered attempts': a timeout or a refused connection has no answer time
-      if (s.kind !== 'timeout' && s.kind !== 'network' && s.kind !== 'refused') {
-        add('answered')
-        add(LATENCY_COLUMNS[latencyBucket(s.durationMs)]!)
+      if (latency >= 0) {
+        c[COLUMN_INDEX.answered]!++
+        c[latency]!++
         d.latencySumMs += s.durationMs
       }
     }
   }
-  return [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, d]) => d)
+  return [...byKey.values()].sort(byBucketKey)
+}
+
+/** The order every writer locks bucket rows in. */
+function byBucketKey(a: HealthDelta, b: HealthDelta): number {
+  return a.webhookId < b.webhookId
+    ? -1
+    : a.webhookId > b.webhookId
+      ? 1
+      : a.origin < b.origin
+        ? -1
+        : a.origin > b.origin
+          ? 1
+          : a.period < b.period
+            ? -1
+            : a.period > b.period
+              ? 1
+              : a.bucketStart - b.bucketStart
 }
 
 /** A bucket as read back (one row of HealthBucket). */

@@ -138,7 +138,7 @@ export function pixelStoreContract(open: () => Promise<Backend>): void {
         companyId: ids.companyId,
         webhookId: ids.webhookId,
         origin: 'http://127.0.0.1:9',
-        at: when,
+        at: when.getTime(),
         kind,
         durationMs,
       })

@@ -18,7 +18,7 @@ const sample = (kind: HealthSample['kind'], durationMs: number, when = at, origi
   companyId: 'c',
   webhookId: 'w',
   origin,
-  at: when,
+  at: when.getTime(),
   kind,
   durationMs,
 })
@@ -58,21 +58,22 @@ describe('healthDeltas', () => {
       sample('success', 7, at, 'https://example.test'),
     ])
     const minute = deltas.filter((d) => d.period === 'MINUTE' && d.origin === 'http://127.0.0.1:9')
-    expect(minute.map((d) => d.bucketStart.toISOString())).toEqual(['2026-12-01T12:34:00.000Z', '2026-12-01T12:35:00.000Z'])
+    expect(minute.map((d) => new Date(d.bucketStart).toISOString())).toEqual(['2026-12-01T12:34:00.000Z', '2026-12-01T12:35:00.000Z'])
     const first = minute[0]!
     expect([col(first, 'attempts'), col(first, 'successes'), col(first, 'http5xx'), col(first, 'timeouts'), col(first, 'answered')]).toEqual([4, 2, 1, 1, 3])
     // 3 ms -> le5, 40 ms -> le50, 120 ms -> le150; the timeout has no answer time
     expect([col(first, 'le5'), col(first, 'le50'), col(first, 'le150'), col(first, 'leInf')]).toEqual([1, 1, 1, 0])
     expect(first.latencySumMs).toBe(163)
-    expect(first.lastSuccessAt).toEqual(at)
-    expect(first.lastFailureAt).toEqual(at)
+    expect(first.lastSuccessAt).toBe(at.getTime())
+    expect(first.lastFailureAt).toBe(at.getTime())
     const hour = deltas.find((d) => d.period === 'HOUR' && d.origin === 'http://127.0.0.1:9')!
-    expect(hour.bucketStart.toISOString()).toBe('2026-12-01T12:00:00.000Z')
+    expect(new Date(hour.bucketStart).toISOString()).toBe('2026-12-01T12:00:00.000Z')
     expect(col(hour, 'attempts')).toBe(5)
-    expect(hour.lastSuccessAt).toEqual(nextMinute)
+    expect(hour.lastSuccessAt).toBe(nextMinute.getTime())
     // keys sorted: every writer locks bucket rows in the same order
-    const keys = deltas.map((d) => `${d.webhookId}\u0000${d.origin}\u0000${d.period}\u0000${d.bucketStart.getTime()}`)
-    expect([...keys].sort()).toEqual(keys)
+    const keys = deltas.map((d) => [d.webhookId, d.origin, d.period, d.bucketStart] as const)
+    const sorted = [...keys].sort((a, b) => (a[0] + a[1] + a[2] < b[0] + b[1] + b[2] ? -1 : a[0] + a[1] + a[2] > b[0] + b[1] + b[2] ? 1 : a[3] - b[3]))
+    expect(sorted).toEqual(keys)
   })
 })
 

@@ -217,11 +217,11 @@ export class PgPixelStore implements PixelStore {
         h.map((d) => d.webhookId),
         h.map((d) => d.origin),
         h.map((d) => d.period),
-        h.map((d) => pgTime(d.bucketStart)),
+        h.map((d) => new Date(d.bucketStart).toISOString()),
         ...COUNT_COLUMNS.map((_, i) => h.map((d) => d.counts[i]!)),
         h.map((d) => d.latencySumMs),
-        h.map((d) => pgTime(d.lastSuccessAt)),
-        h.map((d) => pgTime(d.lastFailureAt)),
+        h.map((d) => (d.lastSuccessAt === null ? null : new Date(d.lastSuccessAt).toISOString())),
+        h.map((d) => (d.lastFailureAt === null ? null : new Date(d.lastFailureAt).toISOString())),
       ],
     )
     const written = new Set(rows.map((r) => r.id))

@@ -29,6 +29,7 @@ const UPSERT_HEALTH = `INSERT INTO "HealthBucket" ("companyId", "webhookId", "or
 
 const json = (v: unknown) => (v == null ? null : JSON.stringify(v))
 const time = (d: Date | null) => (d ? sqliteTime(d) : null)
+const msTime = (ms: number | null) => (ms === null ? null : sqliteTime(new Date(ms)))
 
 /** An outcome of a delivery in the shape the writer writes it. */
 function outcomeOf(job: DeliveryJob, p: Pixel, attempt: AttemptRecord | null, tags: TagInput[], health: HealthSample | null): Outcome {
@@ -57,7 +58,7 @@ function outcomeOf(job: DeliveryJob, p: Pixel, attempt: AttemptRecord | null, ta
       attempt.error,
     ],
     tags: tags.flatMap((t) => [t.key, t.value]),
-    health: health && [health.companyId, health.webhookId, health.origin, health.at.getTime(), health.kind, health.durationMs],
+    health: health && [health.companyId, health.webhookId, health.origin, health.at, health.kind, health.durationMs],
   }
 }
 
@@ -209,7 +210,7 @@ export class SqlitePixelWrites {
   private countHealth(outcomes: Outcome[]): void {
     const samples: HealthSample[] = []
     for (const { health: h } of outcomes) {
-      if (h) samples.push({ companyId: h[0], webhookId: h[1], origin: h[2], at: new Date(h[3]), kind: h[4], durationMs: h[5] })
+      if (h) samples.push({ companyId: h[0], webhookId: h[1], origin: h[2], at: h[3], kind: h[4], durationMs: h[5] })
     }
     for (const d of healthDeltas(samples)) {
       this.s.upsertHealth.run(
@@ -217,11 +218,11 @@ export class SqlitePixelWrites {
         d.webhookId,
         d.origin,
         d.period,
-        sqliteTime(d.bucketStart),
+        msTime(d.bucketStart),
         ...d.counts,
         d.latencySumMs,
-        time(d.lastSuccessAt),
-        time(d.lastFailureAt),
+        msTime(d.lastSuccessAt),
+        msTime(d.lastFailureAt),
       )
     }
   }
