@@ -9,7 +9,7 @@ const TONES: Record<string, [Tone, string]> = {
   CANCELLED: ['muted', '–'],
   CALL_FOUND: ['ok', '✓'],
   COMPLETED_CALL_FOUND: ['ok', '✓'],
-  TAGS_STORED: ['info', '⧗'],
+  TAGS_STORED: ['info', '•'],
   REJECTED: ['bad', '✕'],
   CLOSED: ['ok', '●'],
   OPEN: ['bad', '○'],
