@@ -205,8 +205,8 @@ function PostbackCard({ postback: p }: { postback: Postback }) {
       </header>
       {p.problems.length > 0 && (
         <ul className="problems" aria-label="problems">
-          {p.problems.map((x, i) => (
-            <li key={`${x.code}-${i}`} className={refused ? '' : 'note'}>
+          {p.problems.map((x) => (
+            <li key={`${x.code}-${x.field}-${x.message}`} className={refused ? '' : 'note'}>
               <strong>{x.code.replaceAll('_', ' ').toLowerCase()}</strong>
               {x.field && (
                 <>
