@@ -326,8 +326,8 @@ export function LiveTail() {
         <ol className="tail" aria-label="Events, newest first">
           {visible.map((e) => (
             <li key={e.key} className={e.kind}>
-              <span>
-                <Time at={e.at} />
+              <span className="when-col">
+                <Time at={e.at} clock />
               </span>
               <span>
                 <Badge value={e.status} />

@@ -133,7 +133,7 @@ export function TestFire({ webhookId }: { webhookId: string }) {
             {pixel.responseNote && <p className="notice">{pixel.responseNote}</p>}
             {pixel.tagsApplied != null && Object.keys(pixel.tagsApplied as object).length > 0 && (
               <p>
-                Tags it would write:{' '}
+                Tags written on the call:{' '}
                 <span className="mono">
                   {Object.entries(pixel.tagsApplied as Record<string, unknown>)
                     .map(([k, v]) => `${k}:${String(v)}`)

@@ -10,11 +10,15 @@ const local = new Intl.DateTimeFormat(undefined, {
 
 export const utcText = (iso: string) => `${iso.replace('T', ' ').replace(/(\.\d+)?Z$/, '')} UTC`
 
-export function Time({ at }: { at: string | null | undefined }) {
+const clock = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' })
+
+/** `clock`: the time of day only (the live tail), the date and UTC on hover. */
+export function Time({ at, clock: short }: { at: string | null | undefined; clock?: boolean }) {
   if (!at) return <span className="muted">—</span>
+  const d = new Date(at)
   return (
-    <time dateTime={at} title={utcText(at)}>
-      {local.format(new Date(at))}
+    <time dateTime={at} title={short ? `${local.format(d)} (${utcText(at)})` : utcText(at)}>
+      {short ? clock.format(d) : local.format(d)}
     </time>
   )
 }
