@@ -120,6 +120,17 @@ export function CallOverview({ uuid }: { uuid: string }) {
         </div>
       </div>
       <ErrorNote error={result.error} />
+      <div className="panel">
+        <h2>Webhooks of the campaign: fired or why not</h2>
+        {call.webhookEvaluations.length === 0 ? (
+          <Empty>
+            The campaign has no webhooks. <Link href={`/campaigns/${call.campaign.id}/webhooks/new`}>Add one</Link>.
+          </Empty>
+        ) : (
+          call.webhookEvaluations.map((e) => <Evaluation key={e.webhook.id} evaluation={e} />)
+        )}
+      </div>
+
       <div className="grid2">
         <div className="panel">
           <h2>Call</h2>
@@ -177,17 +188,6 @@ export function CallOverview({ uuid }: { uuid: string }) {
             </table>
           )}
         </div>
-      </div>
-
-      <div className="panel">
-        <h2>Webhooks of the campaign: fired or why not</h2>
-        {call.webhookEvaluations.length === 0 ? (
-          <Empty>
-            The campaign has no webhooks. <Link href={`/campaigns/${call.campaign.id}/webhooks/new`}>Add one</Link>.
-          </Empty>
-        ) : (
-          call.webhookEvaluations.map((e) => <Evaluation key={e.webhook.id} evaluation={e} />)
-        )}
       </div>
 
       <div className="grid2">
