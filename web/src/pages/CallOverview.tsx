@@ -221,7 +221,11 @@ export function CallOverview({ uuid }: { uuid: string }) {
                     </td>
                     <td data-label="Attempts">
                       {p.attempts.length ? (
-                        p.attempts.map((a) => <div key={a.number}>{attemptWords(a)}</div>)
+                        <div>
+                          {p.attempts.map((a) => (
+                            <div key={a.number}>{attemptWords(a)}</div>
+                          ))}
+                        </div>
                       ) : (
                         <span className="muted">{p.responseNote ?? 'none yet'}</span>
                       )}
