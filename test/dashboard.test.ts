@@ -123,7 +123,7 @@ describe(`the dashboard in a browser (${testProvider} pass)`, () => {
     }
   })
 
-  it('drives a day through the pages: call log, call, pixels, postbacks, webhook form, test fire, health, live tail', async () => {
+  it('drives a day through the pages: call log, call, pixels, postbacks, webhook form, test fire, health, replay, live tail', async () => {
     // the day's set-up, through the API: a campaign, its webhooks, a publisher key
     receiver.on('/enrich', { status: 200, body: JSON.stringify({ buyer: { name: 'Acme Insurance', bid: 12.5 }, accepted: true }) })
     receiver.on('/crm', { status: 500, headers: { 'content-type': 'text/plain' }, body: 'upstream exploded' })
@@ -136,7 +136,14 @@ describe(`the dashboard in a browser (${testProvider} pass)`, () => {
       body: '{"caller":"[caller_number]","state":"[caller_state]"}',
       responseMapping: { mode: 'ALL', prefix: 'buyer_' },
     })
-    await createWebhook(t, { campaignId, name: 'CRM on end', trigger: 'CALL_END', url: `${receiver.url}/crm`, maxAttempts: 2, retryBaseDelayMs: 100 })
+    const crmId = await createWebhook(t, {
+      campaignId,
+      name: 'CRM on end',
+      trigger: 'CALL_END',
+      url: `${receiver.url}/crm`,
+      maxAttempts: 2,
+      retryBaseDelayMs: 100,
+    })
     const publisher = ok(
       await t.gql<{ createApiKey: { secret: string } }>(`mutation { createApiKey(input: { name: "Lead partner", role: PUBLISHER }) { secret } }`),
     ).createApiKey.secret
@@ -255,6 +262,14 @@ describe(`the dashboard in a browser (${testProvider} pass)`, () => {
       expect(await result.locator('pre[data-label="test request body"]').textContent()).toContain('"state": "NV"')
       expect(receiver.received('/enrich').length).toBe(enrichBefore + 1)
       await shot(page, 'webhook-test-fire')
+
+      // replay the failing webhook's failed pixels: a dry-run count, then the run and its progress
+      await page.goto(`${root}/webhooks/${crmId}?tab=replay`)
+      await page.getByRole('button', { name: 'Count pixels (dry run)' }).click()
+      await page.getByText('1 pixel match.').waitFor(WAIT)
+      await page.getByRole('button', { name: 'Replay 1 pixel' }).click()
+      await page.locator('section[aria-label="Replay progress"]', { hasText: '1 of 1 replayed' }).waitFor(WAIT)
+      await shot(page, 'webhook-replay')
 
       // the live tail hears a postback as it happens (a connected stream is subscribed a moment later: send
       // until one arrives, bounded)

@@ -1,7 +1,7 @@
 // Bulk replay of a webhook's pixels: a filter, a dry-run count first, then the run with its progress
 // streamed (replayJobUpdated), and cancel.
-import { useState } from 'react'
-import { useMutation, useQuery, useSubscription } from 'urql'
+import { useEffect, useState } from 'react'
+import { useClient, useMutation, useQuery, useSubscription } from 'urql'
 import { graphql } from '../graphql.ts'
 import { Badge } from '../ui/Badge.tsx'
 import { ErrorNote } from '../ui/States.tsx'
@@ -70,6 +70,17 @@ const ReplayUpdates = graphql(
   [ReplayJobFields],
 )
 
+const ReplayJobQuery = graphql(
+  `
+  query ReplayJob($id: ID!) {
+    replayJob(id: $id) {
+      ...ReplayJobFields
+    }
+  }
+`,
+  [ReplayJobFields],
+)
+
 const RecentReplays = graphql(
   `
   query RecentReplays {
@@ -129,6 +140,18 @@ export function ReplayPanel({ webhookId }: { webhookId: string }) {
     },
   )
   const running = job && !['COMPLETED', 'CANCELLED', 'FAILED'].includes(job.status)
+  // the stream may open after a short replay has already moved on: read the job too while it runs, and
+  // while its new pixels are being delivered
+  const client = useClient()
+  const runningId = running || (job && job.pixels.pending > 0) ? job.id : null
+  useEffect(() => {
+    if (!runningId) return
+    const timer = setInterval(async () => {
+      const r = await client.query(ReplayJobQuery, { id: runningId }, { requestPolicy: 'network-only' }).toPromise()
+      if (r.data?.replayJob) setJob(r.data.replayJob as Job)
+    }, 1500)
+    return () => clearInterval(timer)
+  }, [runningId, client])
   const mine = (recent.data?.replayJobs.edges ?? []).map((e) => e.node).filter((j) => j.filter.webhookId === webhookId)
 
   return (
