@@ -5,6 +5,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import zlib from 'node:zlib'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const web = path.join(root, 'web')
@@ -17,6 +18,7 @@ try {
   await writeSchemaTypes()
   const { build } = await import('vite')
   await build({ configFile: path.join(web, 'vite.config.ts'), logLevel: 'warn' })
+  compressAssets()
   console.log(`built the dashboard into web/dist in ${((Date.now() - started) / 1000).toFixed(1)} s`)
 } catch (e) {
   console.error('building the dashboard (web/) failed:')
@@ -38,4 +40,14 @@ async function writeSchemaTypes() {
   const introspection = minifyIntrospection(introspectionFromSchema(schema, { descriptions: false }))
   const text = outputIntrospectionFile(introspection, { fileType: '.d.ts', shouldPreprocess: true })
   fs.writeFileSync(path.join(out, 'graphql-env.d.ts'), text)
+}
+
+/** A gzip copy beside each script and stylesheet: the server sends it to browsers that accept gzip. */
+function compressAssets() {
+  const assets = path.join(dist, 'assets')
+  for (const name of fs.readdirSync(assets)) {
+    if (!/\.(js|css|svg)$/.test(name)) continue
+    const file = path.join(assets, name)
+    fs.writeFileSync(`${file}.gz`, zlib.gzipSync(fs.readFileSync(file), { level: 9 }))
+  }
 }

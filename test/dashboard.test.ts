@@ -75,11 +75,16 @@ describe(`the dashboard in a browser (${testProvider} pass)`, () => {
     const html = await page.text()
     const asset = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1]
     expect(asset).toBeDefined()
-    const js = await fetch(`${root}${asset}`)
+    const js = await fetch(`${root}${asset}`, { headers: { 'accept-encoding': 'identity' } })
     expect(js.status).toBe(200)
     expect(js.headers.get('content-type')).toMatch(/^text\/javascript/)
     expect(js.headers.get('cache-control')).toContain('immutable')
-    await js.arrayBuffer()
+    const plain = await js.text()
+    // a browser that accepts gzip gets the build's gzip copy (fetch decodes it)
+    const zipped = await fetch(`${root}${asset}`, { headers: { 'accept-encoding': 'gzip' } })
+    expect(zipped.headers.get('content-encoding')).toBe('gzip')
+    expect(Number(zipped.headers.get('content-length'))).toBeLessThan(plain.length / 2)
+    expect(await zipped.text()).toBe(plain)
 
     const missing = await request(`${root}/assets/nothing-here.js`)
     expect(missing.status).toBe(404)

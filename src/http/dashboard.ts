@@ -36,6 +36,8 @@ const PAGE_HEADERS = {
   'x-frame-options': 'DENY',
 }
 
+const IMMUTABLE = 'public, max-age=31536000, immutable'
+
 export interface DashboardRoutes {
   handles(method: string | undefined, path: string): boolean
   handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void>
@@ -51,7 +53,12 @@ export function createDashboardRoutes(dist = DASHBOARD_DIST): DashboardRoutes {
       const hashed = urlPath.startsWith('/assets/')
       const looksLikeFile = hashed || CONTENT_TYPES[path.extname(urlPath).toLowerCase()] !== undefined
       const found = await regularFile(file)
-      if (found) return sendFile(req, res, file, found, hashed ? 'public, max-age=31536000, immutable' : 'no-cache')
+      if (found && hashed && /\bgzip\b/.test(req.headers['accept-encoding'] ?? '')) {
+        // the build wrote a gzip copy of each script and stylesheet
+        const gz = await regularFile(`${file}.gz`)
+        if (gz) return sendFile(req, res, `${file}.gz`, gz, IMMUTABLE, { 'content-encoding': 'gzip', vary: 'accept-encoding' }, file)
+      }
+      if (found) return sendFile(req, res, file, found, hashed ? IMMUTABLE : 'no-cache', hashed ? { vary: 'accept-encoding' } : {})
       if (looksLikeFile) return sendJson(res, 404, { error: `no file ${urlPath}` })
       // a page's URL: the app routes it
       const index = path.join(root, 'index.html')
@@ -80,8 +87,17 @@ async function regularFile(file: string): Promise<fs.Stats | null> {
   return stats?.isFile() ? stats : null
 }
 
-function sendFile(req: IncomingMessage, res: ServerResponse, file: string, stats: fs.Stats, cacheControl: string, headers: Record<string, string> = {}) {
-  const type = CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream'
+/** `typeOf`: the file whose extension names the content type (a .gz copy is sent as what it holds). */
+function sendFile(
+  req: IncomingMessage,
+  res: ServerResponse,
+  file: string,
+  stats: fs.Stats,
+  cacheControl: string,
+  headers: Record<string, string> = {},
+  typeOf = file,
+) {
+  const type = CONTENT_TYPES[path.extname(typeOf).toLowerCase()] ?? 'application/octet-stream'
   res.writeHead(200, {
     'content-type': type,
     'content-length': String(stats.size),
