@@ -185,6 +185,11 @@ describe(`the dashboard in a browser (${testProvider} pass)`, () => {
       await page.getByRole('button', { name: 'Create webhook' }).click()
       await page.getByRole('link', { name: 'Health and circuit' }).waitFor(WAIT)
       expect(page.url()).toMatch(/\/webhooks\/[^/]+\?tab=settings$/)
+      // and edited: saved, the form reads back what the API stored
+      await page.getByLabel('Timeout (ms)').fill('3000')
+      await page.getByRole('button', { name: 'Save changes' }).click()
+      await page.getByText(/^Saved at/).waitFor(WAIT)
+      expect(await page.getByLabel('Timeout (ms)').inputValue()).toBe('3000')
 
       // a postback before the call, a refused one, then the call with its start and end webhooks
       const early = await postJson(t, '/postback', { caller_number: '+14155550100', caller_state: 'TX', age: 39 }, { 'x-ringhook-key': publisher })

@@ -142,6 +142,7 @@ function ExistingWebhook({ id }: { id: string }) {
   const [result] = useQuery({ query: WebhookQuery, variables: { id } })
   const [params] = useSearchParams()
   const tab = params.get('tab') ?? 'health'
+  const [saved, setSaved] = useState<string | null>(null)
   const webhook = result.data?.webhook
   usePageTitle(webhook ? `Webhook ${webhook.name}` : 'Webhook')
   if (result.fetching && !webhook) return <Loading what="Loading the webhook" />
@@ -174,7 +175,13 @@ function ExistingWebhook({ id }: { id: string }) {
         ))}
       </nav>
       {tab === 'settings' ? (
-        <Settings key={webhook.updatedAt} webhook={webhook as unknown as WebhookValues & { id: string; warnings: string[] }} />
+        // read again after a save: the form starts from what the API stored (the notice outlives it)
+        <Settings
+          key={webhook.updatedAt}
+          webhook={webhook as unknown as WebhookValues & { id: string; warnings: string[] }}
+          saved={saved}
+          setSaved={setSaved}
+        />
       ) : tab === 'test' ? (
         <TestFire webhookId={id} />
       ) : tab === 'replay' ? (
@@ -186,9 +193,16 @@ function ExistingWebhook({ id }: { id: string }) {
   )
 }
 
-function Settings({ webhook }: { webhook: WebhookValues & { id: string; warnings: string[] } }) {
+function Settings({
+  webhook,
+  saved,
+  setSaved,
+}: {
+  webhook: WebhookValues & { id: string; warnings: string[] }
+  saved: string | null
+  setSaved: (notice: string | null) => void
+}) {
   const [updated, update] = useMutation(UpdateWebhook)
-  const [saved, setSaved] = useState<string | null>(null)
   return (
     <WebhookForm
       initial={webhook}
@@ -199,7 +213,7 @@ function Settings({ webhook }: { webhook: WebhookValues & { id: string; warnings
       onSubmit={async (input) => {
         setSaved(null)
         const r = await update({ input: { ...input, id: webhook.id } as never })
-        if (r.data) setSaved('Saved.')
+        if (r.data) setSaved(`Saved at ${new Date().toLocaleTimeString()}.`)
         else focusFirstError()
       }}
     />
