@@ -1,12 +1,13 @@
 // One call: its timeline, tags with their source, the postbacks that reached it, the pixels fired, and for
 // every webhook of its campaign whether it fired or why not.
-import { useQuery } from 'urql'
+import { useQuery, useSubscription } from 'urql'
 import { Link } from 'wouter'
 import { graphql, type ResultOf } from '../graphql.ts'
 import { Badge } from '../ui/Badge.tsx'
 import { Empty, ErrorNote, Loading } from '../ui/States.tsx'
 import { Time } from '../ui/Time.tsx'
 import { usePageTitle } from '../ui/usePageTitle.ts'
+import { useThrottled } from '../ui/useThrottled.ts'
 import { attemptWords, OPERATOR_WORDS, OUTCOME_WORDS, plural, SOURCE_WORDS, triggerWords } from '../ui/words.ts'
 
 const CallQuery = graphql(`
@@ -86,12 +87,38 @@ const CallQuery = graphql(`
   }
 `)
 
+// the page reads the call again as its pixels settle and as it changes
+const CallPixels = graphql(`
+  subscription CallPixels($uuid: String!) {
+    pixelFired(callUuid: $uuid) {
+      id
+      status
+    }
+  }
+`)
+const CallChanges = graphql(`
+  subscription CallChanges($uuid: String!) {
+    callUpdated(uuid: $uuid) {
+      event
+    }
+  }
+`)
+
 type Call = NonNullable<ResultOf<typeof CallQuery>['call']>
 
 export function CallOverview({ uuid }: { uuid: string }) {
   usePageTitle(`Call ${uuid}`)
-  const [result] = useQuery({ query: CallQuery, variables: { uuid } })
+  const [result, reexecute] = useQuery({ query: CallQuery, variables: { uuid } })
   const call = result.data?.call
+  const refresh = useThrottled(() => reexecute({ requestPolicy: 'network-only' }), 500)
+  useSubscription({ query: CallPixels, variables: { uuid }, pause: !call }, (_p, data) => {
+    refresh()
+    return data
+  })
+  useSubscription({ query: CallChanges, variables: { uuid }, pause: !call }, (_p, data) => {
+    refresh()
+    return data
+  })
   if (result.fetching && !call) return <Loading what="Loading the call" />
   if (!call)
     return (
