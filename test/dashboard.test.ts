@@ -302,13 +302,21 @@ describe(`the dashboard in a browser (${testProvider} pass)`, () => {
   }, 120_000)
 
   it('adds the fields the pages read: a call lists the postbacks that reached it, a tag names what wrote it', async () => {
+    const campaignId = await createCampaign(t, 'Fields')
+    const early = await postJson(t, '/postback', { caller_number: '+14155550199', caller_state: 'NV' }, { 'x-ringhook-key': t.company.publisherKey })
+    expect(early.body.status).toBe('call not found, tags stored')
+    const headers = { authorization: `Bearer ${t.company.adminKey}` }
+    expect((await postJson(t, '/call-events', { event: 'start', campaignId, uuid: 'CA-FIELDS', callerNumber: '+14155550199' }, headers)).status).toBe(200)
+    const later = await postJson(t, '/postback', { call_uuid: 'CA-FIELDS', age: 41 }, { 'x-ringhook-key': t.company.publisherKey })
+    expect(later.body.status).toBe('call found, tags applied')
     const d = ok(
-      await t.gql<{ call: { postbacks: { id: string; outcome: string }[]; state: { source: string; sourceId: string } } }>(
-        `{ call(uuid: "CA-DAY-1") { postbacks { id outcome } state: tag(key: "caller_state") { source sourceId } } }`,
+      await t.gql<{ call: { postbacks: { id: string; outcome: string }[]; state: { source: string; sourceId: string }; age: { sourceId: string } } }>(
+        `{ call(uuid: "CA-FIELDS") { postbacks { id outcome } state: tag(key: "caller_state") { source sourceId } age: tag(key: "age") { sourceId } } }`,
       ),
     )
-    expect(d.call.postbacks).toHaveLength(1)
-    expect(d.call.postbacks[0]!.outcome).toBe('TAGS_STORED')
+    // oldest first: the one stored before the call, then the one that found it
+    expect(d.call.postbacks.map((p) => p.outcome)).toEqual(['TAGS_STORED', 'CALL_FOUND'])
     expect(d.call.state).toEqual({ source: 'POSTBACK', sourceId: d.call.postbacks[0]!.id })
+    expect(d.call.age.sourceId).toBe(d.call.postbacks[1]!.id)
   })
 })
