@@ -120,7 +120,7 @@ export function ReplayPanel({ webhookId }: { webhookId: string }) {
   const [replay, runReplay] = useMutation(ReplayMutation)
   const [cancelled, cancel] = useMutation(CancelMutation)
   const [job, setJob] = useState<Job | null>(null)
-  const [recent] = useQuery({ query: RecentReplays })
+  const [recent, reexecuteRecent] = useQuery({ query: RecentReplays })
   const key = JSON.stringify(filter)
   const input = (dryRun: boolean) => ({
     dryRun,
@@ -152,7 +152,7 @@ export function ReplayPanel({ webhookId }: { webhookId: string }) {
     }, 1500)
     return () => clearInterval(timer)
   }, [runningId, client])
-  const mine = (recent.data?.replayJobs.edges ?? []).map((e) => e.node).filter((j) => j.filter.webhookId === webhookId)
+  const mine = (recent.data?.replayJobs.edges ?? []).map((e) => e.node).filter((j) => j.filter.webhookId === webhookId && j.id !== job?.id)
 
   return (
     <div>
@@ -212,6 +212,7 @@ export function ReplayPanel({ webhookId }: { webhookId: string }) {
                   const r = await runReplay({ input: input(false) })
                   const started = jobOf(r.data)
                   if (started) setJob(started)
+                  reexecuteRecent({ requestPolicy: 'network-only' })
                 }}
               >
                 Replay {plural(counted.count, 'pixel')}
