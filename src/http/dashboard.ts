@@ -58,7 +58,10 @@ export function createDashboardRoutes(dist = DASHBOARD_DIST): DashboardRoutes {
         const gz = await regularFile(`${file}.gz`)
         if (gz) return sendFile(req, res, `${file}.gz`, gz, IMMUTABLE, { 'content-encoding': 'gzip', vary: 'accept-encoding' }, file)
       }
-      if (found) return sendFile(req, res, file, found, hashed ? IMMUTABLE : 'no-cache', hashed ? { vary: 'accept-encoding' } : {})
+      if (found) {
+        const headers: Record<string, string> = hashed ? { vary: 'accept-encoding' } : file.endsWith('.html') ? PAGE_HEADERS : {}
+        return sendFile(req, res, file, found, hashed ? IMMUTABLE : 'no-cache', headers)
+      }
       if (looksLikeFile) return sendJson(res, 404, { error: `no file ${urlPath}` })
       // a page's URL: the app routes it
       const index = path.join(root, 'index.html')
