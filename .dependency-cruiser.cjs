@@ -7,7 +7,8 @@
 //   jobs                                     Agenda
 //   transports                               graphql/, http/
 //   app                                      the composition root and entries (app.ts, main.ts, cli.ts)
-// Type-only imports count: a port is declared below the code that implements it.
+// Type-only imports count: a port is declared below the code that implements it. The dashboard (web/src) is
+// cruised too: it imports nothing of the server's, and no cycle.
 const layer = {
   core: '^src/(core|generated)/',
   events: '^src/events/',
@@ -33,6 +34,9 @@ module.exports = {
     above('store', 'jobs', 'transports', 'app'),
     above('jobs', 'transports', 'app'),
     above('transports', 'app'),
+    // the dashboard talks to the server over HTTP only; the server never serves code from web/src
+    { name: 'web-imports-no-server-code', severity: 'error', from: { path: '^web/' }, to: { path: '^(src|test|scripts|bench)/' } },
+    { name: 'server-imports-no-web-code', severity: 'error', from: { path: '^src/' }, to: { path: '^web/' } },
     { name: 'no-circular', severity: 'error', comment: 'no import cycles', from: {}, to: { circular: true } },
     { name: 'not-to-unresolvable', severity: 'error', from: { path: '^src/' }, to: { couldNotResolve: true, pathNot: '^[@a-z]' } },
   ],

@@ -13,7 +13,8 @@ try {
     console.log('Created the demo company on the empty embedded database. Keep these keys; they are not shown again:')
     console.log(JSON.stringify(app.demo, null, 2))
   }
-  console.log(`Ringhook listening on ${app.url}/graphql (GraphiQL in a browser) on ${config.databaseProvider}, events ${app.bus.kind}`)
+  const dashboard = config.role === 'worker' ? '' : `; the dashboard at ${app.url}/`
+  console.log(`Ringhook listening on ${app.url}/graphql (GraphiQL in a browser) on ${config.databaseProvider}, events ${app.bus.kind}${dashboard}`)
   let stopping = false
   const stop = async (signal: string) => {
     if (stopping) return

@@ -54,4 +54,50 @@ describe(`call log SQL statements on ${testProvider}`, () => {
     expect(for50).toBeLessThanOrEqual(6)
     expect(for50).toBe(for5)
   })
+
+  it("loads the dashboard's call log page (Pixels Fired: summary, pixels and their webhooks) in a constant number of statements", async () => {
+    const campaignId = (await t.app.db.campaign.findFirstOrThrow({ where: { companyId: t.company.companyId } })).id
+    const webhook = await t.app.db.webhook.create({
+      data: {
+        companyId: t.company.companyId,
+        campaignId,
+        name: 'hook',
+        trigger: 'CALL_END',
+        matches: [],
+        method: 'POST',
+        urlTemplate: 'http://x.test/',
+        headers: [],
+      },
+    })
+    const calls = await t.app.db.call.findMany({ where: { companyId: t.company.companyId } })
+    await t.app.db.pixel.createMany({
+      data: calls.flatMap((c, i) =>
+        ['SUCCEEDED', 'FAILED'].slice(0, 1 + (i % 2)).map((status) => ({
+          companyId: t.company.companyId,
+          campaignId: c.campaignId,
+          webhookId: webhook.id,
+          callId: c.id,
+          callerNumber: c.callerNumber,
+          trigger: 'CALL_END',
+          status,
+        })),
+      ),
+    })
+    // the query web/src/pages/CallLog.tsx sends
+    const DASHBOARD = `query($first:Int){ calls(first:$first) { edges { node { id uuid callerNumber status startedAt campaign { id name }
+      pixelSummary { count succeeded failed pending cancelled } pixels { id status trigger webhook { id name } } } }
+      pageInfo { hasNextPage endCursor } } }`
+    const count = async (first: number) => {
+      statements = []
+      const d = ok(
+        await t.gql<{ calls: { edges: { node: { pixelSummary: { count: number }; pixels: { webhook: { name: string } }[] } }[] } }>(DASHBOARD, { first }),
+      )
+      expect(d.calls.edges).toHaveLength(first)
+      for (const e of d.calls.edges) expect(e.node.pixels.map((p) => p.webhook.name)).toHaveLength(e.node.pixelSummary.count)
+      return statements.filter((s) => /^\s*(SELECT|WITH)/i.test(s)).length
+    }
+    const for50 = await count(50)
+    expect(for50).toBeGreaterThanOrEqual(4)
+    expect(for50).toBe(await count(5))
+  })
 })

@@ -64,6 +64,11 @@ describe(`operator command and npm start (${testProvider} pass)`, () => {
       expect(company.company).toEqual({ id: created.companyId, name: 'Acme Leads' })
       const pub = await gql(server.url, '{ company { id } }', {}, created.publisherKey)
       expect(pub.errors?.[0]?.extensions?.code).toBe('FORBIDDEN')
+      // the dashboard (built by npm install) is served at / on the same port
+      const home = await fetch(server.url.replace(/\/graphql$/, '/'))
+      expect(home.status).toBe(200)
+      expect(home.headers.get('content-type')).toMatch(/^text\/html/)
+      expect(await home.text()).toContain('<div id="root">')
     } finally {
       expect(await server.stop()).toBe(0) // SIGTERM stops cleanly
     }

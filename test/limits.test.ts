@@ -41,7 +41,12 @@ describe(`limits, errors and health on ${testProvider}`, () => {
     const graphiql = await fetch(t.url, { headers: { accept: 'text/html' } })
     expect(graphiql.status).toBe(200)
     expect(await graphiql.text()).toMatch(/<title>Ringhook<\/title>[\s\S]*graphiql/i)
-    const unknown = await fetch(`${base}/nope`)
+    // any other GET path is a page of the dashboard; other methods have no route
+    const page = await fetch(`${base}/nope`)
+    expect(page.status).toBe(200)
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/)
+    await page.arrayBuffer()
+    const unknown = await fetch(`${base}/nope`, { method: 'POST' })
     expect(unknown.status).toBe(404)
     expect((await unknown.json()).error).toMatch(/no route/)
   })

@@ -79,8 +79,8 @@ describe(`request logs on ${testProvider}`, () => {
       body: JSON.stringify({ query: '{ company { id } }' }),
     })
     expect(gql.line).toMatchObject({ method: 'POST', route: 'graphql', path: '/graphql', status: 200 })
-    const missing = await send('/no/such/thing?x=1')
-    expect(missing.line).toMatchObject({ route: 'other', path: '/no/such/thing', status: 404 })
+    const missing = await send('/no/such/thing.js?x=1')
+    expect(missing.line).toMatchObject({ route: 'other', path: '/no/such/thing.js', status: 404 })
     const refused = await send('/call-events', { method: 'POST', body: '{}' })
     expect(refused.line).toMatchObject({ method: 'POST', route: 'call_events', status: 401 })
   })

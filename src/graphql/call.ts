@@ -13,6 +13,7 @@ const TagRef = builder.prismaObject('Tag', {
     key: t.exposeString('key'),
     value: t.exposeString('value'),
     source: t.field({ type: TagSourceEnum, resolve: (tag) => tag.source as never }),
+    sourceId: t.exposeID('sourceId', { nullable: true, description: 'the postback (source POSTBACK) or pixel (source WEBHOOK) that wrote it' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
   }),

@@ -50,6 +50,13 @@ const PostbackRef = builder.prismaObject('Postback', {
   }),
 })
 
+builder.prismaObjectField('Call', 'postbacks', (t) =>
+  t.relation('postbacks', {
+    description: 'the postbacks whose tags reached this call (at once, or when it called in), oldest first',
+    query: { orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] },
+  }),
+)
+
 builder.prismaObject('PendingTag', {
   description: 'A tag for a caller number that has not called yet; applied when it calls within the window.',
   fields: (t) => ({

@@ -1,6 +1,6 @@
 // The HTTP server: the REST doors (postbacks, call events) and their OpenAPI document, Yoga at /graphql
-// (GraphiQL, SSE) with graphql-ws on the same port and path, health routes, /metrics (operator key). Every
-// request is counted and logged in one line (requestLog.ts).
+// (GraphiQL, SSE) with graphql-ws on the same port and path, health routes, /metrics (operator key), and the
+// dashboard at / for every other GET. Every request is counted and logged in one line (requestLog.ts).
 import http, { type IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Config } from '../core/config.js'
@@ -12,6 +12,7 @@ import { createGraphql } from '../graphql/yoga.js'
 import type { Agenda } from 'agenda'
 import { createAgendashRoutes } from './agendash.js'
 import { createCallEventRoutes } from './callEventRoutes.js'
+import { createDashboardRoutes } from './dashboard.js'
 import { createPostbackRoutes } from './postbackRoutes.js'
 import { OPENAPI_PATH, createOpenApiDocument } from './openApiDocument.js'
 import { createMetricsRoute, METRICS_PATH } from './metricsRoutes.js'
@@ -39,6 +40,7 @@ export function createServer({ config, services, logger, agenda }: ServerDeps): 
   // built once: the document is the same for every request
   const openApiJson = config.role === 'worker' ? '' : JSON.stringify(createOpenApiDocument())
   const agendash = createAgendashRoutes(agenda, config.operatorKey, config.bodyLimitBytes)
+  const dashboard = createDashboardRoutes()
 
   const metricsRoute = createMetricsRoute(config, services.metrics)
   const observer = requestObserver(logger, services.metrics)
@@ -72,6 +74,7 @@ export function createServer({ config, services, logger, agenda }: ServerDeps): 
         }
         return yoga(req, res, { req, res })
       }
+      if (dashboard.handles(req.method, path)) return await dashboard.handle(req, res, path)
       sendJson(res, 404, { error: `no route for ${req.method} ${path}` })
     } catch (e) {
       if (e instanceof BodyTooLargeError) return sendJson(res, 413, { error: e.message }, { connection: 'close' })

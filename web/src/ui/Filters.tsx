@@ -1,0 +1,86 @@
+// A filter form whose values live in the URL query: applying it is a navigation, so a filtered log is a link.
+import { useState } from 'react'
+import { useSearchParams } from 'wouter'
+import { fromLocalInput, toLocalInput } from './Time.tsx'
+
+export type FilterField =
+  | { name: string; label: string; kind: 'text'; placeholder?: string }
+  | { name: string; label: string; kind: 'select'; options: readonly (readonly [string, string])[] }
+  | { name: string; label: string; kind: 'time' }
+
+export function FilterForm({ fields, label }: { fields: FilterField[]; label: string }) {
+  const [params, setParams] = useSearchParams()
+  const initial = () => Object.fromEntries(fields.map((f) => [f.name, f.kind === 'time' ? toLocalInput(params.get(f.name)) : (params.get(f.name) ?? '')]))
+  const [values, setValues] = useState<Record<string, string>>(initial)
+  const [shown, setShown] = useState(params.toString())
+  // the URL changed from elsewhere (a link, back): show what it says
+  if (shown !== params.toString()) {
+    setShown(params.toString())
+    setValues(initial())
+  }
+
+  const apply = (next: Record<string, string>) => {
+    const p = new URLSearchParams()
+    for (const f of fields) {
+      const v = next[f.name]?.trim()
+      if (!v) continue
+      const value = f.kind === 'time' ? fromLocalInput(v) : v
+      if (value) p.set(f.name, value)
+    }
+    setParams(p)
+  }
+
+  return (
+    <form
+      className="filters"
+      aria-label={label}
+      onSubmit={(e) => {
+        e.preventDefault()
+        apply(values)
+      }}
+    >
+      {fields.map((f) => {
+        const id = `filter-${f.name}`
+        const common = {
+          id,
+          name: f.name,
+          value: values[f.name] ?? '',
+          onChange: (e: { target: { value: string } }) => setValues({ ...values, [f.name]: e.target.value }),
+        }
+        return (
+          <div className="field" key={f.name}>
+            <label htmlFor={id}>{f.label}</label>
+            {f.kind === 'select' ? (
+              <select {...common}>
+                <option value="">Any</option>
+                {f.options.map(([value, text]) => (
+                  <option key={value} value={value}>
+                    {text}
+                  </option>
+                ))}
+              </select>
+            ) : f.kind === 'time' ? (
+              <input type="datetime-local" {...common} />
+            ) : (
+              <input type="search" placeholder={f.placeholder} {...common} />
+            )}
+          </div>
+        )
+      })}
+      <div className="actions">
+        <button type="submit">Apply</button>
+        <button
+          type="button"
+          className="secondary"
+          onClick={() => {
+            const cleared = Object.fromEntries(fields.map((f) => [f.name, '']))
+            setValues(cleared)
+            apply(cleared)
+          }}
+        >
+          Clear
+        </button>
+      </div>
+    </form>
+  )
+}

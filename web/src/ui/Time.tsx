@@ -1,0 +1,43 @@
+// A time in the viewer's zone, with the UTC time on hover.
+const local = new Intl.DateTimeFormat(undefined, {
+  year: 'numeric',
+  month: 'short',
+  day: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+})
+
+export const utcText = (iso: string) => `${iso.replace('T', ' ').replace(/(\.\d+)?Z$/, '')} UTC`
+
+const clock = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' })
+
+/** `clock`: the time of day only (the live tail), the date and UTC on hover. */
+export function Time({ at, clock: short }: { at: string | null | undefined; clock?: boolean }) {
+  if (!at) return <span className="muted">—</span>
+  const d = new Date(at)
+  return (
+    <time dateTime={at} title={short ? `${local.format(d)} (${utcText(at)})` : utcText(at)}>
+      {short ? clock.format(d) : local.format(d)}
+    </time>
+  )
+}
+
+/** datetime-local input value (viewer's zone) <-> ISO time */
+export function toLocalInput(iso: string | null): string {
+  if (!iso) return ''
+  const d = new Date(iso)
+  if (Number.isNaN(d.getTime())) return ''
+  const pad = (n: number) => String(n).padStart(2, '0')
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`
+}
+export function fromLocalInput(value: string): string | null {
+  if (!value) return null
+  const d = new Date(value)
+  return Number.isNaN(d.getTime()) ? null : d.toISOString()
+}
+
+export function Duration({ ms }: { ms: number | null | undefined }) {
+  if (ms == null) return <span className="muted">—</span>
+  return <span>{ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`}</span>
+}
