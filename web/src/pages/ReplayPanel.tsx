@@ -2,7 +2,7 @@
 // streamed (replayJobUpdated), and cancel.
 import { useEffect, useState } from 'react'
 import { useClient, useMutation, useQuery, useSubscription } from 'urql'
-import { graphql } from '../graphql.ts'
+import { graphql, type VariablesOf } from '../graphql.ts'
 import { Badge } from '../ui/Badge.tsx'
 import { ErrorNote } from '../ui/States.tsx'
 import { fromLocalInput, Time } from '../ui/Time.tsx'
@@ -97,6 +97,8 @@ const RecentReplays = graphql(
 )
 
 type Filter = { status: string; trigger: string; from: string; to: string }
+/** a pixel trigger, as the API's PixelTrigger enum names it (the select offers only those) */
+type Trigger = NonNullable<VariablesOf<typeof ReplayMutation>['input']['filter']['trigger']>
 type Job = NonNullable<ReturnType<typeof jobOf>>
 const jobOf = (data: { replayPixels: { job: unknown } } | undefined) =>
   data?.replayPixels.job as
@@ -127,7 +129,7 @@ export function ReplayPanel({ webhookId }: { webhookId: string }) {
     filter: {
       webhookId,
       ...(filter.status ? { status: filter.status as 'FAILED' } : {}),
-      ...(filter.trigger ? { trigger: filter.trigger } : {}),
+      ...(filter.trigger ? { trigger: filter.trigger as Trigger } : {}),
       ...(filter.from ? { createdAfter: fromLocalInput(filter.from) } : {}),
       ...(filter.to ? { createdBefore: fromLocalInput(filter.to) } : {}),
     },
