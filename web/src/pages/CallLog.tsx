@@ -1,7 +1,7 @@
 // The call log: filters in the URL, newest first, cursor pages, and the "Pixels Fired" column.
 import { useQuery } from 'urql'
 import { Link, useSearchParams } from 'wouter'
-import { graphql } from '../graphql.ts'
+import { CallsQuery } from './callQueries.ts'
 import { Badge } from '../ui/Badge.tsx'
 import { FilterForm } from '../ui/Filters.tsx'
 import { Pager, pageArgs } from '../ui/Pager.tsx'
@@ -9,51 +9,6 @@ import { Empty, ErrorNote, Loading } from '../ui/States.tsx'
 import { Time } from '../ui/Time.tsx'
 import { usePageTitle } from '../ui/usePageTitle.ts'
 import { CampaignsQuery } from './queries.ts'
-
-const CallsQuery = graphql(`
-  query CallLog($first: Int, $after: String, $last: Int, $before: String, $filter: CallFilter) {
-    calls(first: $first, after: $after, last: $last, before: $before, filter: $filter) {
-      edges {
-        node {
-          id
-          uuid
-          callerNumber
-          calledNumber
-          status
-          startedAt
-          durationSeconds
-          converted
-          campaign {
-            id
-            name
-          }
-          pixelSummary {
-            count
-            succeeded
-            failed
-            pending
-            cancelled
-          }
-          pixels {
-            id
-            status
-            trigger
-            webhook {
-              id
-              name
-            }
-          }
-        }
-      }
-      pageInfo {
-        hasNextPage
-        hasPreviousPage
-        startCursor
-        endCursor
-      }
-    }
-  }
-`)
 
 const STATUSES = [
   ['STARTED', 'Started'],

@@ -2,6 +2,7 @@
 // every webhook of its campaign whether it fired or why not.
 import { useQuery, useSubscription } from 'urql'
 import { Link } from 'wouter'
+import { CallQuery } from './callQueries.ts'
 import { graphql, type ResultOf } from '../graphql.ts'
 import { Badge } from '../ui/Badge.tsx'
 import { Empty, ErrorNote, Loading } from '../ui/States.tsx'
@@ -9,83 +10,6 @@ import { Time } from '../ui/Time.tsx'
 import { usePageTitle } from '../ui/usePageTitle.ts'
 import { useThrottled } from '../ui/useThrottled.ts'
 import { attemptWords, OPERATOR_WORDS, OUTCOME_WORDS, plural, SOURCE_WORDS, triggerWords } from '../ui/words.ts'
-
-const CallQuery = graphql(`
-  query CallOverview($uuid: String!) {
-    call(uuid: $uuid) {
-      id
-      uuid
-      callerNumber
-      calledNumber
-      status
-      startedAt
-      answeredAt
-      endedAt
-      durationSeconds
-      converted
-      convertedAt
-      campaign {
-        id
-        name
-      }
-      tags {
-        key
-        value
-        source
-        sourceId
-        createdAt
-        updatedAt
-      }
-      postbacks {
-        id
-        createdAt
-        outcome
-        channel
-        tags
-      }
-      pixels {
-        id
-        trigger
-        status
-        createdAt
-        completedAt
-        responseNote
-        webhook {
-          id
-          name
-        }
-        attempts {
-          number
-          startedAt
-          durationMs
-          statusCode
-          error
-        }
-      }
-      webhookEvaluations {
-        webhook {
-          id
-          name
-        }
-        trigger
-        fired
-        reason
-        pixel {
-          id
-          status
-        }
-        failedConditions {
-          group
-          condition
-          key
-          operator
-          expected
-          actual
-        }
-      }
-    }
-  }
-`)
 
 // the page reads the call again as its pixels settle and as it changes
 const CallPixels = graphql(`
