@@ -1,7 +1,8 @@
 // Benchmark: REST postback ingest on embedded SQLite (or PostgreSQL when DATABASE_URL=postgres://… names a
 // server: a database of the run's own is made there), 50 connections (autocannon), against a bare node:http
 // server in the same run. Both servers run as child processes; autocannon runs here.
-//   npm run bench:postbacks            (DURATION=10 CONNECTIONS=50 to change; DATABASE_URL=postgres://… for PostgreSQL)
+//   npm run bench:postbacks            (DURATION=10 CONNECTIONS=50 to change; DATABASE_URL=postgres://… for PostgreSQL;
+//                                       LOG_LEVEL=info to log every request, to LOG_FILE or /dev/null)
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -55,7 +56,9 @@ const app = await startRinghook(
     HOST: '127.0.0.1',
     DATABASE_URL: pgDatabase?.url ?? `file:${dbFile}`,
     ...(pgDatabase ? { JOBS_URL: pgDatabase.url, DEMO_COMPANY: 'off' } : {}),
-    LOG_LEVEL: 'error',
+    // LOG_LEVEL=info writes a line a request: the server's log goes to a file then (LOG_FILE, else /dev/null),
+    // as a process manager would take it, not through this process
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
     POSTBACK_RATE_LIMIT_PER_MINUTE: '0',
   },
   process.env.PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.PROFILE] : [],

@@ -12,7 +12,9 @@ export interface Started {
 }
 
 export function startProcess(cmd: string, args: string[], env: Record<string, string>): Promise<Started> {
-  const child = spawn(cmd, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  // a server that logs every request writes its log to a file, not through this process's pipe
+  const logFile = env.LOG_LEVEL === 'info' || env.LOG_LEVEL === 'debug' ? fs.openSync(process.env.LOG_FILE ?? '/dev/null', 'a') : null
+  const child = spawn(cmd, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', logFile ?? 'pipe'] })
   let out = ''
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no start: ${out}`)), 60_000)
@@ -24,7 +26,7 @@ export function startProcess(cmd: string, args: string[], env: Record<string, st
         resolve({ child, url: m[1]!, out: () => out })
       }
     })
-    child.stderr!.on('data', (d) => (out += d))
+    child.stderr?.on('data', (d) => (out += d))
     child.on('exit', (code) => reject(new Error(`exited ${code}: ${out}`)))
   })
 }
