@@ -12,7 +12,7 @@ import path from 'node:path'
 import { request } from 'undici'
 import { newId } from '../src/core/ids.js'
 import { applyMigrations } from '../src/store/migrate.js'
-import { openWriter } from './fill.js'
+import { openWriter, WEBHOOK_TYPES } from './fill.js'
 import { benchDatabase, companyByCli } from './postgres.js'
 import { startRinghook, stopProcess } from './process.js'
 import { CALL_LOG, CALL_OVERVIEW } from './dashboardQueries.js'
@@ -59,6 +59,7 @@ await writer.insert(
     new Date(now - month),
     new Date(now),
   ]),
+  WEBHOOK_TYPES,
 )
 const apiKeyId = await (async () => {
   const id = newId()

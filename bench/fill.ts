@@ -46,3 +46,6 @@ export async function openWriter(pgUrl: string | null, sqliteFile: string): Prom
     close: () => client.end(),
   }
 }
+
+/** PostgreSQL types of the Webhook columns the benchmarks write (matches and headers are jsonb). */
+export const WEBHOOK_TYPES = ['text', 'text', 'text', 'text', 'text', 'jsonb', 'text', 'text', 'jsonb', 'timestamp(3)', 'timestamp(3)']

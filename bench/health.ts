@@ -13,7 +13,7 @@ import { request } from 'undici'
 import { newId } from '../src/core/ids.js'
 import { COUNT_COLUMNS, LATENCY_BOUNDS_MS } from '../src/delivery/health.js'
 import { applyMigrations } from '../src/store/migrate.js'
-import { openWriter } from './fill.js'
+import { openWriter, WEBHOOK_TYPES } from './fill.js'
 import { benchDatabase, companyByCli } from './postgres.js'
 import { startRinghook, stopProcess } from './process.js'
 
@@ -62,6 +62,7 @@ await writer.insert(
     new Date(now - week),
     new Date(now),
   ]),
+  WEBHOOK_TYPES,
 )
 // calls, pixels (one attempt each) over the last week, in batches
 const batch = 10_000
