@@ -5,7 +5,7 @@
 // request at a time, for the call log's first page (unfiltered, by campaign and status, by caller number)
 // and a call's overview, with the operations the dashboard sends (web/src/queries); beside them, in the
 // same run, a bare query (the company's name) as the floor. Latencies are measured at the client.
-//   npm run bench:dashboard        (CALLS=1000000 ROUNDS=100 to change)
+//   npm run bench:dashboard        (CALLS=1000000 ROUNDS=100 to change; KEEP=1 keeps the database)
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -173,8 +173,12 @@ for (const [name, query, variables] of cases) {
   results.push(`| ${name} | ${percentile(times, 50).toFixed(1)} | ${percentile(times, 99).toFixed(1)} | ${Math.max(...times).toFixed(1)} |`)
 }
 await stopProcess(app.child)
-await pgDatabase?.drop()
-fs.rmSync(dir, { recursive: true, force: true })
+// KEEP=1 keeps the database for a closer look (its URL printed)
+if (process.env.KEEP) console.log(`kept: ${databaseUrl}`)
+else {
+  await pgDatabase?.drop()
+  fs.rmSync(dir, { recursive: true, force: true })
+}
 
 console.log(
   `\n${server ? 'PostgreSQL' : 'SQLite'}: ${calls.toLocaleString('en')} calls over 30 days (tags, pixels, attempts, postbacks beside them); filled in ${filled.toFixed(0)} s`,

@@ -43,7 +43,11 @@ export async function openWriter(pgUrl: string | null, sqliteFile: string): Prom
         params,
       )
     },
-    close: () => client.end(),
+    // statistics, as autovacuum gathers them after a bulk load: without them the planner reads the tables whole
+    close: async () => {
+      await client.query('ANALYZE')
+      await client.end()
+    },
   }
 }
 
