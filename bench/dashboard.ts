@@ -9,22 +9,16 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { request } from 'undici'
 import { newId } from '../src/core/ids.js'
 import { applyMigrations } from '../src/store/migrate.js'
-import { openWriter, WEBHOOK_TYPES } from './fill.js'
+import { openWriter, startOnHistory, timeQueries, WEBHOOK_TYPES, type QueryCase } from './fill.js'
 import { benchDatabase, companyByCli } from './postgres.js'
-import { startRinghook, stopProcess } from './process.js'
+import { stopProcess } from './process.js'
 import { CALL_LOG, CALL_OVERVIEW } from './dashboardQueries.js'
 
 const calls = Number(process.env.CALLS ?? 1_000_000)
 const rounds = Number(process.env.ROUNDS ?? 100)
 const month = 30 * 86_400_000
-
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
-}
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ringhook-bench-'))
 const server = process.env.DATABASE_URL?.startsWith('postgres') ? process.env.DATABASE_URL : null
@@ -136,44 +130,15 @@ for (let done = 0; done < calls; done += batch) {
 await writer.close()
 const filled = (performance.now() - started) / 1000
 
-const app = await startRinghook({
-  PORT: '0',
-  HOST: '127.0.0.1',
-  DATABASE_URL: databaseUrl,
-  ...(server ? { JOBS_URL: databaseUrl } : {}),
-  DEMO_COMPANY: 'off',
-  LOG_LEVEL: 'error',
-  // the retention job runs at start: with the default 30 days it would be purging the oldest rows meanwhile
-  RETENTION_DAYS: '0',
-})
-async function timed(query: string, variables: Record<string, unknown>): Promise<number[]> {
-  const times: number[] = []
-  for (let i = 0; i < rounds + 10; i++) {
-    const t0 = performance.now()
-    const res = await request(`${app.url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${keys.adminKey}` },
-      body: JSON.stringify({ query, variables }),
-    })
-    const body = (await res.body.json()) as { errors?: unknown; data?: unknown }
-    if (body.errors) throw new Error(JSON.stringify(body.errors))
-    // the first few warm the caches and the JIT
-    if (i >= 10) times.push(performance.now() - t0)
-  }
-  return times
-}
-const cases: [string, string, Record<string, unknown>][] = [
+const app = await startOnHistory(databaseUrl)
+const cases: QueryCase[] = [
   ['bare: company { name }', '{ company { name } }', {}],
   ['call log, first page of 50', CALL_LOG, { first: 50, filter: {} }],
   ['call log, a campaign and status', CALL_LOG, { first: 50, filter: { campaignId: campaignIds[1], status: 'ENDED' } }],
   ['call log, a caller number', CALL_LOG, { first: 50, filter: { callerNumber: '+14155123456' } }],
   ['call overview', CALL_OVERVIEW, { uuid: sampleUuid }],
 ]
-const results: string[] = []
-for (const [name, query, variables] of cases) {
-  const times = await timed(query, variables)
-  results.push(`| ${name} | ${percentile(times, 50).toFixed(1)} | ${percentile(times, 99).toFixed(1)} | ${Math.max(...times).toFixed(1)} |`)
-}
+const results = await timeQueries(app.url, keys.adminKey, cases, rounds)
 await stopProcess(app.child)
 // KEEP=1 keeps the database for a closer look (its URL printed)
 if (process.env.KEEP) console.log(`kept: ${databaseUrl}`)

@@ -2,6 +2,8 @@
 // (SQLite with prepared statements in one transaction a batch, PostgreSQL with one INSERT … unnest a batch).
 import Database from 'better-sqlite3'
 import pg from 'pg'
+import { request } from 'undici'
+import { startRinghook, type Started } from './process.js'
 
 export interface Writer {
   /** `types`: PostgreSQL types of the columns, when the first row's values do not tell (a null) */
@@ -53,3 +55,47 @@ export async function openWriter(pgUrl: string | null, sqliteFile: string): Prom
 
 /** PostgreSQL types of the Webhook columns the benchmarks write (matches and headers are jsonb). */
 export const WEBHOOK_TYPES = ['text', 'text', 'text', 'text', 'text', 'jsonb', 'text', 'text', 'jsonb', 'timestamp(3)', 'timestamp(3)']
+
+/** Ringhook (as `npm start`) on a database a benchmark filled with a large history, kept as it is. */
+export function startOnHistory(databaseUrl: string): Promise<Started> {
+  return startRinghook({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATABASE_URL: databaseUrl,
+    ...(databaseUrl.startsWith('postgres') ? { JOBS_URL: databaseUrl } : {}),
+    DEMO_COMPANY: 'off',
+    LOG_LEVEL: 'error',
+    // the retention job runs at start: with the default 30 days it would be purging the oldest rows meanwhile
+    RETENTION_DAYS: '0',
+  })
+}
+
+export type QueryCase = [name: string, query: string, variables: Record<string, unknown>]
+
+/**
+ * Each query `rounds` times, one request at a time, after ten to warm the caches and the JIT; answers a
+ * markdown row per query: p50, p99 and max latency at the client (ms, HTTP included).
+ */
+export async function timeQueries(url: string, key: string, cases: QueryCase[], rounds: number): Promise<string[]> {
+  const percentile = (values: number[], p: number) => {
+    const sorted = [...values].sort((a, b) => a - b)
+    return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
+  }
+  const rows: string[] = []
+  for (const [name, query, variables] of cases) {
+    const times: number[] = []
+    for (let i = 0; i < rounds + 10; i++) {
+      const t0 = performance.now()
+      const res = await request(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: JSON.stringify({ query, variables }),
+      })
+      const body = (await res.body.json()) as { errors?: unknown }
+      if (body.errors) throw new Error(JSON.stringify(body.errors))
+      if (i >= 10) times.push(performance.now() - t0)
+    }
+    rows.push(`| ${name} | ${percentile(times, 50).toFixed(1)} | ${percentile(times, 99).toFixed(1)} | ${Math.max(...times).toFixed(1)} |`)
+  }
+  return rows
+}

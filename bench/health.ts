@@ -9,24 +9,18 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { request } from 'undici'
 import { newId } from '../src/core/ids.js'
 import { COUNT_COLUMNS, LATENCY_BOUNDS_MS } from '../src/delivery/health.js'
 import { applyMigrations } from '../src/store/migrate.js'
-import { openWriter, WEBHOOK_TYPES } from './fill.js'
+import { openWriter, startOnHistory, timeQueries, WEBHOOK_TYPES, type QueryCase } from './fill.js'
 import { benchDatabase, companyByCli } from './postgres.js'
-import { startRinghook, stopProcess } from './process.js'
+import { stopProcess } from './process.js'
 
 const pixels = Number(process.env.PIXELS ?? 1_000_000)
 const webhooks = Number(process.env.WEBHOOKS ?? 20)
 const rounds = Number(process.env.ROUNDS ?? 200)
 const origins = 4
 const week = 7 * 86_400_000
-
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
-}
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ringhook-bench-'))
 const server = process.env.DATABASE_URL?.startsWith('postgres') ? process.env.DATABASE_URL : null
@@ -125,36 +119,11 @@ for (const [period, stepMs, count] of [
 await writer.close()
 const filled = (performance.now() - started) / 1000
 
-const app = await startRinghook({
-  PORT: '0',
-  HOST: '127.0.0.1',
-  DATABASE_URL: databaseUrl,
-  ...(server ? { JOBS_URL: databaseUrl } : {}),
-  DEMO_COMPANY: 'off',
-  LOG_LEVEL: 'error',
-  // the retention job runs at start: with the default 30 days it would be purging the oldest rows meanwhile
-  RETENTION_DAYS: '0',
-})
-async function timed(query: string, variables: Record<string, unknown>): Promise<number[]> {
-  const times: number[] = []
-  for (let i = 0; i < rounds + 10; i++) {
-    const t0 = performance.now()
-    const res = await request(`${app.url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${keys.adminKey}` },
-      body: JSON.stringify({ query, variables }),
-    })
-    const body = (await res.body.json()) as { errors?: unknown }
-    if (body.errors) throw new Error(JSON.stringify(body.errors))
-    // the first few warm the caches and the JIT
-    if (i >= 10) times.push(performance.now() - t0)
-  }
-  return times
-}
+const app = await startOnHistory(databaseUrl)
 const HEALTH =
   'attempts successes successRate failures { timeout network http4xx http429 http5xx refused total } latencyMs { p50 p95 p99 mean } lastSuccessAt lastFailureAt'
 const webhookId = webhookIds[0]
-const cases: [string, string, Record<string, unknown>][] = [
+const cases: QueryCase[] = [
   ['bare: webhook { id name }', 'query($id:ID!){ webhook(id:$id) { id name } }', { id: webhookId }],
   [
     'webhook.health(HOUR), 60 points',
@@ -174,11 +143,7 @@ const cases: [string, string, Record<string, unknown>][] = [
   ['endpointHealth(origin, WEEK)', `query($o:String!){ endpointHealth(origin:$o, window: WEEK) { ${HEALTH} } }`, { o: originOf(0) }],
   ['endpoints(WEEK)', `{ endpoints(window: WEEK) { origin attempts } }`, {}],
 ]
-const results: string[] = []
-for (const [name, query, variables] of cases) {
-  const times = await timed(query, variables)
-  results.push(`| ${name} | ${percentile(times, 50).toFixed(1)} | ${percentile(times, 99).toFixed(1)} | ${Math.max(...times).toFixed(1)} |`)
-}
+const results = await timeQueries(app.url, keys.adminKey, cases, rounds)
 await stopProcess(app.child)
 await pgDatabase?.drop()
 fs.rmSync(dir, { recursive: true, force: true })

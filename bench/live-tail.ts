@@ -8,7 +8,8 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { chromium, type Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
+import { launchChromium } from '../test/helpers/chromium.js'
 import { request } from 'undici'
 import { startRinghook, stopProcess } from './process.js'
 
@@ -30,19 +31,7 @@ const app = await startRinghook({
 })
 const keys = JSON.parse(/\{[\s\S]*?\}/.exec(app.out())![0]) as { adminKey: string; publisherKey: string }
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-    '--disable-quic',
-  ],
-})
+const browser = await launchChromium()
 const page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
 const errors: string[] = []
 page.on('console', (m) => m.type() === 'error' && errors.push(m.text()))

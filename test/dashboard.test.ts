@@ -3,15 +3,15 @@
 // .test-results/screenshots/<database>/ to look at. Also what the server answers for the dashboard's paths.
 import fs from 'node:fs'
 import path from 'node:path'
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ok, startTestApp, type TestApp } from './helpers/app.js'
+import { launchChromium } from './helpers/chromium.js'
 import { testProvider } from './helpers/db.js'
 import { base, postJson, request } from './helpers/postback.js'
 import { type Receiver, settledPixels, startReceiver } from './helpers/receiver.js'
 import { createCampaign, createWebhook } from './fixtures.js'
 
-const CHROMIUM = '/usr/bin/chromium'
 const shots = path.resolve(import.meta.dirname, '../.test-results/screenshots', testProvider)
 const WAIT = { timeout: 15_000 }
 
@@ -22,23 +22,10 @@ describe(`the dashboard in a browser (${testProvider} pass)`, () => {
   let root: string
 
   beforeAll(async () => {
-    if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`)
     t = await startTestApp({ env: { ALLOWED_TARGETS: '127.0.0.1', PIXEL_POLL_MS: '50' } })
     root = base(t.url)
     receiver = await startReceiver()
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--disable-quic',
-      ],
-    })
+    browser = await launchChromium()
     fs.mkdirSync(shots, { recursive: true })
   })
   afterAll(async () => {
