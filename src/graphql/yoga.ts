@@ -51,10 +51,8 @@ export function createGraphql({ config, services, logger }: { config: Config; se
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
-    graphiql: { title: 'Ringhook', headers: JSON.stringify({ Authorization: 'Bearer <your admin key>' }) },
-    // GraphiQL with its assets inlined (Yoga's default page loads them from a CDN and stays blank offline);
-    // loaded when a browser first asks for it, not at every start
-    renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
+    // GraphiQL is served by the HTTP server, made once (http/graphiqlPage.ts)
+    graphiql: false,
     // Yoga's own log lines (the unexpected errors it masks) go to our logger, at our level
     logging: {
       debug: (...args: unknown[]) => logger.debug({ yoga: args }, 'graphql'),

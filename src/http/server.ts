@@ -9,6 +9,7 @@ import type { Logger } from '../core/logger.js'
 import { databaseReachable } from '../store/client.js'
 import type { Services } from '../graphql/context.js'
 import { createGraphql } from '../graphql/yoga.js'
+import { createGraphiqlPage } from './graphiqlPage.js'
 import type { Agenda } from 'agenda'
 import { createAgendashRoutes } from './agendash.js'
 import { createCallEventRoutes } from './callEventRoutes.js'
@@ -45,6 +46,7 @@ export function createServer({ config, services, logger, agenda }: ServerDeps): 
   const metricsRoute = createMetricsRoute(config, services.metrics)
   const observer = requestObserver(logger, services.metrics)
   const { yoga, attachWebSockets } = createGraphql({ config, services, logger })
+  const graphiql = createGraphiqlPage('/graphql', { title: 'Ringhook', headers: JSON.stringify({ Authorization: 'Bearer <your admin key>' }) })
 
   // a GET postback's query is its body: request lines up to the body limit reach the app (which refuses
   // longer queries itself and logs them); past this Node answers 431 (clientError below)
@@ -67,6 +69,7 @@ export function createServer({ config, services, logger, agenda }: ServerDeps): 
       if (postbackRoutes.handles(req.method, path)) return await postbackRoutes.handle(req, res, path)
       if (callEventRoutes.handles(req.method, path)) return await callEventRoutes.handle(req, res)
       if (path === OPENAPI_PATH && req.method === 'GET') return sendJsonText(res, 200, openApiJson)
+      if (graphiql.handles(req, path)) return await graphiql.send(req, res)
       if (path === '/graphql') {
         if (req.method === 'POST') {
           const body = await readBody(req, config.bodyLimitBytes)
