@@ -78,7 +78,8 @@ export function createServices(
   logger: Logger,
   metrics: Metrics = new Metrics(),
 ): { services: Services; worker: PixelWorker | null; ready(): Promise<void>; closeServices(): Promise<void> } {
-  const rateLimitRedis = config.redisUrl ? new Redis(config.redisUrl, { enableOfflineQueue: false }) : null
+  // a Redis that hangs answers no later than commandTimeout: the limiters fall back to their in-memory insurance
+  const rateLimitRedis = config.redisUrl ? new Redis(config.redisUrl, { enableOfflineQueue: false, commandTimeout: 1000 }) : null
   rateLimitRedis?.on('error', (e) => logger.error({ err: e }, 'redis (rate limits) connection error'))
   // requests go out on a thread of their own, PIXEL_CONCURRENCY at most at once; the worker keeps more
   // than that under way, so the next request is waiting there when one ends

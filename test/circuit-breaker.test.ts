@@ -212,6 +212,68 @@ describe(`circuit breaker on ${testProvider}`, () => {
     })
   })
 
+  it('open circuits with nothing waiting, however many, do not keep the probe of one that has a pixel waiting', async () => {
+    sink.on('/starved', { status: 200 })
+    const idleCampaign = await createCampaign(t, 'idle circuits')
+    const idle: string[] = []
+    // more idle circuits due a probe than a round of probes takes (8), all due before the one with work
+    for (let i = 0; i < 10; i++) idle.push(await createWebhook(t, { campaignId: idleCampaign, url: `${sink.url}/starved` }))
+    await t.app.db.webhook.updateMany({ where: { id: { in: idle } }, data: { circuitState: 'OPEN', circuitProbeAt: new Date(Date.now() - 3600_000) } })
+    const campaignId = await createCampaign(t, 'starved')
+    const webhookId = await createWebhook(t, { campaignId, url: `${sink.url}/starved` })
+    await t.app.db.webhook.update({ where: { id: webhookId }, data: { circuitState: 'OPEN', circuitProbeAt: new Date(Date.now() + 3600_000) } })
+    await calls(campaignId, 1, 'starved')
+    await until(async () => (await pixelsOf(webhookId)).length === 1)
+    expect(await pixelsOf(webhookId)).toMatchObject([{ status: 'PENDING', nextAttemptAt: null }])
+    await t.app.db.webhook.update({ where: { id: webhookId }, data: { circuitProbeAt: new Date(Date.now() - 1000) } })
+    await until(async () => (await circuit(webhookId)).circuitState === 'CLOSED', 10_000)
+    expect(await pixelsOf(webhookId)).toMatchObject([{ status: 'SUCCEEDED' }])
+    expect(sink.received('/starved')).toHaveLength(1)
+  })
+
+  it("releases and ends a webhook's waiting pixels only while the webhook is still in the state that asks for it", async () => {
+    const campaignId = await createCampaign(t, 'guarded')
+    const webhookId = await createWebhook(t, { campaignId, url: `${sink.url}/guarded` })
+    await t.app.db.webhook.update({ where: { id: webhookId }, data: { circuitState: 'OPEN', circuitProbeAt: new Date(Date.now() + 3600_000) } })
+    await calls(campaignId, 1, 'guarded')
+    await until(async () => (await pixelsOf(webhookId)).length === 1)
+    // as a sweep that read the webhook CLOSED, DISABLED or deleted a moment before the circuit opened would ask
+    const store = t.app.services.pixelStore
+    const now = new Date()
+    expect(await store.releasePixels(webhookId, now, 100)).toBe(0)
+    expect(await store.endPixels(webhookId, { status: 'FAILED', note: 'disabled', now, heldOnly: true }, 100)).toBe(0)
+    expect(await store.endPixels(webhookId, { status: 'CANCELLED', note: 'deleted', now, heldOnly: true }, 100)).toBe(0)
+    expect(await pixelsOf(webhookId)).toMatchObject([{ status: 'PENDING', nextAttemptAt: null }])
+    // in the state asked for, they go
+    await t.app.db.webhook.update({ where: { id: webhookId }, data: { circuitState: 'DISABLED' } })
+    expect(await store.releasePixels(webhookId, now, 100)).toBe(0)
+    expect(await store.endPixels(webhookId, { status: 'FAILED', note: 'disabled', now, heldOnly: true }, 100)).toBe(1)
+    expect(await pixelsOf(webhookId)).toMatchObject([{ status: 'FAILED', responseNote: 'disabled' }])
+  })
+
+  it('a circuit closed a moment ago does not trip again on the failures that opened it', async () => {
+    // the close and the failures after it fall in one minute: the window counts from the minute after the close
+    while (new Date().getSeconds() > 40) await new Promise((r) => setTimeout(r, 500))
+    sink.on('/relapse', { status: 503 })
+    const campaignId = await createCampaign(t, 'relapse')
+    const webhookId = await createWebhook(t, {
+      campaignId,
+      url: `${sink.url}/relapse`,
+      maxAttempts: 1,
+      circuitBreaker: { minAttempts: 4, failureRatePercent: 70, cooldownSeconds: 600 },
+    })
+    await calls(campaignId, 4, 'relapse')
+    await until(async () => (await circuit(webhookId)).circuitState === 'OPEN', 10_000)
+    ok(await t.gql(`mutation($id:ID!){ enableWebhook(input:{id:$id}) { id } }`, { id: webhookId }))
+    await calls(campaignId, 2, 'relapse-after')
+    await until(async () => (await t.app.db.pixel.count({ where: { webhookId, status: 'FAILED' } })) === 6, 10_000)
+    // a trip check runs at most once a second; give it the time to run
+    await new Promise((r) => setTimeout(r, 1500))
+    expect(await circuit(webhookId)).toMatchObject({ circuitState: 'CLOSED' })
+    // counted over the whole window, the six failures would trip it
+    expect(await t.app.services.circuit.window(webhookId, 300)).toEqual({ attempts: 6, failures: 6 })
+  })
+
   it('a breaker turned off neither trips nor disables after long failing; a start waits for no pixel held by a circuit', async () => {
     sink.on('/down', { status: 503 })
     const campaignId = await createCampaign(t, 'off')

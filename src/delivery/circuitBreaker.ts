@@ -106,11 +106,16 @@ export class CircuitBreaker {
     }
   }
 
-  /** The attempts and breaker failures of the webhook's window (its minute health buckets, every origin). */
-  async window(webhookId: string, windowSeconds: number, now = new Date()): Promise<WindowCounts> {
-    const since = new Date(bucketStart(now, 'MINUTE').getTime() - (windowSeconds / 60 - 1) * 60_000)
+  /**
+   * The attempts and breaker failures of the webhook's window (its minute health buckets, every origin).
+   * A circuit that closed within the window counts from the minute after it closed: the failures that
+   * opened it do not trip it again on the first failure after the close.
+   */
+  async window(webhookId: string, windowSeconds: number, closedAt: Date | null = null, now = new Date()): Promise<WindowCounts> {
+    const start = bucketStart(now, 'MINUTE').getTime() - (windowSeconds / 60 - 1) * 60_000
+    const afterClose = closedAt ? bucketStart(closedAt, 'MINUTE').getTime() + 60_000 : 0
     const sums = await this.deps.db.healthBucket.aggregate({
-      where: { webhookId, period: 'MINUTE', bucketStart: { gte: since } },
+      where: { webhookId, period: 'MINUTE', bucketStart: { gte: new Date(Math.max(start, afterClose)) } },
       _sum: { attempts: true, timeouts: true, networkErrors: true, http5xx: true, http429: true },
     })
     const s = sums._sum
@@ -130,9 +135,7 @@ export class CircuitBreaker {
       check.due = false
       check.last = Date.now()
       try {
-        const settings = breakerSettings(webhook)
-        const counts = await this.window(webhook.id, settings.windowSeconds)
-        if (shouldTrip(counts, settings)) await this.trip(webhook.id, counts)
+        await this.trip(webhook.id)
       } catch (e) {
         this.deps.logger.error({ err: e, webhookId: webhook.id }, 'circuit breaker check failed')
       }
@@ -142,12 +145,14 @@ export class CircuitBreaker {
     else void run()
   }
 
-  /** CLOSED -> OPEN (or DISABLED when that trip is one too many): waiting pixels are held. */
-  private async trip(webhookId: string, counts: WindowCounts): Promise<void> {
+  /** CLOSED -> OPEN when its window says so (or DISABLED when that trip is one too many): waiting pixels are held. */
+  private async trip(webhookId: string): Promise<void> {
     const current = await this.deps.db.webhook.findUnique({ where: { id: webhookId } })
     if (current?.circuitState !== 'CLOSED') return
     const now = new Date()
     const settings = breakerSettings(current)
+    const counts = await this.window(webhookId, settings.windowSeconds, current.circuitChangedAt, now)
+    if (!shouldTrip(counts, settings)) return
     const trips = current.circuitTrips + 1
     const failingSince = current.failingSince ?? now
     const disable = disableReason(settings, trips, failingSince, now)
@@ -232,11 +237,6 @@ export class CircuitBreaker {
   }
 
   /**
-   * Probes due: for each webhook whose circuit is OPEN past its cool-down (or HALF_OPEN whose probe was lost),
-   * one waiting pixel, claimed as the probe (the circuit HALF_OPEN until it is answered). A webhook with
-   * nothing waiting stays OPEN: its next pixel waits and is the probe.
-   */
-  /**
    * Pixels left waiting for a circuit that is no longer open go on: a pixel held on a stale copy of its
    * webhook (a claim or a call event that read OPEN while a probe closed the circuit) or after a crash between
    * a transition and its pixels. Released when the circuit is CLOSED, kept FAILED when it is DISABLED,
@@ -261,15 +261,21 @@ export class CircuitBreaker {
     }
   }
 
+  /**
+   * Probes due: for each webhook whose circuit is OPEN past its cool-down (or HALF_OPEN whose probe was lost),
+   * one waiting pixel, claimed as the probe (the circuit HALF_OPEN until it is answered). A webhook with
+   * nothing waiting stays OPEN: its next pixel waits and is the probe, and is not among the candidates (open
+   * circuits with nothing waiting, however many, leave the probes of the others their turn).
+   */
   async takeProbes(limit: number): Promise<DeliveryJob[]> {
     if (limit <= 0) return []
     const now = new Date()
-    const due = await this.deps.db.webhook.findMany({
-      where: { circuitState: { in: ['OPEN', 'HALF_OPEN'] }, circuitProbeAt: { lte: now }, deletedAt: null },
-      select: { id: true, companyId: true, timeoutMs: true },
-      orderBy: { circuitProbeAt: 'asc' },
-      take: limit,
-    })
+    const waiting = await this.deps.db.$queryRawUnsafe<ProbeCandidate[]>(PROBE_CANDIDATES)
+    const due = waiting
+      .map((w) => ({ id: w.id, companyId: w.companyId, timeoutMs: Number(w.timeoutMs), probeAt: new Date(w.circuitProbeAt).getTime() }))
+      .filter((w) => w.probeAt <= now.getTime())
+      .sort((a, b) => a.probeAt - b.probeAt)
+      .slice(0, limit)
     const jobs: DeliveryJob[] = []
     for (const webhook of due) {
       // the probe is given up for lost (its worker died) once its request and the time to record it are over
@@ -290,6 +296,15 @@ export class CircuitBreaker {
 /** Webhooks that have pixels waiting for a circuit that is not open (PENDING without a due time). */
 const STRANDED = `SELECT w."id", w."circuitState", w."circuitReason", w."circuitChangedAt", w."deletedAt" FROM "Webhook" w
   WHERE (w."circuitState" IN ('CLOSED', 'DISABLED') OR w."deletedAt" IS NOT NULL)
+    AND EXISTS (SELECT 1 FROM "Pixel" p WHERE p."webhookId" = w."id" AND p."status" = 'PENDING' AND p."nextAttemptAt" IS NULL)`
+
+/**
+ * Open circuits with a pixel waiting (their probe time is compared by the caller: SQLite and PostgreSQL keep
+ * times differently, and a raw statement would compare them as each keeps them).
+ */
+type ProbeCandidate = Pick<Webhook, 'id' | 'companyId'> & { timeoutMs: number | bigint; circuitProbeAt: Date | string }
+const PROBE_CANDIDATES = `SELECT w."id", w."companyId", w."timeoutMs", w."circuitProbeAt" FROM "Webhook" w
+  WHERE w."circuitState" IN ('OPEN', 'HALF_OPEN') AND w."deletedAt" IS NULL AND w."circuitProbeAt" IS NOT NULL
     AND EXISTS (SELECT 1 FROM "Pixel" p WHERE p."webhookId" = w."id" AND p."status" = 'PENDING' AND p."nextAttemptAt" IS NULL)`
 
 /** Whether a pixel is waiting for its webhook's circuit (PENDING without a due time). */

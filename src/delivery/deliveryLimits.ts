@@ -110,25 +110,31 @@ export function createDeliveryLimits(redis: Redis | null, pubsub: PubSub): Deliv
     return { ok: true, release: () => void redis.zrem(key, lease).catch(() => {}) }
   }
 
+  /**
+   * The in-flight slot is taken before the per-second point: a request refused for want of a slot spends no
+   * point of the second (the points would otherwise run out on requests that never went).
+   */
   async function limited(webhook: Pick<Webhook, 'id' | 'maxPerSecond' | 'maxInFlight'>, lease: string, leaseUntil: number): Promise<Permit | Wait> {
+    let permit = GO
+    if (webhook.maxInFlight) {
+      const slot = await takeSlot(webhook, lease, leaseUntil)
+      if (!slot) {
+        const until = spread(webhook.id, Date.now() + IN_FLIGHT_RETRY_MS, webhook.maxInFlight * (1000 / IN_FLIGHT_RETRY_MS))
+        return { ok: false, until, reason: `maxInFlight ${webhook.maxInFlight} requests under way` }
+      }
+      permit = slot
+    }
     if (webhook.maxPerSecond) {
       try {
         await limiterFor(webhook.maxPerSecond).consume(webhook.id)
       } catch (e) {
+        permit.release()
         if (!(e instanceof RateLimiterRes)) throw e
         const until = spread(webhook.id, Date.now() + e.msBeforeNext, webhook.maxPerSecond)
         return { ok: false, until, reason: `maxPerSecond ${webhook.maxPerSecond} reached` }
       }
     }
-    if (webhook.maxInFlight) {
-      const permit = await takeSlot(webhook, lease, leaseUntil)
-      if (!permit) {
-        const until = spread(webhook.id, Date.now() + IN_FLIGHT_RETRY_MS, webhook.maxInFlight * (1000 / IN_FLIGHT_RETRY_MS))
-        return { ok: false, until, reason: `maxInFlight ${webhook.maxInFlight} requests under way` }
-      }
-      return permit
-    }
-    return GO
+    return permit
   }
 
   return {

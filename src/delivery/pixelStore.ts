@@ -57,11 +57,15 @@ export interface PixelStore {
    * due time, saying why. Answers how many (fewer than `limit`: none is left).
    */
   holdPixels(webhookId: string, note: string, limit: number): Promise<number>
-  /** The webhook's circuit closed: up to `limit` of its waiting pixels (PENDING without a due time) are due now. Answers how many. */
+  /**
+   * The webhook's circuit closed: up to `limit` of its waiting pixels (PENDING without a due time) are due
+   * now, if the webhook is still CLOSED and not deleted when the statement runs. Answers how many.
+   */
   releasePixels(webhookId: string, now: Date, limit: number): Promise<number>
   /**
    * Up to `limit` of the webhook's PENDING pixels (with `heldOnly`, only those waiting for its circuit) end
-   * with `status` (the webhook was disabled: FAILED; deleted: CANCELLED), saying why. Answers how many.
+   * with `status` (the webhook was disabled: FAILED; deleted: CANCELLED), saying why, if the webhook is still
+   * so (DISABLED; deleted) when the statement runs. Answers how many.
    */
   endPixels(webhookId: string, end: EndPixels, limit: number): Promise<number>
   /**

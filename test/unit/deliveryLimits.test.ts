@@ -40,6 +40,26 @@ describe('delivery limits', () => {
     })
   }
 
+  it('both limits: a request refused a slot spends no point of the second, and one refused a point gives its slot back', async () => {
+    const limits = createDeliveryLimits(null, bus.pubsub)
+    const w = webhook({ maxPerSecond: 2, maxInFlight: 1 })
+    const a = await settled(limits.acquire(w, 'a', leaseUntil()))
+    const b = await settled(limits.acquire(w, 'b', leaseUntil()))
+    expect([a.ok, b.ok]).toEqual([true, false])
+    expect((b as Wait).reason).toBe('maxInFlight 1 requests under way')
+    ;(a as Permit).release()
+    // the second point of this second is still there: b spent none
+    const c = await settled(limits.acquire(w, 'c', leaseUntil()))
+    expect(c.ok).toBe(true)
+    ;(c as Permit).release()
+    const d = await settled(limits.acquire(w, 'd', leaseUntil()))
+    expect((d as Wait).reason).toBe('maxPerSecond 2 reached')
+    // d gave its slot back: only the second holds the webhook now
+    const other = await settled(limits.acquire({ ...w, maxPerSecond: null }, 'e', leaseUntil()))
+    expect(other.ok).toBe(true)
+    limits.close()
+  })
+
   it('nothing limits a webhook without limits, at once (no promise)', () => {
     const limits = createDeliveryLimits(null, bus.pubsub)
     const answer = limits.acquire(webhook({}), 'x', leaseUntil())

@@ -228,7 +228,9 @@ export class PgPixelStore implements PixelStore {
     return outcomes.map((x) => ({ ok: true as const, value: written.has(x.pixel.id) }))
   }
 
-  // the circuit's statements name 'PENDING' literally, so the planner uses the partial index of waiting pixels
+  // the circuit's statements name 'PENDING' literally, so the planner uses the partial index of waiting pixels.
+  // Releasing and ending check the webhook's state in the statement: a sweep that read it a moment ago must
+  // not release what a circuit opened since holds, nor end what a webhook enabled since sends.
 
   async holdPixels(webhookId: string, note: string, limit: number): Promise<number> {
     const { rowCount } = await this.pool.query(
@@ -242,7 +244,8 @@ export class PgPixelStore implements PixelStore {
   async releasePixels(webhookId: string, now: Date, limit: number): Promise<number> {
     const { rowCount } = await this.pool.query(
       `UPDATE "Pixel" SET "nextAttemptAt" = $2, "responseNote" = NULL WHERE "id" IN (SELECT "id" FROM "Pixel"
-         WHERE "webhookId" = $1 AND "status" = 'PENDING' AND "nextAttemptAt" IS NULL LIMIT $3)`,
+         WHERE "webhookId" = $1 AND "status" = 'PENDING' AND "nextAttemptAt" IS NULL LIMIT $3)
+         AND EXISTS (SELECT 1 FROM "Webhook" WHERE "id" = $1 AND "circuitState" = 'CLOSED' AND "deletedAt" IS NULL)`,
       [webhookId, pgTime(now), limit],
     )
     return rowCount ?? 0
@@ -251,8 +254,9 @@ export class PgPixelStore implements PixelStore {
   async endPixels(webhookId: string, end: EndPixels, limit: number): Promise<number> {
     const { rowCount } = await this.pool.query(
       `UPDATE "Pixel" SET "status" = $2, "nextAttemptAt" = NULL, "completedAt" = $4, "responseNote" = $3 WHERE "id" IN (SELECT "id" FROM "Pixel"
-         WHERE "webhookId" = $1 AND "status" = 'PENDING' AND (NOT $5 OR "nextAttemptAt" IS NULL) LIMIT $6)`,
-      [webhookId, end.status, end.note, pgTime(end.now), end.heldOnly, limit],
+         WHERE "webhookId" = $1 AND "status" = 'PENDING' AND (NOT $5 OR "nextAttemptAt" IS NULL) LIMIT $6)
+         AND EXISTS (SELECT 1 FROM "Webhook" WHERE "id" = $1 AND CASE WHEN $7 THEN "circuitState" = 'DISABLED' ELSE "deletedAt" IS NOT NULL END)`,
+      [webhookId, end.status, end.note, pgTime(end.now), end.heldOnly, limit, end.status === 'FAILED'],
     )
     return rowCount ?? 0
   }

@@ -166,14 +166,18 @@ export class SqlitePixelWrites {
       claimPending: db.prepare(`UPDATE "Pixel" SET "status" = 'DELIVERING', "lockedUntil" = @lockedUntil
         WHERE "id" IN (SELECT "id" FROM "Pixel" WHERE "status" = 'PENDING' AND "nextAttemptAt" <= @now ORDER BY "nextAttemptAt" LIMIT @limit) RETURNING *`),
       upsertHealth: db.prepare(UPSERT_HEALTH),
-      // the circuit's statements name 'PENDING' literally: SQLite uses the partial index of waiting pixels only then
+      // the circuit's statements name 'PENDING' literally: SQLite uses the partial index of waiting pixels only then.
+      // Releasing and ending check the webhook's state in the statement: a sweep that read it a moment ago
+      // must not release what a circuit opened since holds, nor end what a webhook enabled since sends.
       holdPixels: db.prepare(`UPDATE "Pixel" SET "nextAttemptAt" = NULL, "responseNote" = ? WHERE "id" IN (SELECT "id" FROM "Pixel"
         WHERE "webhookId" = ? AND "status" = 'PENDING' AND "nextAttemptAt" IS NOT NULL AND NOT ("trigger" = 'TIMER' AND "attemptCount" = 0) LIMIT ?)`),
-      releasePixels: db.prepare(`UPDATE "Pixel" SET "nextAttemptAt" = ?, "responseNote" = NULL WHERE "id" IN (SELECT "id" FROM "Pixel"
-        WHERE "webhookId" = ? AND "status" = 'PENDING' AND "nextAttemptAt" IS NULL LIMIT ?)`),
+      releasePixels: db.prepare(`UPDATE "Pixel" SET "nextAttemptAt" = @now, "responseNote" = NULL WHERE "id" IN (SELECT "id" FROM "Pixel"
+        WHERE "webhookId" = @webhookId AND "status" = 'PENDING' AND "nextAttemptAt" IS NULL LIMIT @limit)
+        AND EXISTS (SELECT 1 FROM "Webhook" WHERE "id" = @webhookId AND "circuitState" = 'CLOSED' AND "deletedAt" IS NULL)`),
       endPixels:
         db.prepare(`UPDATE "Pixel" SET "status" = @status, "nextAttemptAt" = NULL, "completedAt" = @now, "responseNote" = @note WHERE "id" IN (SELECT "id" FROM "Pixel"
-        WHERE "webhookId" = @webhookId AND "status" = 'PENDING' AND (@heldOnly = 0 OR "nextAttemptAt" IS NULL) LIMIT @limit)`),
+        WHERE "webhookId" = @webhookId AND "status" = 'PENDING' AND (@heldOnly = 0 OR "nextAttemptAt" IS NULL) LIMIT @limit)
+        AND EXISTS (SELECT 1 FROM "Webhook" WHERE "id" = @webhookId AND CASE WHEN @disabled = 1 THEN "circuitState" = 'DISABLED' ELSE "deletedAt" IS NOT NULL END)`),
       oldestWaiting: db.prepare(
         `SELECT "id" FROM "Pixel" WHERE "webhookId" = ? AND "status" = 'PENDING' AND "nextAttemptAt" IS NULL ORDER BY "createdAt" LIMIT 1`,
       ),
@@ -247,11 +251,12 @@ export class SqlitePixelWrites {
   }
 
   releasePixels(webhookId: string, now: string, limit: number): number {
-    return this.s.releasePixels.run(now, webhookId, limit).changes
+    return this.s.releasePixels.run({ now, webhookId, limit }).changes
   }
 
   endPixels(webhookId: string, end: { status: string; note: string; now: string; heldOnly: boolean }, limit: number): number {
-    return this.s.endPixels.run({ webhookId, status: end.status, note: end.note, now: end.now, heldOnly: end.heldOnly ? 1 : 0, limit }).changes
+    const disabled = end.status === 'FAILED' ? 1 : 0
+    return this.s.endPixels.run({ webhookId, status: end.status, note: end.note, now: end.now, heldOnly: end.heldOnly ? 1 : 0, disabled, limit }).changes
   }
 
   private write(o: Outcome): boolean {
