@@ -6,13 +6,8 @@
 // and a call's overview, with the operations the dashboard sends (web/src/queries); beside them, in the
 // same run, a bare query (the company's name) as the floor. Latencies are measured at the client.
 //   npm run bench:dashboard        (CALLS=1000000 ROUNDS=100 to change; KEEP=1 keeps the database)
-import fs from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
 import { newId } from '../src/core/ids.js'
-import { applyMigrations } from '../src/store/migrate.js'
-import { openWriter, startOnHistory, timeQueries, WEBHOOK_TYPES, type QueryCase } from './fill.js'
-import { benchDatabase, companyByCli } from './postgres.js'
+import { openHistory, startOnHistory, timeQueries, WEBHOOK_TYPES, type QueryCase } from './fill.js'
 import { stopProcess } from './process.js'
 import { CALL_LOG, CALL_OVERVIEW } from './dashboardQueries.js'
 
@@ -20,15 +15,9 @@ const calls = Number(process.env.CALLS ?? 1_000_000)
 const rounds = Number(process.env.ROUNDS ?? 100)
 const month = 30 * 86_400_000
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ringhook-bench-'))
-const server = process.env.DATABASE_URL?.startsWith('postgres') ? process.env.DATABASE_URL : null
-const pgDatabase = server ? await benchDatabase(server) : null
-const databaseUrl = pgDatabase?.url ?? `file:${path.join(dir, 'ringhook.db')}`
-await applyMigrations(databaseUrl)
-const keys = await companyByCli(databaseUrl)
+const { url: databaseUrl, keys, writer, remove } = await openHistory()
 
 const started = performance.now()
-const writer = await openWriter(pgDatabase?.url ?? null, path.join(dir, 'ringhook.db'))
 const now = Date.now()
 const campaignIds = [newId(), newId()]
 await writer.insert(
@@ -142,13 +131,10 @@ const results = await timeQueries(app.url, keys.adminKey, cases, rounds)
 await stopProcess(app.child)
 // KEEP=1 keeps the database for a closer look (its URL printed)
 if (process.env.KEEP) console.log(`kept: ${databaseUrl}`)
-else {
-  await pgDatabase?.drop()
-  fs.rmSync(dir, { recursive: true, force: true })
-}
+else await remove()
 
 console.log(
-  `\n${server ? 'PostgreSQL' : 'SQLite'}: ${calls.toLocaleString('en')} calls over 30 days (tags, pixels, attempts, postbacks beside them); filled in ${filled.toFixed(0)} s`,
+  `\n${databaseUrl.startsWith('postgres') ? 'PostgreSQL' : 'SQLite'}: ${calls.toLocaleString('en')} calls over 30 days (tags, pixels, attempts, postbacks beside them); filled in ${filled.toFixed(0)} s`,
 )
 console.log(`${rounds} requests each, one at a time, latency at the client in ms:\n`)
 console.log('| query | p50 | p99 | max |\n| --- | --- | --- | --- |')

@@ -1,8 +1,13 @@
 // Filling a benchmark's database fast: rows as tables of columns, written in batches, beside the server
 // (SQLite with prepared statements in one transaction a batch, PostgreSQL with one INSERT … unnest a batch).
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import Database from 'better-sqlite3'
 import pg from 'pg'
 import { request } from 'undici'
+import { applyMigrations } from '../src/store/migrate.js'
+import { benchDatabase, companyByCli, type CompanyKeys } from './postgres.js'
 import { startRinghook, type Started } from './process.js'
 
 export interface Writer {
@@ -13,8 +18,39 @@ export interface Writer {
 
 const sqliteTime = (d: Date) => d.toISOString().replace('Z', '+00:00')
 
+export interface History {
+  /** the database's URL, to start Ringhook on */
+  url: string
+  keys: CompanyKeys
+  writer: Writer
+  /** drops the database (PostgreSQL) or deletes its directory (SQLite) */
+  remove(): Promise<void>
+}
+
+/**
+ * A benchmark's own database, migrated, with a company and a writer to fill it: embedded SQLite in a
+ * directory of its own, or a database of its own on the PostgreSQL server DATABASE_URL=postgres://… names.
+ */
+export async function openHistory(): Promise<History> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ringhook-bench-'))
+  const server = process.env.DATABASE_URL?.startsWith('postgres') ? process.env.DATABASE_URL : null
+  const pgDatabase = server ? await benchDatabase(server) : null
+  const sqliteFile = path.join(dir, 'ringhook.db')
+  const url = pgDatabase?.url ?? `file:${sqliteFile}`
+  await applyMigrations(url)
+  return {
+    url,
+    keys: await companyByCli(url),
+    writer: await openWriter(pgDatabase?.url ?? null, sqliteFile),
+    remove: async () => {
+      await pgDatabase?.drop()
+      fs.rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
 /** A writer to PostgreSQL at `pgUrl`, or to the SQLite file when it is null. */
-export async function openWriter(pgUrl: string | null, sqliteFile: string): Promise<Writer> {
+async function openWriter(pgUrl: string | null, sqliteFile: string): Promise<Writer> {
   if (!pgUrl) {
     const db = new Database(sqliteFile)
     db.pragma('journal_mode = WAL')

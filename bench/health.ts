@@ -6,14 +6,9 @@
 // over a week and the list of endpoints; beside them, in the same run, a bare GraphQL query of the same
 // webhook (its id and name) as the floor. Latencies are measured at the client (HTTP included).
 //   npm run bench:health        (PIXELS=1000000 WEBHOOKS=20 ROUNDS=200 to change)
-import fs from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
 import { newId } from '../src/core/ids.js'
 import { COUNT_COLUMNS, LATENCY_BOUNDS_MS } from '../src/delivery/health.js'
-import { applyMigrations } from '../src/store/migrate.js'
-import { openWriter, startOnHistory, timeQueries, WEBHOOK_TYPES, type QueryCase } from './fill.js'
-import { benchDatabase, companyByCli } from './postgres.js'
+import { openHistory, startOnHistory, timeQueries, WEBHOOK_TYPES, type QueryCase } from './fill.js'
 import { stopProcess } from './process.js'
 
 const pixels = Number(process.env.PIXELS ?? 1_000_000)
@@ -22,15 +17,9 @@ const rounds = Number(process.env.ROUNDS ?? 200)
 const origins = 4
 const week = 7 * 86_400_000
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ringhook-bench-'))
-const server = process.env.DATABASE_URL?.startsWith('postgres') ? process.env.DATABASE_URL : null
-const pgDatabase = server ? await benchDatabase(server) : null
-const databaseUrl = pgDatabase?.url ?? `file:${path.join(dir, 'ringhook.db')}`
-await applyMigrations(databaseUrl)
-const keys = await companyByCli(databaseUrl)
+const { url: databaseUrl, keys, writer, remove } = await openHistory()
 
 const started = performance.now()
-const writer = await openWriter(pgDatabase?.url ?? null, path.join(dir, 'ringhook.db'))
 const now = Date.now()
 const campaignId = newId()
 await writer.insert(
@@ -145,11 +134,10 @@ const cases: QueryCase[] = [
 ]
 const results = await timeQueries(app.url, keys.adminKey, cases, rounds)
 await stopProcess(app.child)
-await pgDatabase?.drop()
-fs.rmSync(dir, { recursive: true, force: true })
+await remove()
 
 console.log(
-  `\n${server ? 'PostgreSQL' : 'SQLite'}: ${pixels.toLocaleString('en')} pixels (and attempts), ${(pixels / callsPerPixel).toLocaleString('en')} calls, ${webhooks} webhooks over ${origins} origins; filled in ${filled.toFixed(0)} s`,
+  `\n${databaseUrl.startsWith('postgres') ? 'PostgreSQL' : 'SQLite'}: ${pixels.toLocaleString('en')} pixels (and attempts), ${(pixels / callsPerPixel).toLocaleString('en')} calls, ${webhooks} webhooks over ${origins} origins; filled in ${filled.toFixed(0)} s`,
 )
 console.log(`${rounds} requests each, one at a time, latency at the client in ms:\n`)
 console.log('| query | p50 | p99 | max |\n| --- | --- | --- | --- |')

@@ -100,6 +100,13 @@ describe(`bulk replay on ${testProvider}`, () => {
     })
     afterAll(async () => t?.close())
 
+    /** A replay of the webhook's pixels stored as replayPixels stores it, but no job asked for: the test runs it. */
+    const storedReplay = (webhookId: string, total: number, name: string) =>
+      t.app.db.replayJob.create({
+        data: { companyId: t.company.companyId, filter: { webhookId }, status: 'QUEUED', total, upTo: new Date(), activeKey: `${t.company.companyId}|${name}` },
+      })
+    const deps = () => ({ db: t.app.db, pubsub: t.app.bus.pubsub, pixelQueue: t.app.services.pixelQueue })
+
     it('a dry run counts what the real replay re-delivers; originals kept, new pixels RESEND and linked, others untouched', async () => {
       const w1 = await f.webhook('/w1')
       const w2 = await f.webhook('/w2')
@@ -189,29 +196,18 @@ describe(`bulk replay on ${testProvider}`, () => {
       const w = await f.webhook('/resume')
       const originals = await f.pixels(w, 'FAILED', hoursAgo(1), 5)
       const db = t.app.db
-      // stored as replayPixels stores it, but no job asked for: this test runs it
-      const row = await db.replayJob.create({
-        data: {
-          companyId: t.company.companyId,
-          filter: { webhookId: w },
-          status: 'QUEUED',
-          total: 5,
-          upTo: new Date(),
-          activeKey: `${t.company.companyId}|resume`,
-        },
-      })
-      const deps = { db, pubsub: t.app.bus.pubsub, pixelQueue: t.app.services.pixelQueue }
+      const row = await storedReplay(w, 5, 'resume')
       const stopped = new AbortController()
       stopped.abort()
-      const first = await runReplay(deps, row.id, { batchSize: 2, pauseMs: 0, signal: stopped.signal })
+      const first = await runReplay(deps(), row.id, { batchSize: 2, pauseMs: 0, signal: stopped.signal })
       expect(first).toMatchObject({ status: 'RUNNING', done: 2 })
-      const rest = await runReplay(deps, row.id, { batchSize: 2, pauseMs: 0 })
+      const rest = await runReplay(deps(), row.id, { batchSize: 2, pauseMs: 0 })
       expect(rest).toMatchObject({ status: 'COMPLETED', done: 5, failed: 0, activeKey: null })
       // each original replayed once, oldest first
       const made = await db.pixel.findMany({ where: { replayJobId: row.id } })
       expect(made.map((p) => p.replayOfId).sort()).toEqual([...originals].sort())
       // a finished replay is left as it is
-      expect(await runReplay(deps, row.id, { batchSize: 2, pauseMs: 0 })).toMatchObject({ status: 'COMPLETED', done: 5 })
+      expect(await runReplay(deps(), row.id, { batchSize: 2, pauseMs: 0 })).toMatchObject({ status: 'COMPLETED', done: 5 })
       expect(await db.pixel.count({ where: { replayJobId: row.id } })).toBe(5)
     })
 
@@ -219,18 +215,8 @@ describe(`bulk replay on ${testProvider}`, () => {
       const w = await f.webhook('/twice')
       const originals = await f.pixels(w, 'FAILED', hoursAgo(1), 9)
       const db = t.app.db
-      const row = await db.replayJob.create({
-        data: {
-          companyId: t.company.companyId,
-          filter: { webhookId: w },
-          status: 'QUEUED',
-          total: 9,
-          upTo: new Date(),
-          activeKey: `${t.company.companyId}|twice`,
-        },
-      })
-      const deps = { db, pubsub: t.app.bus.pubsub, pixelQueue: t.app.services.pixelQueue }
-      const ends = await Promise.all([1, 2, 3].map(() => runReplay(deps, row.id, { batchSize: 2, pauseMs: 0 })))
+      const row = await storedReplay(w, 9, 'twice')
+      const ends = await Promise.all([1, 2, 3].map(() => runReplay(deps(), row.id, { batchSize: 2, pauseMs: 0 })))
       for (const end of ends) expect(end).toMatchObject({ status: 'COMPLETED' })
       const made = await db.pixel.findMany({ where: { replayJobId: row.id }, select: { replayOfId: true } })
       expect(made.map((p) => p.replayOfId).sort()).toEqual([...originals].sort())
