@@ -25,6 +25,13 @@ interface Seeded {
   gonePendingTags: number
 }
 
+/** A postback stored as the REST door stores one, backdated. */
+function storedPostback(t: TestApp, companyId: string, apiKeyId: string, createdAt: Date, callId: string | null = null) {
+  return t.app.db.postback.create({
+    data: { companyId, apiKeyId, channel: 'REST_POST', rawBody: '{}', outcome: 'TAGS_STORED', httpStatus: 200, createdAt, callId },
+  })
+}
+
 async function seed(t: TestApp, companyId: string): Promise<Seeded> {
   const db = t.app.db
   const apiKey = await db.apiKey.findFirstOrThrow({ where: { companyId } })
@@ -46,9 +53,7 @@ async function seed(t: TestApp, companyId: string): Promise<Seeded> {
     return p.id
   }
   const postback = async (createdAt: Date, callId: string | null = null, pending = 0) => {
-    const p = await db.postback.create({
-      data: { companyId, apiKeyId: apiKey.id, channel: 'REST_POST', rawBody: '{}', outcome: 'TAGS_STORED', httpStatus: 200, createdAt, callId },
-    })
+    const p = await storedPostback(t, companyId, apiKey.id, createdAt, callId)
     for (let i = 0; i < pending; i++)
       await db.pendingTag.create({
         data: { companyId, callerNumber: '+14155550199', postbackId: p.id, key: `k${i}`, value: 'v', expiresAt: daysAgo(-1), createdAt },
@@ -252,28 +257,8 @@ describe(`retention on ${testProvider}`, () => {
   it('runs as the Agenda job purge-retention in the running app', async () => {
     const db = t.app.db
     const apiKey = await db.apiKey.findFirstOrThrow({ where: { companyId: t.company.companyId } })
-    const old = await db.postback.create({
-      data: {
-        companyId: t.company.companyId,
-        apiKeyId: apiKey.id,
-        channel: 'REST_POST',
-        rawBody: '{}',
-        outcome: 'TAGS_STORED',
-        httpStatus: 200,
-        createdAt: daysAgo(50),
-      },
-    })
-    const young = await db.postback.create({
-      data: {
-        companyId: t.company.companyId,
-        apiKeyId: apiKey.id,
-        channel: 'REST_POST',
-        rawBody: '{}',
-        outcome: 'TAGS_STORED',
-        httpStatus: 200,
-        createdAt: daysAgo(3),
-      },
-    })
+    const old = await storedPostback(t, t.company.companyId, apiKey.id, daysAgo(50))
+    const young = await storedPostback(t, t.company.companyId, apiKey.id, daysAgo(3))
     const runsBefore = await db.retentionRun.count({ where: { companyId: t.company.companyId } })
     await t.app.jobs.scheduler.now(JOB_NAMES.purgeRetention, {})
     const deadline = Date.now() + 20_000

@@ -1,20 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { renderFormBody, renderTemplate, type TokenContext } from '../../src/webhooks/renderTokens.js'
-
-const context = (tags: Record<string, string> = {}, call: Partial<TokenContext['call']> = {}): TokenContext => ({
-  call: {
-    uuid: 'call-1',
-    callerNumber: '+14155550100',
-    calledNumber: '+18005550199',
-    campaignId: 'camp-9',
-    durationSeconds: 42,
-    startedAt: new Date('2024-03-10T06:59:30.250Z'),
-    answeredAt: new Date('2024-03-10T07:00:00Z'),
-    endedAt: null,
-    ...call,
-  },
-  tags,
-})
+import { renderFormBody, renderTemplate } from '../../src/webhooks/renderTokens.js'
+import { tokenContext as context } from '../helpers/tokenContext.js'
 
 describe('renderTemplate: values', () => {
   it('fills every built-in token', () => {

@@ -1,23 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { fillTemplate, parseTemplate } from '../../src/webhooks/parseTemplate.js'
-import { renderTemplate, type TokenContext, type TokenMode } from '../../src/webhooks/renderTokens.js'
+import { renderTemplate, type TokenMode } from '../../src/webhooks/renderTokens.js'
 import { applyFunction, FUNCTION_NAMES, MAX_RESULT_LENGTH, TOKEN_FUNCTIONS, type TokenFunction } from '../../src/webhooks/tokenFunctions.js'
 import { checkBody, checkHeaders, checkUrlTemplate, webhookWarnings } from '../../src/webhooks/webhookConfig.js'
-
-const context = (tags: Record<string, string> = {}, call: Partial<TokenContext['call']> = {}): TokenContext => ({
-  call: {
-    uuid: 'call-1',
-    callerNumber: '+14155550100',
-    calledNumber: '+18005550199',
-    campaignId: 'camp-9',
-    durationSeconds: 42,
-    startedAt: new Date('2024-03-10T06:59:30.250Z'),
-    answeredAt: new Date('2024-03-10T07:00:05Z'),
-    endedAt: null,
-    ...call,
-  },
-  tags,
-})
+import { tokenContext as context } from '../helpers/tokenContext.js'
 
 /** The text a template renders to in text mode. */
 const text = (template: string, tags: Record<string, string> = {}, mode: TokenMode = 'text') => renderTemplate(template, context(tags), mode).text
