@@ -288,6 +288,28 @@ describe(`the dashboard in a browser (${testProvider} pass)`, () => {
     }
   }, 120_000)
 
+  it('says when a call has more postbacks than it lists, with the postback log by its caller number', async () => {
+    const campaignId = await createCampaign(t, 'Busy line')
+    const headers = { authorization: `Bearer ${t.company.adminKey}` }
+    expect((await postJson(t, '/call-events', { event: 'start', campaignId, uuid: 'CA-BUSY', callerNumber: '+14155550188' }, headers)).status).toBe(200)
+    for (let n = 0; n < 52; n++) await postJson(t, '/postback', { caller_number: '+14155550188', n }, { 'x-ringhook-key': t.company.publisherKey })
+    const { context, page, problems } = await openTab()
+    try {
+      await signIn(page, t.company.adminKey)
+      await page.goto(`${root}/calls/CA-BUSY`)
+      const more = page.getByText('The first 50 of 52 postbacks are listed')
+      await more.waitFor(WAIT)
+      expect(await page.locator('.panel', { hasText: 'Postbacks that reached it' }).locator('ul.plain li').count()).toBe(50)
+      await page.getByRole('link', { name: 'The postback log for +14155550188' }).click()
+      await page.waitForURL(/\/postbacks\?caller=%2B14155550188$/)
+      await page.locator('article.postback').first().waitFor(WAIT)
+      expect(await page.locator('article.postback').count()).toBe(50)
+      expect(problems).toEqual([])
+    } finally {
+      await context.close()
+    }
+  })
+
   it('adds the fields the pages read: a call lists the postbacks that reached it, a tag names what wrote it', async () => {
     const campaignId = await createCampaign(t, 'Fields')
     const early = await postJson(t, '/postback', { caller_number: '+14155550199', caller_state: 'NV' }, { 'x-ringhook-key': t.company.publisherKey })

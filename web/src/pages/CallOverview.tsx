@@ -206,9 +206,24 @@ export function CallOverview({ uuid }: { uuid: string }) {
               ))}
             </ul>
           )}
+          <MorePostbacks call={call} />
         </div>
       </div>
     </section>
+  )
+}
+
+/** The API lists a call's first postbacks: say so when there are more, and where they are. */
+function MorePostbacks({ call }: { call: Call }) {
+  if (call.postbackCount <= call.postbacks.length) return null
+  return (
+    <p className="hint">
+      The first {call.postbacks.length} of {plural(call.postbackCount, 'postback')} are listed here and in the timeline.{' '}
+      <Link href={`/postbacks?caller=${encodeURIComponent(call.callerNumber)}`}>
+        The postback log for <span className="mono">{call.callerNumber}</span>
+      </Link>{' '}
+      has every postback sent with this caller number (those sent with the call's UUID alone are not among them).
+    </p>
   )
 }
 
