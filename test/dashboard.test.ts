@@ -310,6 +310,40 @@ describe(`the dashboard in a browser (${testProvider} pass)`, () => {
     }
   })
 
+  it('pages the campaigns, and the campaign filters say when they list only some and show a campaign they did not list', async () => {
+    const ids: string[] = []
+    // more than the filters list (200), created oldest first: the first one made is on no filter's list
+    for (let i = 0; i < 205; i++) ids.push(await createCampaign(t, `Bulk ${String(i).padStart(3, '0')}`))
+    const oldest = ids[0]!
+    const { context, page, problems } = await openTab()
+    try {
+      await signIn(page, t.company.adminKey)
+      await page.getByRole('heading', { name: 'Calls' }).waitFor(WAIT)
+      await page.goto(`${root}/webhooks`)
+      await page.getByRole('link', { name: 'Bulk 204' }).waitFor(WAIT)
+      expect(await page.locator('table.log tbody tr').count()).toBe(50)
+      await page.getByRole('button', { name: 'Older →' }).click()
+      await page.getByRole('link', { name: 'Bulk 154' }).waitFor(WAIT)
+      expect(page.url()).toMatch(/\?after=/)
+      expect(await page.getByRole('link', { name: 'Bulk 204' }).count()).toBe(0)
+
+      for (const [url, select] of [
+        [`/calls?campaign=${oldest}`, '#filter-campaign'],
+        [`/postbacks?campaign=${oldest}`, '#filter-campaign'],
+        [`/live?campaign=${oldest}`, '#tail-campaign'],
+      ] as const) {
+        await page.goto(`${root}${url}`)
+        await page.getByText('The newest 200 campaigns are listed; there are more.').waitFor(WAIT)
+        expect(await page.locator(select).inputValue(), url).toBe(oldest)
+        expect(await page.locator(`${select} option:checked`).textContent(), url).toBe(`campaign ${oldest}`)
+      }
+      await shot(page, 'live-tail-unlisted-campaign')
+      expect(problems).toEqual([])
+    } finally {
+      await context.close()
+    }
+  })
+
   it('adds the fields the pages read: a call lists the postbacks that reached it, a tag names what wrote it', async () => {
     const campaignId = await createCampaign(t, 'Fields')
     const early = await postJson(t, '/postback', { caller_number: '+14155550199', caller_state: 'NV' }, { 'x-ringhook-key': t.company.publisherKey })

@@ -8,7 +8,7 @@ import { Pager, pageArgs } from '../ui/Pager.tsx'
 import { Empty, ErrorNote, Loading } from '../ui/States.tsx'
 import { Time } from '../ui/Time.tsx'
 import { usePageTitle } from '../ui/usePageTitle.ts'
-import { CampaignsQuery } from './queries.ts'
+import { campaignChoice, unlistedCampaign, useCampaignChoices } from './queries.ts'
 
 const STATUSES = [
   ['STARTED', 'Started'],
@@ -19,7 +19,7 @@ const STATUSES = [
 export function CallLog() {
   usePageTitle('Calls')
   const [params] = useSearchParams()
-  const [campaigns] = useQuery({ query: CampaignsQuery })
+  const campaigns = useCampaignChoices()
   const filter = {
     campaignId: params.get('campaign'),
     status: params.get('status') as 'STARTED' | 'ANSWERED' | 'ENDED' | null,
@@ -29,7 +29,6 @@ export function CallLog() {
   }
   const [calls] = useQuery({ query: CallsQuery, variables: { ...pageArgs(params), filter } })
   const rows = calls.data?.calls.edges.map((e) => e.node) ?? []
-  const campaignOptions = (campaigns.data?.campaigns.edges ?? []).map((e) => [e.node.id, e.node.name] as const)
 
   return (
     <section className="page">
@@ -38,7 +37,14 @@ export function CallLog() {
       <FilterForm
         label="Filter calls"
         fields={[
-          { name: 'campaign', label: 'Campaign', kind: 'select', options: campaignOptions },
+          {
+            name: 'campaign',
+            label: 'Campaign',
+            kind: 'select',
+            options: campaigns.campaigns.map(campaignChoice),
+            hint: campaigns.hint,
+            unlisted: unlistedCampaign,
+          },
           { name: 'status', label: 'Status', kind: 'select', options: STATUSES },
           { name: 'caller', label: 'Caller number', kind: 'text', placeholder: '+14155550100' },
           { name: 'from', label: 'Started from', kind: 'time' },

@@ -11,7 +11,7 @@ import { Empty, ErrorNote, Loading } from '../ui/States.tsx'
 import { Time } from '../ui/Time.tsx'
 import { usePageTitle } from '../ui/usePageTitle.ts'
 import { OUTCOME_WORDS } from '../ui/words.ts'
-import { CampaignsQuery } from './queries.ts'
+import { campaignChoice, unlistedCampaign, useCampaignChoices } from './queries.ts'
 
 const PostbackFields = graphql(`
   fragment PostbackFields on Postback @_unmask {
@@ -100,7 +100,7 @@ export function PostbackLog({ id }: { id?: string }) {
 function Log() {
   usePageTitle('Postbacks')
   const [params] = useSearchParams()
-  const [campaigns] = useQuery({ query: CampaignsQuery })
+  const campaigns = useCampaignChoices()
   const [keys] = useQuery({ query: KeysQuery })
   const filter = {
     outcome: params.get('outcome') as 'CALL_FOUND' | 'COMPLETED_CALL_FOUND' | 'TAGS_STORED' | 'REJECTED' | null,
@@ -115,7 +115,6 @@ function Log() {
   const keyOptions = (keys.data?.apiKeys ?? [])
     .filter((k) => k.role === 'PUBLISHER')
     .map((k) => [k.id, `${k.name} (${k.prefix}…)${k.revokedAt ? ', revoked' : ''}`] as const)
-  const campaignOptions = (campaigns.data?.campaigns.edges ?? []).map((e) => [e.node.id, e.node.name] as const)
 
   return (
     <section className="page">
@@ -126,8 +125,15 @@ function Log() {
         fields={[
           { name: 'outcome', label: 'Outcome', kind: 'select', options: OUTCOMES },
           { name: 'caller', label: 'Caller number', kind: 'text', placeholder: '+14155550100' },
-          { name: 'key', label: 'Publisher key', kind: 'select', options: keyOptions },
-          { name: 'campaign', label: 'Campaign', kind: 'select', options: campaignOptions },
+          { name: 'key', label: 'Publisher key', kind: 'select', options: keyOptions, unlisted: (id) => `key ${id}` },
+          {
+            name: 'campaign',
+            label: 'Campaign',
+            kind: 'select',
+            options: campaigns.campaigns.map(campaignChoice),
+            hint: campaigns.hint,
+            unlisted: unlistedCampaign,
+          },
           { name: 'from', label: 'Received from', kind: 'time' },
           { name: 'to', label: 'Received before', kind: 'time' },
         ]}

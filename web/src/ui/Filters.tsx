@@ -3,9 +3,20 @@ import { useState } from 'react'
 import { useSearchParams } from 'wouter'
 import { fromLocalInput, toLocalInput } from './Time.tsx'
 
+export type Choice = readonly [value: string, text: string]
+
 export type FilterField =
   | { name: string; label: string; kind: 'text'; placeholder?: string }
-  | { name: string; label: string; kind: 'select'; options: readonly (readonly [string, string])[] }
+  | {
+      name: string
+      label: string
+      kind: 'select'
+      options: readonly Choice[]
+      /** said under the select, e.g. that it lists only some */
+      hint?: string
+      /** the words for a value the URL holds that is not among the options */
+      unlisted?: (value: string) => string
+    }
   | { name: string; label: string; kind: 'time' }
 
 export function FilterForm({ fields, label }: { fields: FilterField[]; label: string }) {
@@ -51,14 +62,16 @@ export function FilterForm({ fields, label }: { fields: FilterField[]; label: st
           <div className="field" key={f.name}>
             <label htmlFor={id}>{f.label}</label>
             {f.kind === 'select' ? (
-              <select {...common}>
-                <option value="">Any</option>
-                {f.options.map(([value, text]) => (
-                  <option key={value} value={value}>
-                    {text}
-                  </option>
-                ))}
-              </select>
+              <>
+                <select {...common} aria-describedby={f.hint ? `${id}-hint` : undefined}>
+                  <Choices options={f.options} value={common.value} unlisted={f.unlisted} />
+                </select>
+                {f.hint && (
+                  <span className="hint" id={`${id}-hint`}>
+                    {f.hint}
+                  </span>
+                )}
+              </>
             ) : f.kind === 'time' ? (
               <input type="datetime-local" {...common} />
             ) : (
@@ -82,5 +95,24 @@ export function FilterForm({ fields, label }: { fields: FilterField[]; label: st
         </button>
       </div>
     </form>
+  )
+}
+
+/**
+ * A select's options: Any, the choices, and the value it holds even when that is not among them (a link
+ * may name what the page did not load), so the select shows what is applied, never Any in its place.
+ */
+export function Choices({ options, value, unlisted = (v) => v }: { options: readonly Choice[]; value: string; unlisted?: (value: string) => string }) {
+  const listed = !value || options.some(([v]) => v === value)
+  return (
+    <>
+      <option value="">Any</option>
+      {!listed && <option value={value}>{unlisted(value)}</option>}
+      {options.map(([v, text]) => (
+        <option key={v} value={v}>
+          {text}
+        </option>
+      ))}
+    </>
   )
 }
