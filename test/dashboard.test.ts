@@ -344,6 +344,43 @@ describe(`the dashboard in a browser (${testProvider} pass)`, () => {
     }
   })
 
+  it('says in the page which filters of the address it cannot apply, and asks the API nothing refused', async () => {
+    const { context, page, problems } = await openTab()
+    const asked: string[] = []
+    const refused: string[] = []
+    try {
+      await signIn(page, t.company.adminKey)
+      await page.locator('table.log, .empty').first().waitFor(WAIT)
+      page.on('request', (r) => {
+        const operation = /query (CallLog|PostbackLog)\b/.exec(r.postData() ?? '')?.[1]
+        if (operation) asked.push(operation)
+      })
+      page.on('response', (r) => {
+        if (r.status() >= 400) refused.push(`${r.status()} ${r.url()}`)
+      })
+      await page.goto(`${root}/calls?from=garbage&status=RINGING`)
+      const alert = page.getByRole('alert')
+      await alert.waitFor(WAIT)
+      expect(await alert.textContent()).toContain('Started from: “garbage” is not a time.')
+      expect(await alert.textContent()).toContain('Status: “RINGING” is not among its choices.')
+      await page.goto(`${root}/postbacks?to=2024-01-01&outcome=LOST`)
+      await page.getByRole('alert').waitFor(WAIT)
+      expect(await page.getByRole('alert').textContent()).toContain('Received before: “2024-01-01” is not a time.')
+      expect(await page.getByRole('alert').textContent()).toContain('Outcome: “LOST” is not among its choices.')
+      await shot(page, 'postback-log-unreadable-filter')
+      expect(asked).toEqual([])
+      // Clear drops them: the log reads again
+      await page.getByRole('button', { name: 'Clear' }).click()
+      await page.waitForURL(/\/postbacks$/)
+      await page.locator('article.postback, .empty').first().waitFor(WAIT)
+      expect(asked).toEqual(['PostbackLog'])
+      expect(refused).toEqual([])
+      expect(problems).toEqual([])
+    } finally {
+      await context.close()
+    }
+  })
+
   it('adds the fields the pages read: a call lists the postbacks that reached it, a tag names what wrote it', async () => {
     const campaignId = await createCampaign(t, 'Fields')
     const early = await postJson(t, '/postback', { caller_number: '+14155550199', caller_state: 'NV' }, { 'x-ringhook-key': t.company.publisherKey })

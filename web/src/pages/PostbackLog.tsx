@@ -5,7 +5,7 @@ import { Link, useSearchParams } from 'wouter'
 import { graphql, type ResultOf } from '../graphql.ts'
 import { Badge } from '../ui/Badge.tsx'
 import { prettyJson } from '../ui/Code.tsx'
-import { FilterForm } from '../ui/Filters.tsx'
+import { type FilterField, FilterForm, filterProblems } from '../ui/Filters.tsx'
 import { Pager, pageArgs } from '../ui/Pager.tsx'
 import { Empty, ErrorNote, Loading } from '../ui/States.tsx'
 import { Time } from '../ui/Time.tsx'
@@ -110,43 +110,35 @@ function Log() {
     receivedAfter: params.get('from'),
     receivedBefore: params.get('to'),
   }
-  const [result] = useQuery({ query: PostbacksQuery, variables: { ...pageArgs(params), filter } })
-  const rows = result.data?.postbacks.edges.map((e) => e.node) ?? []
   const keyOptions = (keys.data?.apiKeys ?? [])
     .filter((k) => k.role === 'PUBLISHER')
     .map((k) => [k.id, `${k.name} (${k.prefix}…)${k.revokedAt ? ', revoked' : ''}`] as const)
+  const fields: FilterField[] = [
+    { name: 'outcome', label: 'Outcome', kind: 'select', options: OUTCOMES },
+    { name: 'caller', label: 'Caller number', kind: 'text', placeholder: '+14155550100' },
+    { name: 'key', label: 'Publisher key', kind: 'select', options: keyOptions, unlisted: (id) => `key ${id}` },
+    { name: 'campaign', label: 'Campaign', kind: 'select', options: campaigns.campaigns.map(campaignChoice), hint: campaigns.hint, unlisted: unlistedCampaign },
+    { name: 'from', label: 'Received from', kind: 'time' },
+    { name: 'to', label: 'Received before', kind: 'time' },
+  ]
+  const unreadable = filterProblems(params, fields).length > 0
+  const [result] = useQuery({ query: PostbacksQuery, variables: { ...pageArgs(params), filter }, pause: unreadable })
+  const rows = result.data?.postbacks.edges.map((e) => e.node) ?? []
 
   return (
     <section className="page">
       <h1>Postbacks</h1>
       <p className="lede">Every postback publishers sent, newest first, as received: refused ones too, with what was wrong.</p>
-      <FilterForm
-        label="Filter postbacks"
-        fields={[
-          { name: 'outcome', label: 'Outcome', kind: 'select', options: OUTCOMES },
-          { name: 'caller', label: 'Caller number', kind: 'text', placeholder: '+14155550100' },
-          { name: 'key', label: 'Publisher key', kind: 'select', options: keyOptions, unlisted: (id) => `key ${id}` },
-          {
-            name: 'campaign',
-            label: 'Campaign',
-            kind: 'select',
-            options: campaigns.campaigns.map(campaignChoice),
-            hint: campaigns.hint,
-            unlisted: unlistedCampaign,
-          },
-          { name: 'from', label: 'Received from', kind: 'time' },
-          { name: 'to', label: 'Received before', kind: 'time' },
-        ]}
-      />
+      <FilterForm label="Filter postbacks" fields={fields} />
       <ErrorNote error={result.error} />
-      {result.fetching && !result.data ? (
+      {unreadable ? null : result.fetching && !result.data ? (
         <Loading what="Loading postbacks" />
       ) : rows.length === 0 && !result.error ? (
         <Empty>No postbacks match. Publishers send them to /postback with a publisher key.</Empty>
       ) : (
         rows.map((p) => <PostbackCard key={p.id} postback={p} />)
       )}
-      <Pager pageInfo={result.data?.postbacks.pageInfo} label="Postback log" />
+      {!unreadable && <Pager pageInfo={result.data?.postbacks.pageInfo} label="Postback log" />}
     </section>
   )
 }

@@ -1,7 +1,7 @@
 // A filter form whose values live in the URL query: applying it is a navigation, so a filtered log is a link.
 import { useState } from 'react'
 import { useSearchParams } from 'wouter'
-import { fromLocalInput, toLocalInput } from './Time.tsx'
+import { fromLocalInput, isApiTime, toLocalInput } from './Time.tsx'
 
 export type Choice = readonly [value: string, text: string]
 
@@ -19,8 +19,24 @@ export type FilterField =
     }
   | { name: string; label: string; kind: 'time' }
 
+/**
+ * What in the URL's filters the API would refuse (a time that is not one, a value a fixed list does not
+ * have), in words: the page says so and asks nothing while there is any.
+ */
+export function filterProblems(params: URLSearchParams, fields: FilterField[]): string[] {
+  const problems: string[] = []
+  for (const f of fields) {
+    const value = params.get(f.name)
+    if (!value) continue
+    if (f.kind === 'time' && !isApiTime(value)) problems.push(`${f.label}: “${value}” is not a time.`)
+    if (f.kind === 'select' && !f.unlisted && !f.options.some(([v]) => v === value)) problems.push(`${f.label}: “${value}” is not among its choices.`)
+  }
+  return problems
+}
+
 export function FilterForm({ fields, label }: { fields: FilterField[]; label: string }) {
   const [params, setParams] = useSearchParams()
+  const problems = filterProblems(params, fields)
   const initial = () => Object.fromEntries(fields.map((f) => [f.name, f.kind === 'time' ? toLocalInput(params.get(f.name)) : (params.get(f.name) ?? '')]))
   const [values, setValues] = useState<Record<string, string>>(initial)
   const [shown, setShown] = useState(params.toString())
@@ -80,6 +96,16 @@ export function FilterForm({ fields, label }: { fields: FilterField[]; label: st
           </div>
         )
       })}
+      {problems.length > 0 && (
+        <div className="error filter-problems" role="alert">
+          <p>This address holds filters the log cannot apply; pick them again below, or Clear them:</p>
+          <ul>
+            {problems.map((p) => (
+              <li key={p}>{p}</li>
+            ))}
+          </ul>
+        </div>
+      )}
       <div className="actions">
         <button type="submit">Apply</button>
         <button

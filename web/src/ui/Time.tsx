@@ -23,6 +23,15 @@ export function Time({ at, clock: short }: { at: string | null | undefined; cloc
   )
 }
 
+// an RFC 3339 date-time, as the API's DateTime takes it
+const API_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i
+
+/** Whether the API takes `text` as a DateTime: RFC 3339, 1970 to 9999. */
+export function isApiTime(text: string): boolean {
+  const at = Date.parse(text)
+  return API_TIME.test(text) && !Number.isNaN(at) && at >= 0 && at < Date.UTC(10000, 0, 1)
+}
+
 /** datetime-local input value (viewer's zone) <-> ISO time */
 export function toLocalInput(iso: string | null): string {
   if (!iso) return ''
