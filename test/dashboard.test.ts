@@ -124,7 +124,8 @@ describe(`the dashboard in a browser (${testProvider} pass)`, () => {
       campaignId,
       name: 'Buyer enrich',
       trigger: 'CALL_START',
-      url: `${receiver.url}/enrich?caller=[caller_number]`,
+      // a long unbroken value, as tracking URLs have: the pages must wrap it at phone width
+      url: `${receiver.url}/enrich?caller=[caller_number]&ref=${'r'.repeat(150)}`,
       body: '{"caller":"[caller_number]","state":"[caller_state]"}',
       responseMapping: { mode: 'ALL', prefix: 'buyer_' },
     })
@@ -182,6 +183,13 @@ describe(`the dashboard in a browser (${testProvider} pass)`, () => {
       const early = await postJson(t, '/postback', { caller_number: '+14155550100', caller_state: 'TX', age: 39 }, { 'x-ringhook-key': publisher })
       expect(early.body.status).toBe('call not found, tags stored')
       const refused = await postJson(t, '/postback', '{"caller_number": "+14155550100", broken', { 'x-ringhook-key': publisher })
+      const longTag = await postJson(
+        t,
+        '/postback',
+        { caller_number: `+1415555${'0'.repeat(120)}`, click_id: 'c'.repeat(150) },
+        { 'x-ringhook-key': publisher },
+      )
+      expect(longTag.status).toBe(400)
       expect(refused.status).toBe(400)
       const headers = { authorization: `Bearer ${t.company.adminKey}` }
       expect((await postJson(t, '/call-events', { event: 'start', campaignId, uuid: 'CA-DAY-1', callerNumber: '+14155550100' }, headers)).status).toBe(200)
@@ -229,17 +237,26 @@ describe(`the dashboard in a browser (${testProvider} pass)`, () => {
       // the early postback's tag reached the start webhook's request
       expect(await page.locator('pre[data-label="request body"]').textContent()).toContain('"state": "TX"')
       await shot(page, 'pixel-succeeded')
+      await page.setViewportSize({ width: 390, height: 844 })
+      await shot(page, 'pixel-succeeded-phone')
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390)
+      await page.setViewportSize({ width: 1280, height: 900 })
 
       // the postback log: the refused postback's raw body and why
       await page.getByRole('link', { name: 'Postbacks', exact: true }).click()
-      const refusedCard = page.locator('article.postback.rejected')
+      const refusedCard = page.locator('article.postback.rejected', { hasText: 'broken' })
       await refusedCard.waitFor(WAIT)
       expect(await refusedCard.locator('pre[data-label="raw payload"]').textContent()).toBe('{"caller_number": "+14155550100", broken')
       expect(await refusedCard.locator('.problems').textContent()).toMatch(/invalid body/)
       await page.getByLabel('Outcome').selectOption('REJECTED')
       await page.getByRole('button', { name: 'Apply' }).click()
       await page.waitForURL(/outcome=REJECTED/)
+      await page.locator('article.postback', { hasText: 'c'.repeat(150) }).waitFor(WAIT)
       await shot(page, 'postback-log')
+      await page.setViewportSize({ width: 390, height: 844 })
+      await shot(page, 'postback-log-phone')
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390)
+      await page.setViewportSize({ width: 1280, height: 900 })
 
       // the webhooks of the campaign, a test fire with its request and response, the health page
       await page.getByRole('link', { name: 'Webhooks', exact: true }).click()
