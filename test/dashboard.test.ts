@@ -398,6 +398,50 @@ describe(`the dashboard in a browser (${testProvider} pass)`, () => {
     }
   })
 
+  it('follows a pixel under way by its stream, not by reading it every second', async () => {
+    receiver.on('/retry', { status: 500, body: 'not yet' }, { status: 200, body: 'ok' })
+    const campaignId = await createCampaign(t, 'Retried')
+    const webhookId = await createWebhook(t, {
+      campaignId,
+      name: 'Retry once',
+      trigger: 'CALL_START',
+      url: `${receiver.url}/retry`,
+      maxAttempts: 2,
+      retryBaseDelayMs: 6000,
+    })
+    const headers = { authorization: `Bearer ${t.company.adminKey}` }
+    expect((await postJson(t, '/call-events', { event: 'start', campaignId, uuid: 'CA-RETRY', callerNumber: '+14155550166' }, headers)).status).toBe(200)
+    let pixel = null as { id: string; attemptCount: number } | null
+    for (let i = 0; i < 100 && pixel?.attemptCount !== 1; i++) {
+      pixel = await t.app.db.pixel.findFirst({ where: { webhookId }, select: { id: true, attemptCount: true } })
+      await new Promise((r) => setTimeout(r, 30))
+    }
+    expect(pixel?.attemptCount).toBe(1)
+    const { context, page, problems } = await openTab()
+    let reads = 0
+    page.on('request', (r) => {
+      if ((r.postData() ?? '').includes('query PixelOverview')) reads++
+    })
+    try {
+      await signIn(page, t.company.adminKey)
+      await page.getByRole('heading', { name: 'Calls' }).waitFor(WAIT)
+      await page.goto(`${root}/pixels/${pixel!.id}`)
+      await page.getByRole('heading', { name: /Retry once/ }).waitFor(WAIT)
+      expect(await page.locator('h1 .badge').textContent()).toContain('pending')
+      // while it waits for its retry (about 6 s), the page asks nothing
+      await page.waitForTimeout(3000)
+      expect(reads).toBe(1)
+      // the retry streams in well before the slow read (15 s)
+      await page.locator('h1 .badge', { hasText: 'succeeded' }).waitFor({ timeout: 10_000 })
+      await page.locator('pre[data-label="response body 2"]', { hasText: 'ok' }).waitFor(WAIT)
+      await shot(page, 'pixel-retried')
+      expect(reads).toBeLessThanOrEqual(3)
+      expect(problems).toEqual([])
+    } finally {
+      await context.close()
+    }
+  })
+
   it('adds the fields the pages read: a call lists the postbacks that reached it, a tag names what wrote it', async () => {
     const campaignId = await createCampaign(t, 'Fields')
     const early = await postJson(t, '/postback', { caller_number: '+14155550199', caller_state: 'NV' }, { 'x-ringhook-key': t.company.publisherKey })

@@ -1,7 +1,7 @@
 // One pixel (the webhook overview of a firing): status, created time, trigger, endpoint, the request as
 // sent, every attempt with its answer, tags applied, unresolved tokens, the note; Resend.
 import { useEffect } from 'react'
-import { useMutation, useQuery } from 'urql'
+import { useMutation, useQuery, useSubscription } from 'urql'
 import { Link, useLocation } from 'wouter'
 import { graphql } from '../graphql.ts'
 import { Badge } from '../ui/Badge.tsx'
@@ -9,6 +9,7 @@ import { BodyBlock, HeadersBlock } from '../ui/Code.tsx'
 import { Empty, ErrorNote, Loading } from '../ui/States.tsx'
 import { Duration, Time } from '../ui/Time.tsx'
 import { usePageTitle } from '../ui/usePageTitle.ts'
+import { useThrottled } from '../ui/useThrottled.ts'
 import { attemptWords, plural, triggerWords } from '../ui/words.ts'
 
 const PixelQuery = graphql(`
@@ -55,6 +56,17 @@ const PixelQuery = graphql(`
   }
 `)
 
+const PixelChanges = graphql(`
+  subscription PixelChanges($id: ID!) {
+    pixelFired(id: $id) {
+      id
+      status
+    }
+  }
+`)
+
+const FALLBACK_READ_MS = 15_000
+
 const ResendMutation = graphql(`
   mutation ResendPixel($id: ID!) {
     resendPixel(input: { id: $id }) {
@@ -73,12 +85,18 @@ export function PixelOverview({ id }: { id: string }) {
   const pixel = result.data?.pixel
   const unsettled = pixel?.status === 'PENDING' || pixel?.status === 'DELIVERING'
 
-  // a pixel under way is read again each second until it settles
+  // a pixel under way (held by its circuit, waiting on a timer or a retry) is read again as it streams an
+  // attempt or its end, and now and then in case the stream missed one (while it reconnected)
+  const refresh = useThrottled(() => reexecute({ requestPolicy: 'network-only' }), 500)
+  useSubscription({ query: PixelChanges, variables: { id }, pause: !unsettled }, (_p, data) => {
+    refresh()
+    return data
+  })
   useEffect(() => {
     if (!unsettled) return
-    const timer = setInterval(() => reexecute({ requestPolicy: 'network-only' }), 1000)
+    const timer = setInterval(refresh, FALLBACK_READ_MS)
     return () => clearInterval(timer)
-  }, [unsettled, reexecute])
+  }, [unsettled, refresh])
 
   if (result.fetching && !pixel) return <Loading what="Loading the pixel" />
   if (!pixel)
