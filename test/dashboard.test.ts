@@ -442,6 +442,31 @@ describe(`the dashboard in a browser (${testProvider} pass)`, () => {
     }
   })
 
+  it("shows the times in the server's notes in the viewer's zone, UTC on hover", async () => {
+    const campaignId = await createCampaign(t, 'Timed')
+    await createWebhook(t, { campaignId, name: 'After an hour', trigger: 'TIMER', timerSeconds: 3600, url: `${receiver.url}/timer` })
+    const headers = { authorization: `Bearer ${t.company.adminKey}` }
+    expect((await postJson(t, '/call-events', { event: 'start', campaignId, uuid: 'CA-TIMER', callerNumber: '+14155550155' }, headers)).status).toBe(200)
+    expect((await postJson(t, '/call-events', { event: 'answered', uuid: 'CA-TIMER' }, headers)).status).toBe(200)
+    const { context, page, problems } = await openTab()
+    try {
+      await signIn(page, t.company.adminKey)
+      await page.getByRole('heading', { name: 'Calls' }).waitFor(WAIT)
+      await page.goto(`${root}/calls/CA-TIMER`)
+      const why = page.locator('.eval.not-fired', { hasText: 'After an hour' }).locator('.why')
+      await why.waitFor(WAIT)
+      const due = why.locator('time')
+      const iso = await due.getAttribute('datetime')
+      expect(iso).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/)
+      expect(await due.getAttribute('title')).toBe(`${iso!.replace('T', ' ').replace(/\.\d+Z$/, '')} UTC`)
+      expect(await why.textContent()).not.toContain(iso!)
+      expect(await why.textContent()).toMatch(/^Why: timer comes due at .+ \(3600 s after the answer\); not sent yet \(its pixel\)$/)
+      expect(problems).toEqual([])
+    } finally {
+      await context.close()
+    }
+  })
+
   it('adds the fields the pages read: a call lists the postbacks that reached it, a tag names what wrote it', async () => {
     const campaignId = await createCampaign(t, 'Fields')
     const early = await postJson(t, '/postback', { caller_number: '+14155550199', caller_state: 'NV' }, { 'x-ringhook-key': t.company.publisherKey })

@@ -7,7 +7,7 @@ import { graphql } from '../graphql.ts'
 import { Badge } from '../ui/Badge.tsx'
 import { Pager, pageArgs } from '../ui/Pager.tsx'
 import { Empty, ErrorNote, Loading } from '../ui/States.tsx'
-import { Time } from '../ui/Time.tsx'
+import { Time, WithTimes } from '../ui/Time.tsx'
 import { usePageTitle } from '../ui/usePageTitle.ts'
 import { plural, triggerWords } from '../ui/words.ts'
 import { CampaignsQuery } from './queries.ts'
@@ -193,7 +193,12 @@ function CampaignWebhooks({ id }: { id: string }) {
                     </td>
                     <td data-label="Matches">{conditions ? plural(conditions, 'condition') : <span className="muted">every call</span>}</td>
                     <td data-label="Circuit">
-                      <Badge value={w.circuitState} /> {w.circuitState !== 'CLOSED' && <span className="muted">{w.circuitReason}</span>}
+                      <Badge value={w.circuitState} />{' '}
+                      {w.circuitState !== 'CLOSED' && w.circuitReason && (
+                        <span className="muted">
+                          <WithTimes text={w.circuitReason} />
+                        </span>
+                      )}
                     </td>
                   </tr>
                 )

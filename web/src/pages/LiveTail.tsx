@@ -8,7 +8,7 @@ import { graphql } from '../graphql.ts'
 import { Badge } from '../ui/Badge.tsx'
 import { Choices } from '../ui/Filters.tsx'
 import { Empty } from '../ui/States.tsx'
-import { Time } from '../ui/Time.tsx'
+import { Time, WithTimes } from '../ui/Time.tsx'
 import { usePageTitle } from '../ui/usePageTitle.ts'
 import { OUTCOME_WORDS, triggerWords } from '../ui/words.ts'
 import { campaignChoice, unlistedCampaign, useCampaignChoices } from './queries.ts'
@@ -144,7 +144,12 @@ export function LiveTail() {
             {p.call.callerNumber}
           </Link>
           {p.attemptCount > 0 && <span className="muted"> · attempt {p.attemptCount}</span>}
-          {p.responseNote && <span className="muted"> · {p.responseNote}</span>}
+          {p.responseNote && (
+            <span className="muted">
+              {' '}
+              · <WithTimes text={p.responseNote} />
+            </span>
+          )}
         </>
       ),
     })
@@ -190,7 +195,8 @@ export function LiveTail() {
       text: `${e.webhook.name} ${e.from} ${e.to} ${e.reason}`,
       body: (
         <>
-          Circuit of <Link href={`/webhooks/${e.webhookId}`}>{e.webhook.name}</Link>: {e.from.toLowerCase()} → {e.to.toLowerCase()}, {e.reason}
+          Circuit of <Link href={`/webhooks/${e.webhookId}`}>{e.webhook.name}</Link>: {e.from.toLowerCase()} → {e.to.toLowerCase()},{' '}
+          <WithTimes text={e.reason} />
         </>
       ),
     })

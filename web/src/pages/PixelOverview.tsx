@@ -7,7 +7,7 @@ import { graphql } from '../graphql.ts'
 import { Badge } from '../ui/Badge.tsx'
 import { BodyBlock, HeadersBlock } from '../ui/Code.tsx'
 import { Empty, ErrorNote, Loading } from '../ui/States.tsx'
-import { Duration, Time } from '../ui/Time.tsx'
+import { Duration, Time, WithTimes } from '../ui/Time.tsx'
 import { usePageTitle } from '../ui/usePageTitle.ts'
 import { useThrottled } from '../ui/useThrottled.ts'
 import { attemptWords, plural, triggerWords } from '../ui/words.ts'
@@ -144,7 +144,7 @@ export function PixelOverview({ id }: { id: string }) {
       <ErrorNote error={result.error} />
       {pixel.responseNote && (
         <p className={pixel.status === 'FAILED' ? 'warn' : 'notice'}>
-          <strong>Note:</strong> {pixel.responseNote}
+          <strong>Note:</strong> <WithTimes text={pixel.responseNote} />
         </p>
       )}
       {unresolved.length > 0 && (
@@ -194,7 +194,7 @@ export function PixelOverview({ id }: { id: string }) {
             </dd>
             <dt>Circuit</dt>
             <dd>
-              <Badge value={pixel.webhook.circuitState} /> {pixel.webhook.circuitReason}
+              <Badge value={pixel.webhook.circuitState} /> {pixel.webhook.circuitReason && <WithTimes text={pixel.webhook.circuitReason} />}
             </dd>
           </dl>
         </div>

@@ -6,6 +6,7 @@ import { graphql } from '../graphql.ts'
 import { Badge } from '../ui/Badge.tsx'
 import { BodyBlock, HeadersBlock } from '../ui/Code.tsx'
 import { ErrorNote } from '../ui/States.tsx'
+import { WithTimes } from '../ui/Time.tsx'
 import { attemptWords } from '../ui/words.ts'
 
 const TestFireMutation = graphql(`
@@ -111,7 +112,7 @@ export function TestFire({ webhookId }: { webhookId: string }) {
                 <BodyBlock text={request.body} label="test request body" />
               </>
             ) : (
-              <p className="muted">{pixel.responseNote ?? 'No request was sent.'}</p>
+              <p className="muted">{pixel.responseNote ? <WithTimes text={pixel.responseNote} /> : 'No request was sent.'}</p>
             )}
             <p>
               <Link href={`/pixels/${pixel.id}`}>Open the test pixel</Link>
@@ -130,7 +131,11 @@ export function TestFire({ webhookId }: { webhookId: string }) {
             ) : (
               <p className="muted">No answer.</p>
             )}
-            {pixel.responseNote && <p className="notice">{pixel.responseNote}</p>}
+            {pixel.responseNote && (
+              <p className="notice">
+                <WithTimes text={pixel.responseNote} />
+              </p>
+            )}
             {pixel.tagsApplied != null && Object.keys(pixel.tagsApplied as object).length > 0 && (
               <p>
                 Tags written on the call:{' '}
