@@ -295,6 +295,14 @@ describe(`the dashboard in a browser (${testProvider} pass)`, () => {
       }
       await page.locator('ol.tail li', { hasText: '+14155550177' }).first().waitFor(WAIT)
       await shot(page, 'live-tail')
+      // what a screen reader is told: pausing and resuming, never each event or count
+      const announced = () => page.locator('[aria-live], [role="status"], [role="log"], [role="alert"]').allTextContents()
+      expect(await announced()).toEqual(['Listening.'])
+      await page.getByRole('button', { name: 'Pause' }).click()
+      await postJson(t, '/postback', { caller_number: '+14155550177', lead_source: 'while paused' }, { 'x-ringhook-key': publisher })
+      await page.getByText(/1 new event waiting/).waitFor(WAIT)
+      expect(await announced()).toEqual(['Paused.'])
+      await page.getByRole('button', { name: 'Resume' }).click()
 
       await page.getByRole('button', { name: 'Sign out' }).click()
       await page.getByLabel('API key').waitFor(WAIT)

@@ -10,7 +10,7 @@ import { Choices } from '../ui/Filters.tsx'
 import { Empty } from '../ui/States.tsx'
 import { Time, WithTimes } from '../ui/Time.tsx'
 import { usePageTitle } from '../ui/usePageTitle.ts'
-import { OUTCOME_WORDS, triggerWords } from '../ui/words.ts'
+import { OUTCOME_WORDS, plural, triggerWords } from '../ui/words.ts'
 import { campaignChoice, unlistedCampaign, useCampaignChoices } from './queries.ts'
 
 export const MAX_EVENTS = 500
@@ -306,8 +306,9 @@ export function LiveTail() {
           </button>
         </div>
       </form>
-      <p className="muted" role="status" aria-live="polite">
-        {paused ? `Paused: ${received - pausedAt.current} new events wait. ` : 'Listening. '}
+      {/* only pausing and resuming are announced: a busy stream would talk over everything else */}
+      <p className="muted">
+        <span role="status">{paused ? 'Paused.' : 'Listening.'}</span> {paused && `${plural(received - pausedAt.current, 'new event')} waiting. `}
         {received} received, {visible.length} shown.
       </p>
       {streamError && <p className="error">The live stream failed: {streamError.message}</p>}
