@@ -236,6 +236,11 @@ describe(`the dashboard in a browser (${testProvider} pass)`, () => {
       expect(await page.locator('.panel', { hasText: 'Tags applied' }).textContent()).toContain('buyer__buyer_bid')
       // the early postback's tag reached the start webhook's request
       expect(await page.locator('pre[data-label="request body"]').textContent()).toContain('"state": "TX"')
+      // the headers each attempt adds are named; the API keeps no per-attempt values of them
+      const pixelId = new URL(page.url()).pathname.split('/').at(-1)
+      expect(await page.locator('.panel', { hasText: 'Request' }).first().textContent()).toContain(
+        `Each attempt also sent webhook-id: ${pixelId} and webhook-timestamp`,
+      )
       await shot(page, 'pixel-succeeded')
       await page.setViewportSize({ width: 390, height: 844 })
       await shot(page, 'pixel-succeeded-phone')

@@ -5,12 +5,12 @@ import { useMutation, useQuery, useSubscription } from 'urql'
 import { Link, useLocation } from 'wouter'
 import { graphql } from '../graphql.ts'
 import { Badge } from '../ui/Badge.tsx'
-import { BodyBlock, HeadersBlock } from '../ui/Code.tsx'
+import { AnswerReceived, AttemptBadge, RequestSent, type SentRequest } from '../ui/Exchange.tsx'
 import { Empty, ErrorNote, Loading } from '../ui/States.tsx'
 import { Duration, Time, WithTimes } from '../ui/Time.tsx'
 import { usePageTitle } from '../ui/usePageTitle.ts'
 import { useThrottled } from '../ui/useThrottled.ts'
-import { attemptWords, plural, triggerWords } from '../ui/words.ts'
+import { plural, triggerWords } from '../ui/words.ts'
 
 const PixelQuery = graphql(`
   query PixelOverview($id: ID!) {
@@ -31,6 +31,7 @@ const PixelQuery = graphql(`
         name
         trigger
         url
+        hasSigningSecret
         circuitState
         circuitReason
         campaign {
@@ -75,8 +76,6 @@ const ResendMutation = graphql(`
   }
 `)
 
-type RenderedRequest = { method?: string; url?: string; headers?: unknown; body?: string | null }
-
 export function PixelOverview({ id }: { id: string }) {
   usePageTitle(`Pixel ${id}`)
   const [result, reexecute] = useQuery({ query: PixelQuery, variables: { id } })
@@ -106,7 +105,7 @@ export function PixelOverview({ id }: { id: string }) {
         <ErrorNote error={result.error ?? 'No such pixel.'} />
       </section>
     )
-  const request = (pixel.request ?? null) as RenderedRequest | null
+  const request = (pixel.request ?? null) as SentRequest | null
   const unresolved = Array.isArray(pixel.unresolvedTokens) ? (pixel.unresolvedTokens as string[]) : []
   const tagsApplied = pixel.tagsApplied && typeof pixel.tagsApplied === 'object' ? Object.entries(pixel.tagsApplied as Record<string, unknown>) : []
 
@@ -221,15 +220,7 @@ export function PixelOverview({ id }: { id: string }) {
       <div className="panel">
         <h2>Request</h2>
         {request ? (
-          <>
-            <p className="mono">
-              <strong>{request.method}</strong> {request.url}
-            </p>
-            <h3>Headers</h3>
-            <HeadersBlock headers={request.headers} />
-            <h3>Body</h3>
-            <BodyBlock text={request.body} label="request body" />
-          </>
+          <RequestSent request={request} pixelId={pixel.id} signed={pixel.webhook.hasSigningSecret} bodyLabel="request body" />
         ) : (
           <Empty>Not rendered yet: the request is rendered at the first attempt.</Empty>
         )}
@@ -242,14 +233,9 @@ export function PixelOverview({ id }: { id: string }) {
           pixel.attempts.map((a) => (
             <details key={a.number} className="attempt" open={a.number === pixel.attempts.length}>
               <summary>
-                Attempt {a.number}: <Badge tone={a.statusCode != null && a.statusCode < 300 ? 'ok' : 'bad'}>{attemptWords(a)}</Badge> at{' '}
-                <Time at={a.startedAt} /> (<Duration ms={a.durationMs} />)
+                Attempt {a.number}: <AttemptBadge attempt={a} /> at <Time at={a.startedAt} /> (<Duration ms={a.durationMs} />)
               </summary>
-              {a.error && <p className="error">{a.error}</p>}
-              <h3>Response headers</h3>
-              <HeadersBlock headers={a.responseHeaders} />
-              <h3>Response body{a.responseTruncated && ' (truncated at 64 KB)'}</h3>
-              <BodyBlock text={a.responseBody} label={`response body ${a.number}`} />
+              <AnswerReceived answer={a} bodyLabel={`response body ${a.number}`} />
             </details>
           ))
         )}
