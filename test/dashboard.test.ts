@@ -124,7 +124,8 @@ describe(`the dashboard in a browser (${testProvider} pass)`, () => {
       campaignId,
       name: 'Buyer enrich',
       trigger: 'CALL_START',
-      url: `${receiver.url}/enrich?caller=[caller_number]`,
+      // a long unbroken value, as tracking URLs have: the pages must wrap it at phone width
+      url: `${receiver.url}/enrich?caller=[caller_number]&ref=${'r'.repeat(150)}`,
       body: '{"caller":"[caller_number]","state":"[caller_state]"}',
       responseMapping: { mode: 'ALL', prefix: 'buyer_' },
     })
@@ -182,6 +183,13 @@ describe(`the dashboard in a browser (${testProvider} pass)`, () => {
       const early = await postJson(t, '/postback', { caller_number: '+14155550100', caller_state: 'TX', age: 39 }, { 'x-ringhook-key': publisher })
       expect(early.body.status).toBe('call not found, tags stored')
       const refused = await postJson(t, '/postback', '{"caller_number": "+14155550100", broken', { 'x-ringhook-key': publisher })
+      const longTag = await postJson(
+        t,
+        '/postback',
+        { caller_number: `+1415555${'0'.repeat(120)}`, click_id: 'c'.repeat(150) },
+        { 'x-ringhook-key': publisher },
+      )
+      expect(longTag.status).toBe(400)
       expect(refused.status).toBe(400)
       const headers = { authorization: `Bearer ${t.company.adminKey}` }
       expect((await postJson(t, '/call-events', { event: 'start', campaignId, uuid: 'CA-DAY-1', callerNumber: '+14155550100' }, headers)).status).toBe(200)
@@ -228,18 +236,32 @@ describe(`the dashboard in a browser (${testProvider} pass)`, () => {
       expect(await page.locator('.panel', { hasText: 'Tags applied' }).textContent()).toContain('buyer__buyer_bid')
       // the early postback's tag reached the start webhook's request
       expect(await page.locator('pre[data-label="request body"]').textContent()).toContain('"state": "TX"')
+      // the headers each attempt adds are named; the API keeps no per-attempt values of them
+      const pixelId = new URL(page.url()).pathname.split('/').at(-1)
+      expect(await page.locator('.panel', { hasText: 'Request' }).first().textContent()).toContain(
+        `Each attempt also sent webhook-id: ${pixelId} and webhook-timestamp`,
+      )
       await shot(page, 'pixel-succeeded')
+      await page.setViewportSize({ width: 390, height: 844 })
+      await shot(page, 'pixel-succeeded-phone')
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390)
+      await page.setViewportSize({ width: 1280, height: 900 })
 
       // the postback log: the refused postback's raw body and why
       await page.getByRole('link', { name: 'Postbacks', exact: true }).click()
-      const refusedCard = page.locator('article.postback.rejected')
+      const refusedCard = page.locator('article.postback.rejected', { hasText: 'broken' })
       await refusedCard.waitFor(WAIT)
       expect(await refusedCard.locator('pre[data-label="raw payload"]').textContent()).toBe('{"caller_number": "+14155550100", broken')
       expect(await refusedCard.locator('.problems').textContent()).toMatch(/invalid body/)
       await page.getByLabel('Outcome').selectOption('REJECTED')
       await page.getByRole('button', { name: 'Apply' }).click()
       await page.waitForURL(/outcome=REJECTED/)
+      await page.locator('article.postback', { hasText: 'c'.repeat(150) }).waitFor(WAIT)
       await shot(page, 'postback-log')
+      await page.setViewportSize({ width: 390, height: 844 })
+      await shot(page, 'postback-log-phone')
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390)
+      await page.setViewportSize({ width: 1280, height: 900 })
 
       // the webhooks of the campaign, a test fire with its request and response, the health page
       await page.getByRole('link', { name: 'Webhooks', exact: true }).click()
@@ -278,6 +300,14 @@ describe(`the dashboard in a browser (${testProvider} pass)`, () => {
       }
       await page.locator('ol.tail li', { hasText: '+14155550177' }).first().waitFor(WAIT)
       await shot(page, 'live-tail')
+      // what a screen reader is told: pausing and resuming, never each event or count
+      const announced = () => page.locator('[aria-live], [role="status"], [role="log"], [role="alert"]').allTextContents()
+      expect(await announced()).toEqual(['Listening.'])
+      await page.getByRole('button', { name: 'Pause' }).click()
+      await postJson(t, '/postback', { caller_number: '+14155550177', lead_source: 'while paused' }, { 'x-ringhook-key': publisher })
+      await page.getByText(/1 new event waiting/).waitFor(WAIT)
+      expect(await announced()).toEqual(['Paused.'])
+      await page.getByRole('button', { name: 'Resume' }).click()
 
       await page.getByRole('button', { name: 'Sign out' }).click()
       await page.getByLabel('API key').waitFor(WAIT)
@@ -287,6 +317,168 @@ describe(`the dashboard in a browser (${testProvider} pass)`, () => {
       await context.close()
     }
   }, 120_000)
+
+  it('says when a call has more postbacks than it lists, with the postback log by its caller number', async () => {
+    const campaignId = await createCampaign(t, 'Busy line')
+    const headers = { authorization: `Bearer ${t.company.adminKey}` }
+    expect((await postJson(t, '/call-events', { event: 'start', campaignId, uuid: 'CA-BUSY', callerNumber: '+14155550188' }, headers)).status).toBe(200)
+    for (let n = 0; n < 52; n++) await postJson(t, '/postback', { caller_number: '+14155550188', n }, { 'x-ringhook-key': t.company.publisherKey })
+    const { context, page, problems } = await openTab()
+    try {
+      await signIn(page, t.company.adminKey)
+      await page.goto(`${root}/calls/CA-BUSY`)
+      const more = page.getByText('The first 50 of 52 postbacks are listed')
+      await more.waitFor(WAIT)
+      expect(await page.locator('.panel', { hasText: 'Postbacks that reached it' }).locator('ul.plain li').count()).toBe(50)
+      await page.getByRole('link', { name: 'The postback log for +14155550188' }).click()
+      await page.waitForURL(/\/postbacks\?caller=%2B14155550188$/)
+      await page.locator('article.postback').first().waitFor(WAIT)
+      expect(await page.locator('article.postback').count()).toBe(50)
+      expect(problems).toEqual([])
+    } finally {
+      await context.close()
+    }
+  })
+
+  it('pages the campaigns, and the campaign filters say when they list only some and show a campaign they did not list', async () => {
+    const ids: string[] = []
+    // more than the filters list (200), created oldest first: the first one made is on no filter's list
+    for (let i = 0; i < 205; i++) ids.push(await createCampaign(t, `Bulk ${String(i).padStart(3, '0')}`))
+    const oldest = ids[0]!
+    const { context, page, problems } = await openTab()
+    try {
+      await signIn(page, t.company.adminKey)
+      await page.getByRole('heading', { name: 'Calls' }).waitFor(WAIT)
+      await page.goto(`${root}/webhooks`)
+      await page.getByRole('link', { name: 'Bulk 204' }).waitFor(WAIT)
+      expect(await page.locator('table.log tbody tr').count()).toBe(50)
+      await page.getByRole('button', { name: 'Older →' }).click()
+      await page.getByRole('link', { name: 'Bulk 154' }).waitFor(WAIT)
+      expect(page.url()).toMatch(/\?after=/)
+      expect(await page.getByRole('link', { name: 'Bulk 204' }).count()).toBe(0)
+
+      for (const [url, select] of [
+        [`/calls?campaign=${oldest}`, '#filter-campaign'],
+        [`/postbacks?campaign=${oldest}`, '#filter-campaign'],
+        [`/live?campaign=${oldest}`, '#tail-campaign'],
+      ] as const) {
+        await page.goto(`${root}${url}`)
+        await page.getByText('The newest 200 campaigns are listed; there are more.').waitFor(WAIT)
+        expect(await page.locator(select).inputValue(), url).toBe(oldest)
+        expect(await page.locator(`${select} option:checked`).textContent(), url).toBe(`campaign ${oldest}`)
+      }
+      await shot(page, 'live-tail-unlisted-campaign')
+      expect(problems).toEqual([])
+    } finally {
+      await context.close()
+    }
+  })
+
+  it('says in the page which filters of the address it cannot apply, and asks the API nothing refused', async () => {
+    const { context, page, problems } = await openTab()
+    const asked: string[] = []
+    const refused: string[] = []
+    try {
+      await signIn(page, t.company.adminKey)
+      await page.locator('table.log, .empty').first().waitFor(WAIT)
+      page.on('request', (r) => {
+        const operation = /query (CallLog|PostbackLog)\b/.exec(r.postData() ?? '')?.[1]
+        if (operation) asked.push(operation)
+      })
+      page.on('response', (r) => {
+        if (r.status() >= 400) refused.push(`${r.status()} ${r.url()}`)
+      })
+      await page.goto(`${root}/calls?from=garbage&status=RINGING`)
+      const alert = page.getByRole('alert')
+      await alert.waitFor(WAIT)
+      expect(await alert.textContent()).toContain('Started from: “garbage” is not a time.')
+      expect(await alert.textContent()).toContain('Status: “RINGING” is not among its choices.')
+      await page.goto(`${root}/postbacks?to=2024-01-01&outcome=LOST`)
+      await page.getByRole('alert').waitFor(WAIT)
+      expect(await page.getByRole('alert').textContent()).toContain('Received before: “2024-01-01” is not a time.')
+      expect(await page.getByRole('alert').textContent()).toContain('Outcome: “LOST” is not among its choices.')
+      await shot(page, 'postback-log-unreadable-filter')
+      expect(asked).toEqual([])
+      // Clear drops them: the log reads again
+      await page.getByRole('button', { name: 'Clear' }).click()
+      await page.waitForURL(/\/postbacks$/)
+      await page.locator('article.postback, .empty').first().waitFor(WAIT)
+      expect(asked).toEqual(['PostbackLog'])
+      expect(refused).toEqual([])
+      expect(problems).toEqual([])
+    } finally {
+      await context.close()
+    }
+  })
+
+  it('follows a pixel under way by its stream, not by reading it every second', async () => {
+    receiver.on('/retry', { status: 500, body: 'not yet' }, { status: 200, body: 'ok' })
+    const campaignId = await createCampaign(t, 'Retried')
+    const webhookId = await createWebhook(t, {
+      campaignId,
+      name: 'Retry once',
+      trigger: 'CALL_START',
+      url: `${receiver.url}/retry`,
+      maxAttempts: 2,
+      retryBaseDelayMs: 6000,
+    })
+    const headers = { authorization: `Bearer ${t.company.adminKey}` }
+    expect((await postJson(t, '/call-events', { event: 'start', campaignId, uuid: 'CA-RETRY', callerNumber: '+14155550166' }, headers)).status).toBe(200)
+    let pixel = null as { id: string; attemptCount: number } | null
+    for (let i = 0; i < 100 && pixel?.attemptCount !== 1; i++) {
+      pixel = await t.app.db.pixel.findFirst({ where: { webhookId }, select: { id: true, attemptCount: true } })
+      await new Promise((r) => setTimeout(r, 30))
+    }
+    expect(pixel?.attemptCount).toBe(1)
+    const { context, page, problems } = await openTab()
+    let reads = 0
+    page.on('request', (r) => {
+      if ((r.postData() ?? '').includes('query PixelOverview')) reads++
+    })
+    try {
+      await signIn(page, t.company.adminKey)
+      await page.getByRole('heading', { name: 'Calls' }).waitFor(WAIT)
+      await page.goto(`${root}/pixels/${pixel!.id}`)
+      await page.getByRole('heading', { name: /Retry once/ }).waitFor(WAIT)
+      expect(await page.locator('h1 .badge').textContent()).toContain('pending')
+      // while it waits for its retry (about 6 s), the page asks nothing
+      await page.waitForTimeout(3000)
+      expect(reads).toBe(1)
+      // the retry streams in well before the slow read (15 s)
+      await page.locator('h1 .badge', { hasText: 'succeeded' }).waitFor({ timeout: 10_000 })
+      await page.locator('pre[data-label="response body 2"]', { hasText: 'ok' }).waitFor(WAIT)
+      await shot(page, 'pixel-retried')
+      expect(reads).toBeLessThanOrEqual(3)
+      expect(problems).toEqual([])
+    } finally {
+      await context.close()
+    }
+  })
+
+  it("shows the times in the server's notes in the viewer's zone, UTC on hover", async () => {
+    const campaignId = await createCampaign(t, 'Timed')
+    await createWebhook(t, { campaignId, name: 'After an hour', trigger: 'TIMER', timerSeconds: 3600, url: `${receiver.url}/timer` })
+    const headers = { authorization: `Bearer ${t.company.adminKey}` }
+    expect((await postJson(t, '/call-events', { event: 'start', campaignId, uuid: 'CA-TIMER', callerNumber: '+14155550155' }, headers)).status).toBe(200)
+    expect((await postJson(t, '/call-events', { event: 'answered', uuid: 'CA-TIMER' }, headers)).status).toBe(200)
+    const { context, page, problems } = await openTab()
+    try {
+      await signIn(page, t.company.adminKey)
+      await page.getByRole('heading', { name: 'Calls' }).waitFor(WAIT)
+      await page.goto(`${root}/calls/CA-TIMER`)
+      const why = page.locator('.eval.not-fired', { hasText: 'After an hour' }).locator('.why')
+      await why.waitFor(WAIT)
+      const due = why.locator('time')
+      const iso = await due.getAttribute('datetime')
+      expect(iso).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/)
+      expect(await due.getAttribute('title')).toBe(`${iso!.replace('T', ' ').replace(/\.\d+Z$/, '')} UTC`)
+      expect(await why.textContent()).not.toContain(iso!)
+      expect(await why.textContent()).toMatch(/^Why: timer comes due at .+ \(3600 s after the answer\); not sent yet \(its pixel\)$/)
+      expect(problems).toEqual([])
+    } finally {
+      await context.close()
+    }
+  })
 
   it('adds the fields the pages read: a call lists the postbacks that reached it, a tag names what wrote it', async () => {
     const campaignId = await createCampaign(t, 'Fields')

@@ -105,6 +105,24 @@ describe(`postback log and postbackReceived on ${testProvider}`, () => {
     expect(theirList).toEqual(['rival'])
   })
 
+  it("lists a call's postbacks oldest first, 50 unless asked, at most 200, and counts them all", async () => {
+    const call = await startCall(t, { campaignId, uuid: 'busy-call', callerNumber: '+14155550310' })
+    for (let n = 0; n < 52; n++) await getPostback(t, { key: t.company.publisherKey, call_uuid: call.uuid, n: String(n) })
+    type Listed = { call: { postbackCount: number; postbacks: { tags: { n: string } }[] } }
+    const listed = async (args: string) =>
+      ok(await t.gql<Listed>(`query($u:String!){ call(uuid:$u) { postbackCount postbacks${args} { tags } } }`, { u: call.uuid })).call
+    const byDefault = await listed('')
+    expect(byDefault.postbackCount).toBe(52)
+    expect(byDefault.postbacks.map((p) => p.tags.n)).toEqual(Array.from({ length: 50 }, (_, n) => String(n)))
+    expect((await listed('(first: 2)')).postbacks.map((p) => p.tags.n)).toEqual(['0', '1'])
+    expect((await listed('(first: 200)')).postbacks).toHaveLength(52)
+    for (const first of [201, 0]) {
+      const refused = await t.gql(`query($u:String!){ call(uuid:$u) { uuid postbacks(first: ${first}) { id } } }`, { u: call.uuid })
+      expect(refused.errors?.[0]?.extensions, String(first)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'first' })
+      expect(refused.errors?.[0]?.message).toBe(`first: must be from 1 to 200, not ${first}`)
+    }
+  })
+
   it('streams every logged postback over graphql-ws to its own company only, filterable by key and campaign', async () => {
     const all = collect(t.wsClient(), `subscription { postbackReceived { id outcome httpStatus tags rawBody problems { code } apiKey { id } } }`)
     const byKey = collect(t.wsClient(), `subscription($k:ID){ postbackReceived(apiKeyId:$k) { tags } }`, { k: pinned.id })

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { Webhook as StandardWebhook } from 'standardwebhooks'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { collect, ok, sleep, startTestApp, untilSubscribed, type TestApp } from './helpers/app.js'
+import { collect, ok, sleep, startTestApp, until, untilSubscribed, type TestApp } from './helpers/app.js'
 import { testProvider } from './helpers/db.js'
 import { settledPixels, startReceiver, type Receiver } from './helpers/receiver.js'
 import { createCampaign, createWebhook, startCall } from './fixtures.js'
@@ -373,6 +373,44 @@ describe(`webhook delivery on ${testProvider}`, () => {
     expect(events[0]!.pixelFired).toEqual({ trigger: 'CALL_START', status: 'SUCCEEDED', call: { uuid: call.uuid }, attempts: [{ statusCode: 200 }] })
     await sleep(200)
     expect(theirs.events).toEqual([])
+  })
+
+  it('streams one pixel by its id until it settles, and refuses an id not of the company', async () => {
+    const id = await webhook({ url: `${sink.url}/one`, maxAttempts: 2, retryBaseDelayMs: 1500 })
+    sink.on('/one', { status: 500 }, { status: 200 })
+    const followed = await startCall(t, { campaignId, uuid: `followed-${campaignId}` })
+    // after its first attempt failed, it waits for the retry
+    let pixelId = ''
+    const deadline = Date.now() + 5000
+    while (Date.now() < deadline) {
+      const p = await t.app.db.pixel.findFirst({ where: { call: { uuid: followed.uuid }, webhookId: id } })
+      if (p?.attemptCount === 1) {
+        pixelId = p.id
+        break
+      }
+      await sleep(20)
+    }
+    expect(pixelId).not.toBe('')
+    const sub = collect<{ pixelFired: { id: string; status: string } }>(t.wsClient(), `subscription($id:ID){ pixelFired(id:$id) { id status } }`, {
+      id: pixelId,
+    })
+    await sleep(300)
+    // another pixel of the same webhook streams meanwhile, not to this subscription
+    await startCall(t, { campaignId, uuid: `other-${campaignId}` })
+    await until(() => sub.events.some((e) => e.pixelFired.status === 'SUCCEEDED'), 8000)
+    await sleep(200)
+    expect(new Set(sub.events.map((e) => e.pixelFired.id))).toEqual(new Set([pixelId]))
+
+    const { createCompany } = await import('../src/tenancy/createCompany.js')
+    const rival = await createCompany(t.app.db, `Rival of one ${campaignId}`)
+    for (const [key, idAsked] of [
+      [rival.adminKey, pixelId],
+      [t.company.adminKey, 'no-such-pixel'],
+    ] as const) {
+      const refused = collect(t.wsClient(key), `subscription($id:ID){ pixelFired(id:$id) { id } }`, { id: idAsked })
+      await until(() => refused.errors.length > 0)
+      expect(JSON.stringify(refused.errors)).toContain('"code":"NOT_FOUND"')
+    }
   })
 })
 

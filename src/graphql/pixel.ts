@@ -183,10 +183,19 @@ builder.subscriptionField('pixelFired', (t) =>
   t.field({
     type: PixelRef,
     description: "Each attempt and final state of the key's company's pixels.",
-    args: { campaignId: t.arg.id(), webhookId: t.arg.id(), callUuid: t.arg.string(), status: t.arg({ type: PixelStatusEnum }) },
+    args: {
+      id: t.arg.id({ description: 'one pixel (its page follows it as it settles)' }),
+      campaignId: t.arg.id(),
+      webhookId: t.arg.id(),
+      callUuid: t.arg.string(),
+      status: t.arg({ type: PixelStatusEnum }),
+    },
     subscribe: async (_root, args, ctx) => {
+      const pixelId = args.id?.toString()
       const campaignId = args.campaignId?.toString()
       const webhookId = args.webhookId?.toString()
+      if (pixelId && !(await ctx.services.db.pixel.findFirst({ where: { id: pixelId, companyId: ctx.auth.companyId }, select: { id: true } })))
+        throw notFound('pixel', 'id')
       if (campaignId) await findCampaign(ctx.services.db, ctx.auth.companyId, campaignId, 'campaignId')
       if (webhookId) await findWebhook(ctx.services.db, ctx.auth.companyId, webhookId, 'webhookId')
       const callId = args.callUuid ? (await findCall(ctx.services.db, ctx.auth.companyId, args.callUuid, 'callUuid')).id : undefined
@@ -194,6 +203,7 @@ builder.subscriptionField('pixelFired', (t) =>
         ctx.services.pubsub.subscribe('pixelFired', ctx.auth.companyId),
         filter(
           ({ pixel: p }) =>
+            (!pixelId || p.id === pixelId) &&
             (!campaignId || p.campaignId === campaignId) &&
             (!webhookId || p.webhookId === webhookId) &&
             (!callId || p.callId === callId) &&

@@ -1,7 +1,7 @@
 import { filter, pipe } from 'graphql-yoga'
 import type { Postback } from '../generated/prisma/client.js'
 import { findCampaign } from '../campaigns/campaigns.js'
-import { notFound, RinghookError, type ErrorCode } from '../core/errors.js'
+import { badInput, notFound, RinghookError, type ErrorCode } from '../core/errors.js'
 import { ingestWithKey } from '../postbacks/ingestPostback.js'
 import type { PostbackProblem } from '../postbacks/parsePostback.js'
 import { postbackWhere } from '../postbacks/postbackFilter.js'
@@ -50,12 +50,23 @@ const PostbackRef = builder.prismaObject('Postback', {
   }),
 })
 
-builder.prismaObjectField('Call', 'postbacks', (t) =>
-  t.relation('postbacks', {
-    description: 'the postbacks whose tags reached this call (at once, or when it called in), oldest first',
-    query: { orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] },
+const CALL_POSTBACKS = { default: 50, max: 200 }
+
+/** How many of a call's postbacks to list: `first` as asked, within 1 to CALL_POSTBACKS.max. */
+function callPostbacksTake(first: number | null | undefined): number {
+  const n = first ?? CALL_POSTBACKS.default
+  if (n < 1 || n > CALL_POSTBACKS.max) throw badInput('first', `must be from 1 to ${CALL_POSTBACKS.max}, not ${n}`)
+  return n
+}
+
+builder.prismaObjectFields('Call', (t) => ({
+  postbacks: t.relation('postbacks', {
+    description: `the postbacks whose tags reached this call (at once, or when it called in), oldest first; postbackCount says how many there are`,
+    args: { first: t.arg.int({ defaultValue: CALL_POSTBACKS.default, description: `at most ${CALL_POSTBACKS.max}` }) },
+    query: (args) => ({ orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], take: callPostbacksTake(args.first) }),
   }),
-)
+  postbackCount: t.relationCount('postbacks', { description: 'how many postbacks reached this call' }),
+}))
 
 builder.prismaObject('PendingTag', {
   description: 'A tag for a caller number that has not called yet; applied when it calls within the window.',

@@ -13,21 +13,12 @@ import type { AgendashController } from 'agendash'
 import { crossSiteReason } from './crossSite.js'
 import { hasOperatorKey } from './operatorKey.js'
 import { readBody, sendJson } from './readBody.js'
+import { contentTypeOf } from './staticFiles.js'
 
 export const AGENDASH_PATH = '/agendash'
 
 const REALM = 'Ringhook jobs'
 const JSON_TYPE = /^application\/json\s*(;|$)/i
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.json': 'application/json; charset=utf-8',
-}
 
 /** agendash's own files: its package index pulls in every adapter's framework, so the controller is loaded alone */
 const agendashDist = path.dirname(createRequire(import.meta.url).resolve('agendash'))
@@ -49,7 +40,7 @@ async function load(agenda: Agenda): Promise<Loaded> {
     const full = path.join(entry.parentPath, entry.name)
     files.set(`/${path.relative(root, full).split(path.sep).join('/')}`, {
       body: fs.readFileSync(full),
-      type: TYPES[path.extname(entry.name)] ?? 'application/octet-stream',
+      type: contentTypeOf(entry.name) ?? 'application/octet-stream',
     })
   }
   return { controller: new Controller(agenda), cspHeader, files }

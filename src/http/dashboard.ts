@@ -6,26 +6,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { sendJson } from './readBody.js'
+import { contentTypeOf } from './staticFiles.js'
 
 export const DASHBOARD_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web/dist')
 
 /** The API's paths (and everything under them): never the dashboard's. */
 export const API_PATHS = ['/graphql', '/postback', '/data_writing', '/call-events', '/healthz', '/readyz', '/metrics', '/openapi.json', '/agendash']
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.webp': 'image/webp',
-  '.woff2': 'font/woff2',
-  '.txt': 'text/plain; charset=utf-8',
-}
 
 // the page loads only its own files and talks only to its own origin (HTTP and graphql-ws)
 const PAGE_HEADERS = {
@@ -45,24 +31,26 @@ export interface DashboardRoutes {
 
 export function createDashboardRoutes(dist = DASHBOARD_DIST): DashboardRoutes {
   const root = path.resolve(dist)
+  const assets = path.join(root, 'assets') + path.sep
   return {
     handles: (method, urlPath) => (method === 'GET' || method === 'HEAD') && !API_PATHS.some((p) => urlPath === p || urlPath.startsWith(`${p}/`)),
     async handle(req, res, urlPath) {
       const file = fileOf(root, urlPath)
       if (!file) return sendJson(res, 404, { error: `no file ${urlPath}` })
-      const hashed = urlPath.startsWith('/assets/')
-      const looksLikeFile = hashed || CONTENT_TYPES[path.extname(urlPath).toLowerCase()] !== undefined
+      // by where the file is, not how the URL spells it (`/%61ssets/…` is the same file)
+      const hashed = file.startsWith(assets)
+      const headers = {
+        ...(hashed ? { vary: 'accept-encoding' } : {}),
+        ...(path.extname(file).toLowerCase() === '.html' ? PAGE_HEADERS : {}),
+      }
       const found = await regularFile(file)
       if (found && hashed && /\bgzip\b/.test(req.headers['accept-encoding'] ?? '')) {
         // the build wrote a gzip copy of each script and stylesheet
         const gz = await regularFile(`${file}.gz`)
-        if (gz) return sendFile(req, res, `${file}.gz`, gz, IMMUTABLE, { 'content-encoding': 'gzip', vary: 'accept-encoding' }, file)
+        if (gz) return sendFile(req, res, `${file}.gz`, gz, IMMUTABLE, { ...headers, 'content-encoding': 'gzip' }, file)
       }
-      if (found) {
-        const headers: Record<string, string> = hashed ? { vary: 'accept-encoding' } : file.endsWith('.html') ? PAGE_HEADERS : {}
-        return sendFile(req, res, file, found, hashed ? IMMUTABLE : 'no-cache', headers)
-      }
-      if (looksLikeFile) return sendJson(res, 404, { error: `no file ${urlPath}` })
+      if (found) return sendFile(req, res, file, found, hashed ? IMMUTABLE : 'no-cache', headers)
+      if (hashed || contentTypeOf(file)) return sendJson(res, 404, { error: `no file ${urlPath}` })
       // a page's URL: the app routes it
       const index = path.join(root, 'index.html')
       const page = await regularFile(index)
@@ -72,7 +60,10 @@ export function createDashboardRoutes(dist = DASHBOARD_DIST): DashboardRoutes {
   }
 }
 
-/** The file under the build a URL path names; null when it would leave the build (traversal) or cannot be decoded. */
+/**
+ * The file under the build a URL path names; null when it cannot be decoded, or names a parent (`..`, also
+ * spelled `%2e%2e`) even one that stays inside the build: no file of the build is reached that way.
+ */
 function fileOf(root: string, urlPath: string): string | null {
   let decoded: string
   try {
@@ -80,7 +71,7 @@ function fileOf(root: string, urlPath: string): string | null {
   } catch {
     return null
   }
-  if (decoded.includes('\0') || decoded.includes('\\')) return null
+  if (decoded.includes('\0') || decoded.includes('\\') || decoded.split('/').includes('..')) return null
   const file = path.resolve(root, `.${path.posix.normalize(decoded)}`)
   return file === root || file.startsWith(`${root}${path.sep}`) ? file : null
 }
@@ -100,7 +91,7 @@ function sendFile(
   headers: Record<string, string> = {},
   typeOf = file,
 ) {
-  const type = CONTENT_TYPES[path.extname(typeOf).toLowerCase()] ?? 'application/octet-stream'
+  const type = contentTypeOf(typeOf) ?? 'application/octet-stream'
   res.writeHead(200, {
     'content-type': type,
     'content-length': String(stats.size),

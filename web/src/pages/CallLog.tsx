@@ -3,12 +3,12 @@ import { useQuery } from 'urql'
 import { Link, useSearchParams } from 'wouter'
 import { CallsQuery } from './callQueries.ts'
 import { Badge } from '../ui/Badge.tsx'
-import { FilterForm } from '../ui/Filters.tsx'
+import { type FilterField, FilterForm, filterProblems } from '../ui/Filters.tsx'
 import { Pager, pageArgs } from '../ui/Pager.tsx'
 import { Empty, ErrorNote, Loading } from '../ui/States.tsx'
 import { Time } from '../ui/Time.tsx'
 import { usePageTitle } from '../ui/usePageTitle.ts'
-import { CampaignsQuery } from './queries.ts'
+import { campaignChoice, unlistedCampaign, useCampaignChoices } from './queries.ts'
 
 const STATUSES = [
   ['STARTED', 'Started'],
@@ -19,7 +19,7 @@ const STATUSES = [
 export function CallLog() {
   usePageTitle('Calls')
   const [params] = useSearchParams()
-  const [campaigns] = useQuery({ query: CampaignsQuery })
+  const campaigns = useCampaignChoices()
   const filter = {
     campaignId: params.get('campaign'),
     status: params.get('status') as 'STARTED' | 'ANSWERED' | 'ENDED' | null,
@@ -27,26 +27,24 @@ export function CallLog() {
     startedAfter: params.get('from'),
     startedBefore: params.get('to'),
   }
-  const [calls] = useQuery({ query: CallsQuery, variables: { ...pageArgs(params), filter } })
+  const fields: FilterField[] = [
+    { name: 'campaign', label: 'Campaign', kind: 'select', options: campaigns.campaigns.map(campaignChoice), hint: campaigns.hint, unlisted: unlistedCampaign },
+    { name: 'status', label: 'Status', kind: 'select', options: STATUSES },
+    { name: 'caller', label: 'Caller number', kind: 'text', placeholder: '+14155550100' },
+    { name: 'from', label: 'Started from', kind: 'time' },
+    { name: 'to', label: 'Started before', kind: 'time' },
+  ]
+  const unreadable = filterProblems(params, fields).length > 0
+  const [calls] = useQuery({ query: CallsQuery, variables: { ...pageArgs(params), filter }, pause: unreadable })
   const rows = calls.data?.calls.edges.map((e) => e.node) ?? []
-  const campaignOptions = (campaigns.data?.campaigns.edges ?? []).map((e) => [e.node.id, e.node.name] as const)
 
   return (
     <section className="page">
       <h1>Calls</h1>
       <p className="lede">Newest first. Open a call to see its timeline, its tags and why each webhook fired or did not.</p>
-      <FilterForm
-        label="Filter calls"
-        fields={[
-          { name: 'campaign', label: 'Campaign', kind: 'select', options: campaignOptions },
-          { name: 'status', label: 'Status', kind: 'select', options: STATUSES },
-          { name: 'caller', label: 'Caller number', kind: 'text', placeholder: '+14155550100' },
-          { name: 'from', label: 'Started from', kind: 'time' },
-          { name: 'to', label: 'Started before', kind: 'time' },
-        ]}
-      />
+      <FilterForm label="Filter calls" fields={fields} />
       <ErrorNote error={calls.error} />
-      {calls.fetching && !calls.data ? (
+      {unreadable ? null : calls.fetching && !calls.data ? (
         <Loading what="Loading calls" />
       ) : rows.length === 0 && !calls.error ? (
         <Empty>No calls match. Calls appear here as telephony reports them (POST /call-events or startCall).</Empty>
@@ -88,7 +86,7 @@ export function CallLog() {
           </table>
         </div>
       )}
-      <Pager pageInfo={calls.data?.calls.pageInfo} label="Call log" />
+      {!unreadable && <Pager pageInfo={calls.data?.calls.pageInfo} label="Call log" />}
     </section>
   )
 }

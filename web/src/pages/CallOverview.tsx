@@ -6,7 +6,7 @@ import { CallQuery } from './callQueries.ts'
 import { graphql, type ResultOf } from '../graphql.ts'
 import { Badge } from '../ui/Badge.tsx'
 import { Empty, ErrorNote, Loading } from '../ui/States.tsx'
-import { Time } from '../ui/Time.tsx'
+import { Time, WithTimes } from '../ui/Time.tsx'
 import { usePageTitle } from '../ui/usePageTitle.ts'
 import { useThrottled } from '../ui/useThrottled.ts'
 import { attemptWords, OPERATOR_WORDS, OUTCOME_WORDS, plural, SOURCE_WORDS, triggerWords } from '../ui/words.ts'
@@ -178,7 +178,7 @@ export function CallOverview({ uuid }: { uuid: string }) {
                           ))}
                         </div>
                       ) : (
-                        <span className="muted">{p.responseNote ?? 'none yet'}</span>
+                        <span className="muted">{p.responseNote ? <WithTimes text={p.responseNote} /> : 'none yet'}</span>
                       )}
                     </td>
                   </tr>
@@ -206,9 +206,24 @@ export function CallOverview({ uuid }: { uuid: string }) {
               ))}
             </ul>
           )}
+          <MorePostbacks call={call} />
         </div>
       </div>
     </section>
+  )
+}
+
+/** The API lists a call's first postbacks: say so when there are more, and where they are. */
+function MorePostbacks({ call }: { call: Call }) {
+  if (call.postbackCount <= call.postbacks.length) return null
+  return (
+    <p className="hint">
+      The first {call.postbacks.length} of {plural(call.postbackCount, 'postback')} are listed here and in the timeline.{' '}
+      <Link href={`/postbacks?caller=${encodeURIComponent(call.callerNumber)}`}>
+        The postback log for <span className="mono">{call.callerNumber}</span>
+      </Link>{' '}
+      has every postback sent with this caller number (those sent with the call's UUID alone are not among them).
+    </p>
   )
 }
 
@@ -240,7 +255,7 @@ function Evaluation({ evaluation: e }: { evaluation: Call['webhookEvaluations'][
       )}
       {!e.fired && (
         <p className="why">
-          Why: {e.reason}
+          Why: {e.reason && <WithTimes text={e.reason} />}
           {e.pixel && (
             <>
               {' '}
@@ -334,7 +349,20 @@ function Timeline({ call }: { call: Call }) {
       )
     }
     if (p.completedAt && (p.status === 'FAILED' || p.status === 'CANCELLED'))
-      push(p.completedAt, 'bad', `done-${p.id}`, `${p.webhook.name}: ${p.status.toLowerCase()}${p.responseNote ? ` (${p.responseNote})` : ''}`)
+      push(
+        p.completedAt,
+        'bad',
+        `done-${p.id}`,
+        <>
+          {p.webhook.name}: {p.status.toLowerCase()}
+          {p.responseNote && (
+            <>
+              {' '}
+              (<WithTimes text={p.responseNote} />)
+            </>
+          )}
+        </>,
+      )
   }
   events.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))
   return (

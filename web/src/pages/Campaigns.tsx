@@ -1,33 +1,16 @@
-// Webhooks by campaign: the campaigns (/webhooks), and one campaign's webhooks with their trigger, endpoint,
+// Webhooks by campaign: the campaigns a page at a time (/webhooks), and one campaign's webhooks with their trigger, endpoint,
 // circuit and state (/campaigns/:id).
 import { useState } from 'react'
 import { useMutation, useQuery } from 'urql'
-import { Link, useLocation } from 'wouter'
+import { Link, useLocation, useSearchParams } from 'wouter'
 import { graphql } from '../graphql.ts'
 import { Badge } from '../ui/Badge.tsx'
+import { Pager, pageArgs } from '../ui/Pager.tsx'
 import { Empty, ErrorNote, Loading } from '../ui/States.tsx'
-import { Time } from '../ui/Time.tsx'
+import { Time, WithTimes } from '../ui/Time.tsx'
 import { usePageTitle } from '../ui/usePageTitle.ts'
 import { plural, triggerWords } from '../ui/words.ts'
-
-const CampaignListQuery = graphql(`
-  query CampaignList {
-    campaigns(first: 50, includeArchived: true) {
-      edges {
-        node {
-          id
-          name
-          createdAt
-          archivedAt
-          webhooks {
-            id
-            circuitState
-          }
-        }
-      }
-    }
-  }
-`)
+import { CampaignsQuery } from './queries.ts'
 
 const CampaignQuery = graphql(`
   query CampaignWebhooks($id: ID!) {
@@ -70,7 +53,8 @@ export function Campaigns({ campaignId }: { campaignId?: string }) {
 
 function CampaignList() {
   usePageTitle('Webhooks')
-  const [result] = useQuery({ query: CampaignListQuery })
+  const [params] = useSearchParams()
+  const [result] = useQuery({ query: CampaignsQuery, variables: pageArgs(params) })
   const [created, create] = useMutation(CreateCampaign)
   const [name, setName] = useState('')
   const [, navigate] = useLocation()
@@ -123,6 +107,7 @@ function CampaignList() {
           </table>
         </div>
       )}
+      <Pager pageInfo={result.data?.campaigns.pageInfo} label="Campaigns" />
       <form
         className="filters"
         style={{ marginTop: '1rem' }}
@@ -208,7 +193,12 @@ function CampaignWebhooks({ id }: { id: string }) {
                     </td>
                     <td data-label="Matches">{conditions ? plural(conditions, 'condition') : <span className="muted">every call</span>}</td>
                     <td data-label="Circuit">
-                      <Badge value={w.circuitState} /> {w.circuitState !== 'CLOSED' && <span className="muted">{w.circuitReason}</span>}
+                      <Badge value={w.circuitState} />{' '}
+                      {w.circuitState !== 'CLOSED' && w.circuitReason && (
+                        <span className="muted">
+                          <WithTimes text={w.circuitReason} />
+                        </span>
+                      )}
                     </td>
                   </tr>
                 )

@@ -8,7 +8,7 @@ import { graphql } from '../graphql.ts'
 import { Badge } from '../ui/Badge.tsx'
 import { Empty, ErrorNote, Loading } from '../ui/States.tsx'
 import { type Line, TimeChart } from '../ui/TimeChart.tsx'
-import { Time } from '../ui/Time.tsx'
+import { Time, WithTimes } from '../ui/Time.tsx'
 import { plural, triggerWords } from '../ui/words.ts'
 
 const HealthQuery = graphql(`
@@ -171,7 +171,15 @@ export function HealthPanel({ webhookId }: { webhookId: string }) {
           )}
         </div>
         <ErrorNote error={enabled.error} />
-        <p>{w.circuitReason ?? (w.circuitState === 'CLOSED' ? 'Closed: pixels go out as they are fired.' : 'No reason recorded.')}</p>
+        <p>
+          {w.circuitReason ? (
+            <WithTimes text={w.circuitReason} />
+          ) : w.circuitState === 'CLOSED' ? (
+            'Closed: pixels go out as they are fired.'
+          ) : (
+            'No reason recorded.'
+          )}
+        </p>
         <dl className="facts">
           {w.circuitChangedAt && (
             <>
@@ -201,7 +209,7 @@ export function HealthPanel({ webhookId }: { webhookId: string }) {
           <ul className="plain">
             {w.healthEvents.map((e) => (
               <li key={e.id}>
-                <Time at={e.createdAt} />: <Badge value={e.from} /> → <Badge value={e.to} /> {e.reason}
+                <Time at={e.createdAt} />: <Badge value={e.from} /> → <Badge value={e.to} /> <WithTimes text={e.reason} />
               </li>
             ))}
           </ul>

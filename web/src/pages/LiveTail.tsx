@@ -2,14 +2,16 @@
 // holding the last MAX_EVENTS in memory. Events are gathered in a buffer and drawn a few times a second, so
 // a busy stream does not redraw the page on every event.
 import { useEffect, useMemo, useRef, useState } from 'react'
-import { useQuery, useSubscription } from 'urql'
+import { useSubscription } from 'urql'
 import { Link, useSearchParams } from 'wouter'
 import { graphql } from '../graphql.ts'
 import { Badge } from '../ui/Badge.tsx'
+import { Choices } from '../ui/Filters.tsx'
 import { Empty } from '../ui/States.tsx'
-import { Time } from '../ui/Time.tsx'
+import { Time, WithTimes } from '../ui/Time.tsx'
 import { usePageTitle } from '../ui/usePageTitle.ts'
-import { OUTCOME_WORDS, triggerWords } from '../ui/words.ts'
+import { OUTCOME_WORDS, plural, triggerWords } from '../ui/words.ts'
+import { campaignChoice, unlistedCampaign, useCampaignChoices } from './queries.ts'
 
 export const MAX_EVENTS = 500
 const DRAW_EVERY_MS = 250
@@ -82,23 +84,6 @@ const HealthChanged = graphql(`
   }
 `)
 
-const TailOptions = graphql(`
-  query TailOptions {
-    campaigns(first: 50) {
-      edges {
-        node {
-          id
-          name
-          webhooks {
-            id
-            name
-          }
-        }
-      }
-    }
-  }
-`)
-
 interface TailEvent {
   key: string
   kind: 'pixel' | 'postback' | 'circuit'
@@ -113,7 +98,7 @@ interface TailEvent {
 export function LiveTail() {
   usePageTitle('Live tail')
   const [params, setParams] = useSearchParams()
-  const [options] = useQuery({ query: TailOptions })
+  const choices = useCampaignChoices()
   const [paused, setPaused] = useState(false)
   const [shown, setShown] = useState<TailEvent[]>([])
   const buffer = useRef<TailEvent[]>([])
@@ -159,7 +144,12 @@ export function LiveTail() {
             {p.call.callerNumber}
           </Link>
           {p.attemptCount > 0 && <span className="muted"> · attempt {p.attemptCount}</span>}
-          {p.responseNote && <span className="muted"> · {p.responseNote}</span>}
+          {p.responseNote && (
+            <span className="muted">
+              {' '}
+              · <WithTimes text={p.responseNote} />
+            </span>
+          )}
         </>
       ),
     })
@@ -205,7 +195,8 @@ export function LiveTail() {
       text: `${e.webhook.name} ${e.from} ${e.to} ${e.reason}`,
       body: (
         <>
-          Circuit of <Link href={`/webhooks/${e.webhookId}`}>{e.webhook.name}</Link>: {e.from.toLowerCase()} → {e.to.toLowerCase()}, {e.reason}
+          Circuit of <Link href={`/webhooks/${e.webhookId}`}>{e.webhook.name}</Link>: {e.from.toLowerCase()} → {e.to.toLowerCase()},{' '}
+          <WithTimes text={e.reason} />
         </>
       ),
     })
@@ -236,7 +227,7 @@ export function LiveTail() {
     )
   }, [shown, campaign, webhook, status, text])
 
-  const campaigns = options.data?.campaigns.edges.map((e) => e.node) ?? []
+  const campaigns = choices.campaigns
   const webhooks = campaigns.filter((c) => !campaign || c.id === campaign).flatMap((c) => c.webhooks)
   const streamError = pixelStream.error ?? postbackStream.error ?? circuitStream.error
 
@@ -247,24 +238,24 @@ export function LiveTail() {
       <form className="filters" aria-label="Filter the live tail" onSubmit={(e) => e.preventDefault()}>
         <div className="field">
           <label htmlFor="tail-campaign">Campaign</label>
-          <select id="tail-campaign" value={campaign} onChange={(e) => setFilter('campaign', e.target.value)}>
-            <option value="">Any</option>
-            {campaigns.map((c) => (
-              <option key={c.id} value={c.id}>
-                {c.name}
-              </option>
-            ))}
+          <select
+            id="tail-campaign"
+            value={campaign}
+            onChange={(e) => setFilter('campaign', e.target.value)}
+            aria-describedby={choices.hint ? 'tail-campaign-hint' : undefined}
+          >
+            <Choices options={campaigns.map(campaignChoice)} value={campaign} unlisted={unlistedCampaign} />
           </select>
+          {choices.hint && (
+            <span className="hint" id="tail-campaign-hint">
+              {choices.hint}
+            </span>
+          )}
         </div>
         <div className="field">
           <label htmlFor="tail-webhook">Webhook</label>
           <select id="tail-webhook" value={webhook} onChange={(e) => setFilter('webhook', e.target.value)}>
-            <option value="">Any</option>
-            {webhooks.map((w) => (
-              <option key={w.id} value={w.id}>
-                {w.name}
-              </option>
-            ))}
+            <Choices options={webhooks.map((w) => [w.id, w.name] as const)} value={webhook} unlisted={(id) => `webhook ${id}`} />
           </select>
         </div>
         <div className="field">
@@ -315,8 +306,9 @@ export function LiveTail() {
           </button>
         </div>
       </form>
-      <p className="muted" role="status" aria-live="polite">
-        {paused ? `Paused: ${received - pausedAt.current} new events wait. ` : 'Listening. '}
+      {/* only pausing and resuming are announced: a busy stream would talk over everything else */}
+      <p className="muted">
+        <span role="status">{paused ? 'Paused.' : 'Listening.'}</span> {paused && `${plural(received - pausedAt.current, 'new event')} waiting. `}
         {received} received, {visible.length} shown.
       </p>
       {streamError && <p className="error">The live stream failed: {streamError.message}</p>}

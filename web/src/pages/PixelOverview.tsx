@@ -1,15 +1,16 @@
 // One pixel (the webhook overview of a firing): status, created time, trigger, endpoint, the request as
 // sent, every attempt with its answer, tags applied, unresolved tokens, the note; Resend.
 import { useEffect } from 'react'
-import { useMutation, useQuery } from 'urql'
+import { useMutation, useQuery, useSubscription } from 'urql'
 import { Link, useLocation } from 'wouter'
 import { graphql } from '../graphql.ts'
 import { Badge } from '../ui/Badge.tsx'
-import { BodyBlock, HeadersBlock } from '../ui/Code.tsx'
+import { AnswerReceived, AttemptBadge, RequestSent, type SentRequest } from '../ui/Exchange.tsx'
 import { Empty, ErrorNote, Loading } from '../ui/States.tsx'
-import { Duration, Time } from '../ui/Time.tsx'
+import { Duration, Time, WithTimes } from '../ui/Time.tsx'
 import { usePageTitle } from '../ui/usePageTitle.ts'
-import { attemptWords, plural, triggerWords } from '../ui/words.ts'
+import { useThrottled } from '../ui/useThrottled.ts'
+import { plural, triggerWords } from '../ui/words.ts'
 
 const PixelQuery = graphql(`
   query PixelOverview($id: ID!) {
@@ -30,6 +31,7 @@ const PixelQuery = graphql(`
         name
         trigger
         url
+        hasSigningSecret
         circuitState
         circuitReason
         campaign {
@@ -55,6 +57,17 @@ const PixelQuery = graphql(`
   }
 `)
 
+const PixelChanges = graphql(`
+  subscription PixelChanges($id: ID!) {
+    pixelFired(id: $id) {
+      id
+      status
+    }
+  }
+`)
+
+const FALLBACK_READ_MS = 15_000
+
 const ResendMutation = graphql(`
   mutation ResendPixel($id: ID!) {
     resendPixel(input: { id: $id }) {
@@ -62,8 +75,6 @@ const ResendMutation = graphql(`
     }
   }
 `)
-
-type RenderedRequest = { method?: string; url?: string; headers?: unknown; body?: string | null }
 
 export function PixelOverview({ id }: { id: string }) {
   usePageTitle(`Pixel ${id}`)
@@ -73,12 +84,18 @@ export function PixelOverview({ id }: { id: string }) {
   const pixel = result.data?.pixel
   const unsettled = pixel?.status === 'PENDING' || pixel?.status === 'DELIVERING'
 
-  // a pixel under way is read again each second until it settles
+  // a pixel under way (held by its circuit, waiting on a timer or a retry) is read again as it streams an
+  // attempt or its end, and now and then in case the stream missed one (while it reconnected)
+  const refresh = useThrottled(() => reexecute({ requestPolicy: 'network-only' }), 500)
+  useSubscription({ query: PixelChanges, variables: { id }, pause: !unsettled }, (_p, data) => {
+    refresh()
+    return data
+  })
   useEffect(() => {
     if (!unsettled) return
-    const timer = setInterval(() => reexecute({ requestPolicy: 'network-only' }), 1000)
+    const timer = setInterval(refresh, FALLBACK_READ_MS)
     return () => clearInterval(timer)
-  }, [unsettled, reexecute])
+  }, [unsettled, refresh])
 
   if (result.fetching && !pixel) return <Loading what="Loading the pixel" />
   if (!pixel)
@@ -88,7 +105,7 @@ export function PixelOverview({ id }: { id: string }) {
         <ErrorNote error={result.error ?? 'No such pixel.'} />
       </section>
     )
-  const request = (pixel.request ?? null) as RenderedRequest | null
+  const request = (pixel.request ?? null) as SentRequest | null
   const unresolved = Array.isArray(pixel.unresolvedTokens) ? (pixel.unresolvedTokens as string[]) : []
   const tagsApplied = pixel.tagsApplied && typeof pixel.tagsApplied === 'object' ? Object.entries(pixel.tagsApplied as Record<string, unknown>) : []
 
@@ -126,7 +143,7 @@ export function PixelOverview({ id }: { id: string }) {
       <ErrorNote error={result.error} />
       {pixel.responseNote && (
         <p className={pixel.status === 'FAILED' ? 'warn' : 'notice'}>
-          <strong>Note:</strong> {pixel.responseNote}
+          <strong>Note:</strong> <WithTimes text={pixel.responseNote} />
         </p>
       )}
       {unresolved.length > 0 && (
@@ -176,7 +193,7 @@ export function PixelOverview({ id }: { id: string }) {
             </dd>
             <dt>Circuit</dt>
             <dd>
-              <Badge value={pixel.webhook.circuitState} /> {pixel.webhook.circuitReason}
+              <Badge value={pixel.webhook.circuitState} /> {pixel.webhook.circuitReason && <WithTimes text={pixel.webhook.circuitReason} />}
             </dd>
           </dl>
         </div>
@@ -203,15 +220,7 @@ export function PixelOverview({ id }: { id: string }) {
       <div className="panel">
         <h2>Request</h2>
         {request ? (
-          <>
-            <p className="mono">
-              <strong>{request.method}</strong> {request.url}
-            </p>
-            <h3>Headers</h3>
-            <HeadersBlock headers={request.headers} />
-            <h3>Body</h3>
-            <BodyBlock text={request.body} label="request body" />
-          </>
+          <RequestSent request={request} pixelId={pixel.id} signed={pixel.webhook.hasSigningSecret} bodyLabel="request body" />
         ) : (
           <Empty>Not rendered yet: the request is rendered at the first attempt.</Empty>
         )}
@@ -224,14 +233,9 @@ export function PixelOverview({ id }: { id: string }) {
           pixel.attempts.map((a) => (
             <details key={a.number} className="attempt" open={a.number === pixel.attempts.length}>
               <summary>
-                Attempt {a.number}: <Badge tone={a.statusCode != null && a.statusCode < 300 ? 'ok' : 'bad'}>{attemptWords(a)}</Badge> at{' '}
-                <Time at={a.startedAt} /> (<Duration ms={a.durationMs} />)
+                Attempt {a.number}: <AttemptBadge attempt={a} /> at <Time at={a.startedAt} /> (<Duration ms={a.durationMs} />)
               </summary>
-              {a.error && <p className="error">{a.error}</p>}
-              <h3>Response headers</h3>
-              <HeadersBlock headers={a.responseHeaders} />
-              <h3>Response body{a.responseTruncated && ' (truncated at 64 KB)'}</h3>
-              <BodyBlock text={a.responseBody} label={`response body ${a.number}`} />
+              <AnswerReceived answer={a} bodyLabel={`response body ${a.number}`} />
             </details>
           ))
         )}

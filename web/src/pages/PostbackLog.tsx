@@ -5,13 +5,13 @@ import { Link, useSearchParams } from 'wouter'
 import { graphql, type ResultOf } from '../graphql.ts'
 import { Badge } from '../ui/Badge.tsx'
 import { prettyJson } from '../ui/Code.tsx'
-import { FilterForm } from '../ui/Filters.tsx'
+import { type FilterField, FilterForm, filterProblems } from '../ui/Filters.tsx'
 import { Pager, pageArgs } from '../ui/Pager.tsx'
 import { Empty, ErrorNote, Loading } from '../ui/States.tsx'
 import { Time } from '../ui/Time.tsx'
 import { usePageTitle } from '../ui/usePageTitle.ts'
 import { OUTCOME_WORDS } from '../ui/words.ts'
-import { CampaignsQuery } from './queries.ts'
+import { campaignChoice, unlistedCampaign, useCampaignChoices } from './queries.ts'
 
 const PostbackFields = graphql(`
   fragment PostbackFields on Postback @_unmask {
@@ -100,7 +100,7 @@ export function PostbackLog({ id }: { id?: string }) {
 function Log() {
   usePageTitle('Postbacks')
   const [params] = useSearchParams()
-  const [campaigns] = useQuery({ query: CampaignsQuery })
+  const campaigns = useCampaignChoices()
   const [keys] = useQuery({ query: KeysQuery })
   const filter = {
     outcome: params.get('outcome') as 'CALL_FOUND' | 'COMPLETED_CALL_FOUND' | 'TAGS_STORED' | 'REJECTED' | null,
@@ -110,37 +110,35 @@ function Log() {
     receivedAfter: params.get('from'),
     receivedBefore: params.get('to'),
   }
-  const [result] = useQuery({ query: PostbacksQuery, variables: { ...pageArgs(params), filter } })
-  const rows = result.data?.postbacks.edges.map((e) => e.node) ?? []
   const keyOptions = (keys.data?.apiKeys ?? [])
     .filter((k) => k.role === 'PUBLISHER')
     .map((k) => [k.id, `${k.name} (${k.prefix}…)${k.revokedAt ? ', revoked' : ''}`] as const)
-  const campaignOptions = (campaigns.data?.campaigns.edges ?? []).map((e) => [e.node.id, e.node.name] as const)
+  const fields: FilterField[] = [
+    { name: 'outcome', label: 'Outcome', kind: 'select', options: OUTCOMES },
+    { name: 'caller', label: 'Caller number', kind: 'text', placeholder: '+14155550100' },
+    { name: 'key', label: 'Publisher key', kind: 'select', options: keyOptions, unlisted: (id) => `key ${id}` },
+    { name: 'campaign', label: 'Campaign', kind: 'select', options: campaigns.campaigns.map(campaignChoice), hint: campaigns.hint, unlisted: unlistedCampaign },
+    { name: 'from', label: 'Received from', kind: 'time' },
+    { name: 'to', label: 'Received before', kind: 'time' },
+  ]
+  const unreadable = filterProblems(params, fields).length > 0
+  const [result] = useQuery({ query: PostbacksQuery, variables: { ...pageArgs(params), filter }, pause: unreadable })
+  const rows = result.data?.postbacks.edges.map((e) => e.node) ?? []
 
   return (
     <section className="page">
       <h1>Postbacks</h1>
       <p className="lede">Every postback publishers sent, newest first, as received: refused ones too, with what was wrong.</p>
-      <FilterForm
-        label="Filter postbacks"
-        fields={[
-          { name: 'outcome', label: 'Outcome', kind: 'select', options: OUTCOMES },
-          { name: 'caller', label: 'Caller number', kind: 'text', placeholder: '+14155550100' },
-          { name: 'key', label: 'Publisher key', kind: 'select', options: keyOptions },
-          { name: 'campaign', label: 'Campaign', kind: 'select', options: campaignOptions },
-          { name: 'from', label: 'Received from', kind: 'time' },
-          { name: 'to', label: 'Received before', kind: 'time' },
-        ]}
-      />
+      <FilterForm label="Filter postbacks" fields={fields} />
       <ErrorNote error={result.error} />
-      {result.fetching && !result.data ? (
+      {unreadable ? null : result.fetching && !result.data ? (
         <Loading what="Loading postbacks" />
       ) : rows.length === 0 && !result.error ? (
         <Empty>No postbacks match. Publishers send them to /postback with a publisher key.</Empty>
       ) : (
         rows.map((p) => <PostbackCard key={p.id} postback={p} />)
       )}
-      <Pager pageInfo={result.data?.postbacks.pageInfo} label="Postback log" />
+      {!unreadable && <Pager pageInfo={result.data?.postbacks.pageInfo} label="Postback log" />}
     </section>
   )
 }

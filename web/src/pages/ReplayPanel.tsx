@@ -2,7 +2,7 @@
 // streamed (replayJobUpdated), and cancel.
 import { useEffect, useState } from 'react'
 import { useClient, useMutation, useQuery, useSubscription } from 'urql'
-import { graphql, type VariablesOf } from '../graphql.ts'
+import { graphql, type ResultOf, type VariablesOf } from '../graphql.ts'
 import { Badge } from '../ui/Badge.tsx'
 import { ErrorNote } from '../ui/States.tsx'
 import { fromLocalInput, Time } from '../ui/Time.tsx'
@@ -99,22 +99,7 @@ const RecentReplays = graphql(
 type Filter = { status: string; trigger: string; from: string; to: string }
 /** a pixel trigger, as the API's PixelTrigger enum names it (the select offers only those) */
 type Trigger = NonNullable<VariablesOf<typeof ReplayMutation>['input']['filter']['trigger']>
-type Job = NonNullable<ReturnType<typeof jobOf>>
-const jobOf = (data: { replayPixels: { job: unknown } } | undefined) =>
-  data?.replayPixels.job as
-    | {
-        id: string
-        status: string
-        total: number
-        done: number
-        failed: number
-        createdAt: string
-        finishedAt?: string | null
-        error?: string | null
-        pixels: { count: number; succeeded: number; failed: number; pending: number }
-      }
-    | null
-    | undefined
+type Job = ResultOf<typeof ReplayJobFields>
 
 export function ReplayPanel({ webhookId }: { webhookId: string }) {
   const [filter, setFilter] = useState<Filter>({ status: 'FAILED', trigger: '', from: '', to: '' })
@@ -137,7 +122,7 @@ export function ReplayPanel({ webhookId }: { webhookId: string }) {
   useSubscription(
     { query: ReplayUpdates, variables: { id: job?.id ?? '' }, pause: !job || ['COMPLETED', 'CANCELLED', 'FAILED'].includes(job.status) },
     (_p, data) => {
-      setJob(data.replayJobUpdated as Job)
+      setJob(data.replayJobUpdated)
       return data
     },
   )
@@ -150,7 +135,7 @@ export function ReplayPanel({ webhookId }: { webhookId: string }) {
     if (!runningId) return
     const timer = setInterval(async () => {
       const r = await client.query(ReplayJobQuery, { id: runningId }, { requestPolicy: 'network-only' }).toPromise()
-      if (r.data?.replayJob) setJob(r.data.replayJob as Job)
+      if (r.data?.replayJob) setJob(r.data.replayJob)
     }, 1500)
     return () => clearInterval(timer)
   }, [runningId, client])
@@ -212,7 +197,7 @@ export function ReplayPanel({ webhookId }: { webhookId: string }) {
                 disabled={counted.count === 0 || replay.fetching || !!running}
                 onClick={async () => {
                   const r = await runReplay({ input: input(false) })
-                  const started = jobOf(r.data)
+                  const started = r.data?.replayPixels.job
                   if (started) setJob(started)
                   reexecuteRecent({ requestPolicy: 'network-only' })
                 }}
@@ -244,7 +229,7 @@ export function ReplayPanel({ webhookId }: { webhookId: string }) {
                 disabled={cancelled.fetching}
                 onClick={async () => {
                   const r = await cancel({ id: job.id })
-                  if (r.data) setJob(r.data.cancelReplay as Job)
+                  if (r.data) setJob(r.data.cancelReplay)
                 }}
               >
                 Cancel replay

@@ -4,9 +4,9 @@ import { useMutation } from 'urql'
 import { Link } from 'wouter'
 import { graphql } from '../graphql.ts'
 import { Badge } from '../ui/Badge.tsx'
-import { BodyBlock, HeadersBlock } from '../ui/Code.tsx'
+import { AnswerReceived, AttemptBadge, RequestSent, type SentRequest } from '../ui/Exchange.tsx'
 import { ErrorNote } from '../ui/States.tsx'
-import { attemptWords } from '../ui/words.ts'
+import { WithTimes } from '../ui/Time.tsx'
 
 const TestFireMutation = graphql(`
   mutation TestFire($input: TestFireWebhookInput!) {
@@ -17,12 +17,17 @@ const TestFireMutation = graphql(`
       unresolvedTokens
       tagsApplied
       responseNote
+      webhook {
+        id
+        hasSigningSecret
+      }
       attempts {
         number
         durationMs
         statusCode
         responseHeaders
         responseBody
+        responseTruncated
         error
       }
     }
@@ -32,14 +37,12 @@ const TestFireMutation = graphql(`
 let lastRowId = 0
 const rowId = () => ++lastRowId
 
-type RenderedRequest = { method?: string; url?: string; headers?: unknown; body?: string | null }
-
 export function TestFire({ webhookId }: { webhookId: string }) {
   const [callUuid, setCallUuid] = useState('')
   const [tags, setTags] = useState<{ rid: number; key: string; value: string }[]>([{ rid: rowId(), key: '', value: '' }])
   const [fired, fire] = useMutation(TestFireMutation)
   const pixel = fired.data?.testFireWebhook
-  const request = (pixel?.request ?? null) as RenderedRequest | null
+  const request = (pixel?.request ?? null) as SentRequest | null
   const attempt = pixel?.attempts.at(-1)
   const unresolved = Array.isArray(pixel?.unresolvedTokens) ? (pixel.unresolvedTokens as string[]) : []
 
@@ -103,15 +106,9 @@ export function TestFire({ webhookId }: { webhookId: string }) {
               </p>
             )}
             {request ? (
-              <>
-                <p className="mono break">
-                  <strong>{request.method}</strong> {request.url}
-                </p>
-                <HeadersBlock headers={request.headers} />
-                <BodyBlock text={request.body} label="test request body" />
-              </>
+              <RequestSent request={request} pixelId={pixel.id} signed={pixel.webhook.hasSigningSecret} bodyLabel="test request body" />
             ) : (
-              <p className="muted">{pixel.responseNote ?? 'No request was sent.'}</p>
+              <p className="muted">{pixel.responseNote ? <WithTimes text={pixel.responseNote} /> : 'No request was sent.'}</p>
             )}
             <p>
               <Link href={`/pixels/${pixel.id}`}>Open the test pixel</Link>
@@ -122,15 +119,18 @@ export function TestFire({ webhookId }: { webhookId: string }) {
             {attempt ? (
               <>
                 <p>
-                  <Badge tone={attempt.statusCode != null && attempt.statusCode < 300 ? 'ok' : 'bad'}>{attemptWords(attempt)}</Badge>
+                  <AttemptBadge attempt={attempt} />
                 </p>
-                <HeadersBlock headers={attempt.responseHeaders} />
-                <BodyBlock text={attempt.responseBody} label="test response body" />
+                <AnswerReceived answer={attempt} bodyLabel="test response body" />
               </>
             ) : (
               <p className="muted">No answer.</p>
             )}
-            {pixel.responseNote && <p className="notice">{pixel.responseNote}</p>}
+            {pixel.responseNote && (
+              <p className="notice">
+                <WithTimes text={pixel.responseNote} />
+              </p>
+            )}
             {pixel.tagsApplied != null && Object.keys(pixel.tagsApplied as object).length > 0 && (
               <p>
                 Tags written on the call:{' '}

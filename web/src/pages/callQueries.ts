@@ -73,6 +73,7 @@ export const CallQuery = graphql(`
         createdAt
         updatedAt
       }
+      postbackCount
       postbacks {
         id
         createdAt

@@ -23,6 +23,30 @@ export function Time({ at, clock: short }: { at: string | null | undefined; cloc
   )
 }
 
+// an RFC 3339 date-time, as the API's DateTime takes it
+const API_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i
+
+/** Whether the API takes `text` as a DateTime: RFC 3339, 1970 to 9999. */
+export function isApiTime(text: string): boolean {
+  const at = Date.parse(text)
+  return API_TIME.test(text) && !Number.isNaN(at) && at >= 0 && at < Date.UTC(10000, 0, 1)
+}
+
+// the times the server writes into its notes and reasons ("next probe at 2026-03-01T12:00:00.000Z")
+const TIME_IN_TEXT = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z/g
+
+/** A note of the server's with each time in it in the viewer's zone, UTC on hover, as every other time. */
+export function WithTimes({ text }: { text: string }) {
+  const parts: React.ReactNode[] = []
+  let from = 0
+  for (const m of text.matchAll(TIME_IN_TEXT)) {
+    parts.push(text.slice(from, m.index), <Time key={m.index} at={m[0]} />)
+    from = m.index + m[0].length
+  }
+  parts.push(text.slice(from))
+  return <>{parts}</>
+}
+
 /** datetime-local input value (viewer's zone) <-> ISO time */
 export function toLocalInput(iso: string | null): string {
   if (!iso) return ''
