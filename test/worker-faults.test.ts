@@ -107,6 +107,8 @@ describe(`worker process faults on ${testProvider}`, () => {
     const stuck = await api.app.db.pixel.findMany({ where: { webhook: { campaignId } } })
     expect(stuck.map((p) => p.status)).toEqual(Array(5).fill('DELIVERING'))
 
+    // the requests again answer at once: a loaded machine must not turn the second worker's into timeouts
+    sink.on('/slow', { status: 200 })
     const second = await startWorker(api.databaseUrl)
     try {
       // each attempt holds its pixel for the webhook's timeout plus 5 s: the killed worker's locks expire then
@@ -146,6 +148,7 @@ describe(`worker process faults on ${testProvider}`, () => {
     const stuck = await api.app.db.pixel.findMany({ where: { campaignId } })
     expect(stuck.map((p) => p.status)).toEqual(Array(4).fill('DELIVERING'))
 
+    sink.on('/handed', { status: 200 })
     const second = await startWorker(api.databaseUrl)
     try {
       // written locked for 5 s to start, the webhook's timeout and 5 s to record: taken over once that passes
