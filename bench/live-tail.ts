@@ -38,6 +38,8 @@ page.on('console', (m) => m.type() === 'error' && errors.push(m.text()))
 await page.goto(`${app.url}/`)
 await page.getByLabel('API key').fill(keys.adminKey)
 await page.getByRole('button', { name: 'Sign in' }).click()
+// signed in (the key checked and kept) before the next page loads
+await page.getByRole('button', { name: 'Sign out' }).waitFor({ timeout: 10_000 })
 await page.goto(`${app.url}/live`)
 await page.getByText('Listening.').waitFor({ timeout: 10_000 })
 
@@ -73,7 +75,7 @@ const watch = (p: Page) => p.evaluate(WATCH)
 /** Reads and resets what was counted. */
 const read = (p: Page) => p.evaluate(READ) as Promise<{ longTasks: number[]; frames: number[] }>
 const clickToPaint = (p: Page) => p.evaluate(CLICK_TO_PAINT) as Promise<number>
-const received = async (p: Page) => Number(/(\d+) received/.exec((await p.getByRole('status').textContent()) ?? '')?.[1] ?? Number.NaN)
+const received = async (p: Page) => Number(/(\d+) received/.exec((await p.getByText(/\d+ received,/).textContent()) ?? '')?.[1] ?? Number.NaN)
 
 /** One phase: `send` runs meanwhile; clicks Pause and Resume every second. */
 async function phase(send: (until: number) => Promise<number>) {

@@ -65,7 +65,12 @@ builder.prismaObjectFields('Call', (t) => ({
     args: { first: t.arg.int({ defaultValue: CALL_POSTBACKS.default, description: `at most ${CALL_POSTBACKS.max}` }) },
     query: (args) => ({ orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], take: callPostbacksTake(args.first) }),
   }),
-  postbackCount: t.relationCount('postbacks', { description: 'how many postbacks reached this call' }),
+  // a count of the call's own rows by the callId index: Prisma's relation count joins a count of every
+  // call's postbacks, grouped, which SQLite computes over the whole table
+  postbackCount: t.int({
+    description: 'how many postbacks reached this call',
+    resolve: (call, _args, ctx) => ctx.services.db.postback.count({ where: { callId: call.id } }),
+  }),
 }))
 
 builder.prismaObject('PendingTag', {
