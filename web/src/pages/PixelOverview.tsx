@@ -10,6 +10,7 @@ import { Empty, ErrorNote, Loading } from '../ui/States.tsx'
 import { Duration, Time, WithTimes } from '../ui/Time.tsx'
 import { usePageTitle } from '../ui/usePageTitle.ts'
 import { useThrottled } from '../ui/useThrottled.ts'
+import { KeyValues } from '../ui/KeyValues.tsx'
 import { plural, triggerWords } from '../ui/words.ts'
 
 const PixelQuery = graphql(`
@@ -199,22 +200,7 @@ export function PixelOverview({ id }: { id: string }) {
         </div>
         <div className="panel">
           <h2>Tags applied</h2>
-          {tagsApplied.length === 0 ? (
-            <Empty>The response wrote no tags on the call.</Empty>
-          ) : (
-            <table className="kv">
-              <tbody>
-                {tagsApplied.map(([k, v]) => (
-                  <tr key={k}>
-                    <th scope="row" className="mono">
-                      {k}
-                    </th>
-                    <td className="mono">{String(v)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
+          {tagsApplied.length === 0 ? <Empty>The response wrote no tags on the call.</Empty> : <KeyValues pairs={tagsApplied} />}
         </div>
       </div>
       <div className="panel">

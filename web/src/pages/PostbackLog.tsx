@@ -10,6 +10,7 @@ import { Pager, pageArgs } from '../ui/Pager.tsx'
 import { Empty, ErrorNote, Loading } from '../ui/States.tsx'
 import { Time } from '../ui/Time.tsx'
 import { usePageTitle } from '../ui/usePageTitle.ts'
+import { KeyValues } from '../ui/KeyValues.tsx'
 import { OUTCOME_WORDS } from '../ui/words.ts'
 import { campaignChoice, unlistedCampaign, useCampaignChoices } from './queries.ts'
 
@@ -230,22 +231,7 @@ function PostbackCard({ postback: p }: { postback: Postback }) {
         </div>
         <div>
           <h3>Tags parsed</h3>
-          {tags.length === 0 ? (
-            <p className="muted">{refused ? 'None: the postback was refused.' : 'No tags.'}</p>
-          ) : (
-            <table className="kv">
-              <tbody>
-                {tags.map(([k, v]) => (
-                  <tr key={k}>
-                    <th scope="row" className="mono">
-                      {k}
-                    </th>
-                    <td className="mono">{String(v)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
+          {tags.length === 0 ? <p className="muted">{refused ? 'None: the postback was refused.' : 'No tags.'}</p> : <KeyValues pairs={tags} />}
           {answer && <p className="hint">Answered: “{answer.error ?? answer.status}”</p>}
         </div>
       </div>
