@@ -164,21 +164,11 @@ export function healthDeltas(samples: readonly HealthSample[]): HealthDelta[] {
   return [...byKey.values()].sort(byBucketKey)
 }
 
+const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
+
 /** The order every writer locks bucket rows in. */
 function byBucketKey(a: HealthDelta, b: HealthDelta): number {
-  return a.webhookId < b.webhookId
-    ? -1
-    : a.webhookId > b.webhookId
-      ? 1
-      : a.origin < b.origin
-        ? -1
-        : a.origin > b.origin
-          ? 1
-          : a.period < b.period
-            ? -1
-            : a.period > b.period
-              ? 1
-              : a.bucketStart - b.bucketStart
+  return compareText(a.webhookId, b.webhookId) || compareText(a.origin, b.origin) || compareText(a.period, b.period) || a.bucketStart - b.bucketStart
 }
 
 /** A bucket as read back (one row of HealthBucket). */

@@ -5,7 +5,7 @@ import { useMutation, useQuery, useSubscription } from 'urql'
 import { Link, useLocation } from 'wouter'
 import { graphql } from '../graphql.ts'
 import { Badge } from '../ui/Badge.tsx'
-import { AnswerReceived, AttemptBadge, RequestSent, type SentRequest } from '../ui/Exchange.tsx'
+import { AnswerReceived, AttemptAnswerFields, AttemptBadge, RequestSent, type SentRequest } from '../ui/Exchange.tsx'
 import { Empty, ErrorNote, Loading } from '../ui/States.tsx'
 import { Duration, Time, WithTimes } from '../ui/Time.tsx'
 import { usePageTitle } from '../ui/usePageTitle.ts'
@@ -13,7 +13,8 @@ import { useThrottled } from '../ui/useThrottled.ts'
 import { KeyValues } from '../ui/KeyValues.tsx'
 import { plural, triggerWords } from '../ui/words.ts'
 
-const PixelQuery = graphql(`
+const PixelQuery = graphql(
+  `
   query PixelOverview($id: ID!) {
     pixel(id: $id) {
       id
@@ -45,18 +46,14 @@ const PixelQuery = graphql(`
         callerNumber
       }
       attempts {
-        number
         startedAt
-        durationMs
-        statusCode
-        responseHeaders
-        responseBody
-        responseTruncated
-        error
+        ...AttemptAnswerFields
       }
     }
   }
-`)
+`,
+  [AttemptAnswerFields],
+)
 
 const PixelChanges = graphql(`
   subscription PixelChanges($id: ID!) {

@@ -4,11 +4,12 @@ import { useMutation } from 'urql'
 import { Link } from 'wouter'
 import { graphql } from '../graphql.ts'
 import { Badge } from '../ui/Badge.tsx'
-import { AnswerReceived, AttemptBadge, RequestSent, type SentRequest } from '../ui/Exchange.tsx'
+import { AnswerReceived, AttemptAnswerFields, AttemptBadge, RequestSent, type SentRequest } from '../ui/Exchange.tsx'
 import { ErrorNote } from '../ui/States.tsx'
 import { WithTimes } from '../ui/Time.tsx'
 
-const TestFireMutation = graphql(`
+const TestFireMutation = graphql(
+  `
   mutation TestFire($input: TestFireWebhookInput!) {
     testFireWebhook(input: $input) {
       id
@@ -22,17 +23,13 @@ const TestFireMutation = graphql(`
         hasSigningSecret
       }
       attempts {
-        number
-        durationMs
-        statusCode
-        responseHeaders
-        responseBody
-        responseTruncated
-        error
+        ...AttemptAnswerFields
       }
     }
   }
-`)
+`,
+  [AttemptAnswerFields],
+)
 
 let lastRowId = 0
 const rowId = () => ++lastRowId

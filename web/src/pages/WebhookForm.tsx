@@ -2,40 +2,63 @@
 // field they name (extensions.field: `url`, `headers[1].name`, `circuitBreaker.windowSeconds`, …).
 import { useState } from 'react'
 import type { CombinedError } from 'urql'
+import { graphql, type ResultOf } from '../graphql.ts'
 import { ErrorNote, fieldErrors } from '../ui/States.tsx'
 import { OPERATOR_WORDS, TRIGGER_WORDS } from '../ui/words.ts'
 
-export interface WebhookValues {
-  name: string
-  enabled: boolean
-  trigger: string
-  timerSeconds: number | null
-  matches: { conditions: { key: string; operator: string; value?: string | null; values?: string[] | null }[] }[]
-  method: string
-  url: string
-  headers: { rid: number; name: string; value: string }[]
-  body: string | null
-  bodyType: string
-  timeoutMs: number
-  maxAttempts: number
-  retryBaseDelayMs: number
-  responseMapping: { mode: string; prefix?: string | null; paths: { path: string; tag: string }[] } | null
-  dedupeWindowSeconds: number | null
-  hasSigningSecret: boolean
-  circuitBreaker: {
-    enabled: boolean
-    failureRatePercent: number
-    minAttempts: number
-    windowSeconds: number
-    cooldownSeconds: number
-    maxCooldownSeconds: number
-    disableAfterFailingSeconds: number | null
-    disableAfterTrips: number | null
-    disableOnGone: boolean
+/** What the form starts from: the webhook's settings as the API answers them. */
+export const WebhookSettingsFields = graphql(`
+  fragment WebhookSettingsFields on Webhook @_unmask {
+    name
+    enabled
+    trigger
+    timerSeconds
+    matches {
+      conditions {
+        key
+        operator
+        value
+        values
+      }
+    }
+    method
+    url
+    headers {
+      name
+      value
+    }
+    body
+    bodyType
+    timeoutMs
+    maxAttempts
+    retryBaseDelayMs
+    responseMapping {
+      mode
+      prefix
+      paths {
+        path
+        tag
+      }
+    }
+    dedupeWindowSeconds
+    hasSigningSecret
+    circuitBreaker {
+      enabled
+      failureRatePercent
+      minAttempts
+      windowSeconds
+      cooldownSeconds
+      maxCooldownSeconds
+      disableAfterFailingSeconds
+      disableAfterTrips
+      disableOnGone
+    }
+    maxPerSecond
+    maxInFlight
   }
-  maxPerSecond: number | null
-  maxInFlight: number | null
-}
+`)
+
+export type WebhookValues = ResultOf<typeof WebhookSettingsFields>
 
 const TRIGGERS = ['CALL_START', 'ANSWERED', 'CALL_END', 'CONVERSION', 'TIMER']
 const METHODS = ['POST', 'GET', 'PUT', 'PATCH', 'DELETE']

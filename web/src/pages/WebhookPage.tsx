@@ -11,59 +11,15 @@ import { triggerWords } from '../ui/words.ts'
 import { HealthPanel } from './HealthPanel.tsx'
 import { ReplayPanel } from './ReplayPanel.tsx'
 import { TestFire } from './TestFire.tsx'
-import { focusFirstError, type WebhookValues, WebhookForm } from './WebhookForm.tsx'
+import { focusFirstError, type WebhookValues, WebhookForm, WebhookSettingsFields } from './WebhookForm.tsx'
 
-const WebhookQuery = graphql(`
+const WebhookQuery = graphql(
+  `
   query WebhookSettings($id: ID!) {
     webhook(id: $id) {
       id
-      name
-      enabled
-      trigger
-      timerSeconds
-      matches {
-        conditions {
-          key
-          operator
-          value
-          values
-        }
-      }
-      method
-      url
-      headers {
-        name
-        value
-      }
-      body
-      bodyType
-      timeoutMs
-      maxAttempts
-      retryBaseDelayMs
-      responseMapping {
-        mode
-        prefix
-        paths {
-          path
-          tag
-        }
-      }
-      dedupeWindowSeconds
-      hasSigningSecret
+      ...WebhookSettingsFields
       warnings
-      circuitBreaker {
-        enabled
-        failureRatePercent
-        minAttempts
-        windowSeconds
-        cooldownSeconds
-        maxCooldownSeconds
-        disableAfterFailingSeconds
-        disableAfterTrips
-        disableOnGone
-      }
-      maxPerSecond
-      maxInFlight
       circuitState
       updatedAt
       campaign {
@@ -72,7 +28,9 @@ const WebhookQuery = graphql(`
       }
     }
   }
-`)
+`,
+  [WebhookSettingsFields],
+)
 
 const CampaignNameQuery = graphql(`
   query CampaignName($id: ID!) {
@@ -176,12 +134,7 @@ function ExistingWebhook({ id }: { id: string }) {
       </nav>
       {tab === 'settings' ? (
         // read again after a save: the form starts from what the API stored (the notice outlives it)
-        <Settings
-          key={webhook.updatedAt}
-          webhook={webhook as unknown as WebhookValues & { id: string; warnings: string[] }}
-          saved={saved}
-          setSaved={setSaved}
-        />
+        <Settings key={webhook.updatedAt} webhook={webhook} saved={saved} setSaved={setSaved} />
       ) : tab === 'test' ? (
         <TestFire webhookId={id} />
       ) : tab === 'replay' ? (

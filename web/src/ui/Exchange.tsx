@@ -1,4 +1,5 @@
 // A webhook's request as sent and an attempt's answer: the pixel page and a test fire show them alike.
+import { graphql, type ResultOf } from '../graphql.ts'
 import { Badge } from './Badge.tsx'
 import { BodyBlock, HeadersBlock } from './Code.tsx'
 import { attemptWords } from './words.ts'
@@ -6,9 +7,21 @@ import { attemptWords } from './words.ts'
 /** Pixel.request: the request as rendered, before the headers each attempt adds */
 export type SentRequest = { method?: string; url?: string; headers?: unknown; body?: string | null }
 
-type Attempt = { statusCode?: number | null; durationMs: number; error?: string | null }
+/** What an attempt's badge and answer show, as the API answers it (spread into the pages' queries). */
+export const AttemptAnswerFields = graphql(`
+  fragment AttemptAnswerFields on PixelAttempt @_unmask {
+    number
+    durationMs
+    statusCode
+    responseHeaders
+    responseBody
+    responseTruncated
+    error
+  }
+`)
 
-type Answer = Attempt & { responseHeaders?: unknown; responseBody?: string | null; responseTruncated?: boolean }
+type Answer = ResultOf<typeof AttemptAnswerFields>
+type Attempt = Pick<Answer, 'statusCode' | 'durationMs' | 'error'>
 
 export function RequestSent({ request, pixelId, signed, bodyLabel }: { request: SentRequest; pixelId: string; signed: boolean; bodyLabel: string }) {
   return (
