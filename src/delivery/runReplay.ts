@@ -84,8 +84,8 @@ export async function replayNextBatch(deps: ReplayRunDeps, job: ReplayJob, batch
   })
   if (!after) {
     // cancelled (stop), or another runner moved on: go on from where it got to
-    const now = await db.replayJob.findUniqueOrThrow({ where: { id: job.id } })
-    return { job: now, more: now.status === 'RUNNING' }
+    const current = await db.replayJob.findUniqueOrThrow({ where: { id: job.id } })
+    return { job: current, more: current.status === 'RUNNING' }
   }
   if (replayable.length) deps.pixelQueue.notify()
   publishReplay(deps.pubsub, after)
